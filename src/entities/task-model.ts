@@ -1,0 +1,193 @@
+/**
+ * The one typed registry of task, goal, event and agent shapes. The compiler, the processors,
+ * the mirror, the bridge, the stores and the tests all use these; no `any` for task data.
+ */
+import type { TaskState } from './task-state';
+
+/** JSON values, as stored in task data and results. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** One task as written in a plan (file, object, planner output). */
+export interface TaskSpec {
+  /** Unique in its plan: letters, digits, `_`, `-`, `.`; at most 100 characters. */
+  key: string;
+  title: string;
+  description?: string;
+  /** The capability the task needs; names its BullMQ queue. */
+  type: string;
+  /** 1–10, 10 runs first. @defaultValue 5 */
+  priority?: number;
+  /** Keys of the tasks this one waits for. @defaultValue [] */
+  dependsOn?: string[];
+  /** Handler input, JSON, at most 1 MiB serialised. @defaultValue {} */
+  data?: { [key: string]: Json };
+  /** 1–100 attempts in all. @defaultValue 3 */
+  attempts?: number;
+  /** Per attempt; `ctx.signal` fires when it passes. @defaultValue 600000 */
+  timeoutMs?: number;
+  /** A failure does not fail its dependents; they get `{ error }` as its result. @defaultValue false */
+  optional?: boolean;
+}
+
+/** A plan: a goal and its DAG of tasks (the plan-file shape of DESIGN.md). */
+export interface PlanSpec {
+  goal: string;
+  /** Idempotency key: submitting the same key again returns the existing goal. */
+  key?: string;
+  tasks: TaskSpec[];
+}
+
+/** A task spec with every default applied, as the compiler and stores see it. */
+export type ResolvedTaskSpec = Required<TaskSpec>;
+
+export const GOAL_STATES = ['ACTIVE', 'DONE', 'FAILED', 'CANCELLED'] as const;
+export type GoalState = (typeof GOAL_STATES)[number];
+
+export interface TaskError {
+  message: string;
+  stack?: string;
+  /** Set when a dependency's failure failed this task. */
+  dependency?: string;
+}
+
+/** What agentq measures about a task; filled in by the agent and the mirror. */
+export interface TaskMetrics {
+  queuedAt: Date | null;
+  claimedAt: Date | null;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  waitMs: number | null;
+  durationMs: number | null;
+  cpuMs: number | null;
+  peakRssBytes: number | null;
+  /** 0–1, set by the handler through `ctx.progress({ qualityScore })` or its result. */
+  qualityScore: number | null;
+}
+
+export interface TaskRecord extends TaskMetrics {
+  id: string;
+  goalId: string;
+  key: string;
+  title: string;
+  description: string;
+  type: string;
+  priority: number;
+  data: { [key: string]: Json };
+  dependsOn: string[];
+  /** Attempts allowed in all. */
+  attempts: number;
+  timeoutMs: number;
+  optional: boolean;
+  state: TaskState;
+  /** The attempt number the state belongs to (1-based; 0 before the first claim). */
+  attempt: number;
+  /** Manual retries (dead-letter redrives) so far; orders attempts across redrives. */
+  epoch: number;
+  agentId: string | null;
+  progress: Json | null;
+  result: Json | null;
+  error: TaskError | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface GoalRecord {
+  id: string;
+  /** Idempotency key, unique when set. */
+  key: string | null;
+  title: string;
+  state: GoalState;
+  /** Which planner or template made the plan (`template:feature`, `file`, `llm`, …). */
+  planner: string;
+  taskCount: number;
+  /** The plan as submitted, kept so `agentq recover` can rebuild the goal's flow. */
+  plan: PlanSpec;
+  createdAt: Date;
+  finishedAt: Date | null;
+}
+
+/** Event names, one per pub/sub channel (`tasks:<event>`). */
+export const TASK_EVENT_NAMES = [
+  'new',
+  'claimed',
+  'updated',
+  'complete',
+  'failed',
+  'cancelled',
+] as const;
+export type TaskEventName = (typeof TASK_EVENT_NAMES)[number];
+
+/** The event a transition into `to` is recorded as. */
+export function eventNameFor(to: TaskState, from: TaskState | null): TaskEventName {
+  if (from === null) return 'new';
+  switch (to) {
+    case 'ASSIGNED':
+      return 'claimed';
+    case 'DONE':
+      return 'complete';
+    case 'FAILED':
+      return 'failed';
+    case 'CANCELLED':
+      return 'cancelled';
+    default:
+      return 'updated';
+  }
+}
+
+/** One row of the append-only audit log. `seq` is gap-free across the whole deployment. */
+export interface TaskEventRecord {
+  seq: number;
+  taskId: string;
+  goalId: string;
+  event: TaskEventName;
+  fromState: TaskState | null;
+  toState: TaskState;
+  attempt: number;
+  agentId: string | null;
+  /** Who asked for it, for mutations from people: `api:<token name>`, `cli`, `board`, … */
+  actor: string | null;
+  at: Date;
+  /** result, error, progress or reason, as the transition carried them. */
+  detail: { result?: Json; error?: TaskError; progress?: Json; reason?: string } | null;
+}
+
+/** A request to move a task; stores apply batches of these in one transaction. */
+export interface TaskChange {
+  taskId: string;
+  to: TaskState;
+  at: Date;
+  /** The attempt this change belongs to. Older (epoch, attempt) than the task's: ignored as stale. */
+  attempt?: number;
+  /** Set by an explicit retry: starts a new epoch, attempts count again from 0. */
+  epoch?: number;
+  agentId?: string | null;
+  actor?: string | null;
+  result?: Json;
+  error?: TaskError;
+  progress?: Json;
+  reason?: string;
+  metrics?: Partial<TaskMetrics>;
+}
+
+export interface ApplyResult {
+  /** The events recorded, in seq order. */
+  events: TaskEventRecord[];
+  /** Changes refused: an unknown task or an illegal transition. The rest still applied. */
+  rejected: Array<{ change: TaskChange; error: Error }>;
+  /** Changes from an older attempt than the task's current one: ignored, never applied. */
+  stale: TaskChange[];
+}
+
+/** A live agent as the registry in Redis and the SQL mirror know it. */
+export interface AgentInfo {
+  id: string;
+  capabilities: string[];
+  host: string;
+  pid: number;
+  startedAt: Date;
+  lastSeenAt: Date;
+  running: string[];
+  concurrency: number;
+  /** capability → breaker state. */
+  breakers: { [capability: string]: 'closed' | 'open' | 'half-open' };
+}

@@ -1,0 +1,85 @@
+/**
+ * The interface every task store implements (sqlite, postgres, json). `TaskRegistry` picks one
+ * by backend; the contract test suite runs unchanged against all three.
+ */
+import type { TaskState } from './task-state';
+import type {
+  AgentInfo,
+  ApplyResult,
+  GoalRecord,
+  GoalState,
+  PlanSpec,
+  ResolvedTaskSpec,
+  TaskChange,
+  TaskEventRecord,
+  TaskRecord,
+} from './task-model';
+
+export interface NewGoal {
+  id: string;
+  key: string | null;
+  title: string;
+  planner: string;
+  plan: PlanSpec;
+}
+
+export interface NewTask extends ResolvedTaskSpec {
+  id: string;
+  /** BACKLOG when it has dependencies, PENDING otherwise. */
+  state: Extract<TaskState, 'BACKLOG' | 'PENDING'>;
+}
+
+export interface TaskFilter {
+  goalId?: string;
+  state?: TaskState | TaskState[];
+  type?: string;
+  /** @defaultValue 100 */
+  limit?: number;
+  /** @defaultValue 0 */
+  offset?: number;
+}
+
+export interface CreateGoalResult {
+  goal: GoalRecord;
+  tasks: TaskRecord[];
+  /** The `new` events of the tasks (empty when the goal already existed). */
+  events: TaskEventRecord[];
+  /** False when a goal with the same key already existed and was returned instead. */
+  created: boolean;
+}
+
+export interface TaskStore {
+  readonly backend: 'sqlite' | 'postgres' | 'json';
+  /** Connects and runs pending migrations. */
+  open(): Promise<void>;
+  close(): Promise<void>;
+
+  /** Writes a goal and all its tasks in one transaction; idempotent on `goal.key`. */
+  createGoal(goal: NewGoal, tasks: NewTask[], actor?: string): Promise<CreateGoalResult>;
+  /** Removes a goal, its tasks and their events: only to undo a submission that failed half-way. */
+  deleteGoal(goalId: string): Promise<void>;
+  setGoalState(goalId: string, state: GoalState, at: Date): Promise<GoalRecord>;
+
+  /**
+   * Applies a batch of changes in one transaction, with the cursor (when given) in the same
+   * transaction so a crash never records a change twice nor loses one.
+   */
+  applyChanges(
+    changes: TaskChange[],
+    cursor?: { name: string; value: string },
+  ): Promise<ApplyResult>;
+
+  getTask(id: string): Promise<TaskRecord | null>;
+  findTasks(filter: TaskFilter): Promise<TaskRecord[]>;
+  getGoal(id: string): Promise<GoalRecord | null>;
+  getGoalByKey(key: string): Promise<GoalRecord | null>;
+  listGoals(filter?: { state?: GoalState; limit?: number; offset?: number }): Promise<GoalRecord[]>;
+  countByState(): Promise<Record<TaskState, number>>;
+  countByType(): Promise<Record<string, Record<TaskState, number>>>;
+  eventsAfter(seq: number, limit?: number): Promise<TaskEventRecord[]>;
+  lastSeq(): Promise<number>;
+
+  getCursor(name: string): Promise<string | null>;
+  upsertAgent(agent: AgentInfo): Promise<void>;
+  listAgents(): Promise<AgentInfo[]>;
+}
