@@ -1,0 +1,59 @@
+/**
+ * The data of agentq's BullMQ jobs: task jobs (one per task, in the capability's queue), gate
+ * jobs (a shared task's result handed to a further dependent) and goal root jobs. The compiler
+ * writes them, agents and the supervisor read them; ids are deterministic so resubmits dedupe.
+ */
+import type { Json } from '../entities/task-model';
+
+export interface TaskJobData {
+  v: 1;
+  kind: 'task';
+  taskId: string;
+  goalId: string;
+  key: string;
+  title: string;
+  description: string;
+  type: string;
+  priority: number;
+  data: { [key: string]: Json };
+  dependsOn: string[];
+  timeoutMs: number;
+  optional: boolean;
+  /** Explicit retries (dead-letter redrives) so far. */
+  epoch: number;
+  /** Ids of the gate jobs (in `_gates`) to release when this task ends. */
+  gates: string[];
+}
+
+export interface GateJobData {
+  v: 1;
+  kind: 'gate';
+  goalId: string;
+  /** The shared task whose result the gate carries. */
+  sourceTaskId: string;
+  sourceKey: string;
+  sourceType: string;
+  sourceOptional: boolean;
+  /** The dependent task the gate is a child of. */
+  dependentTaskId: string;
+}
+
+export interface GoalJobData {
+  v: 1;
+  kind: 'goal';
+  goalId: string;
+  title: string;
+}
+
+export type AgentqJobData = TaskJobData | GateJobData | GoalJobData;
+
+/** `g-<16 hex>`: from the idempotency key when there is one, random otherwise. */
+export type GoalId = string;
+
+export function taskJobId(goalId: string, key: string): string {
+  return `${goalId}.${key}`;
+}
+
+export function gateJobId(sourceTaskId: string, dependentKey: string): string {
+  return `${sourceTaskId}~${dependentKey}`;
+}
