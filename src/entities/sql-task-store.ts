@@ -1,0 +1,203 @@
+/**
+ * What the SQLite and PostgreSQL stores share: the queries, the small writes, and the row
+ * mapping. Statements are written with `?` placeholders; the PostgreSQL store renumbers them.
+ * Each subclass supplies the connection, a transaction and the batched hot paths
+ * (`createGoal`, `applyChanges`).
+ */
+import { NotFoundError } from '../errors';
+import type { SqlDialect } from './entity-schemas';
+import {
+  AGENT_COLUMNS,
+  agentFromRow,
+  agentValues,
+  codecFor,
+  eventFromRow,
+  goalFromRow,
+  taskFromRow,
+  type Row,
+  type SqlCodec,
+} from './sql-codec';
+import type {
+  AgentInfo,
+  ApplyResult,
+  GoalRecord,
+  GoalState,
+  TaskChange,
+  TaskEventRecord,
+  TaskRecord,
+} from './task-model';
+import { TASK_STATES, type TaskState } from './task-state';
+import type { CreateGoalResult, NewGoal, NewTask, TaskFilter, TaskStore } from './task-store';
+
+export type Statement = [sql: string, params: unknown[]];
+
+export const DEFAULT_LIMIT = 100;
+
+export abstract class SqlTaskStore implements TaskStore {
+  abstract readonly backend: 'sqlite' | 'postgres';
+  protected readonly codec: SqlCodec;
+
+  constructor(protected readonly dialect: SqlDialect) {
+    this.codec = codecFor(dialect);
+  }
+
+  abstract open(): Promise<void>;
+  abstract close(): Promise<void>;
+  abstract createGoal(goal: NewGoal, tasks: NewTask[], actor?: string): Promise<CreateGoalResult>;
+  abstract applyChanges(
+    changes: TaskChange[],
+    cursor?: { name: string; value: string },
+  ): Promise<ApplyResult>;
+
+  /** Runs one read statement. */
+  protected abstract all(sql: string, params: unknown[]): Promise<Row[]>;
+  /** Runs statements in one transaction. */
+  protected abstract exec(statements: Statement[]): Promise<void>;
+
+  async deleteGoal(goalId: string): Promise<void> {
+    await this.exec([
+      ['DELETE FROM task_events WHERE goal_id = ?', [goalId]],
+      ['DELETE FROM tasks WHERE goal_id = ?', [goalId]],
+      ['DELETE FROM goals WHERE id = ?', [goalId]],
+    ]);
+  }
+
+  async setGoalState(goalId: string, state: GoalState, at: Date): Promise<GoalRecord> {
+    const finishedAt = state === 'ACTIVE' ? null : this.codec.time(at);
+    await this.exec([
+      ['UPDATE goals SET state = ?, finished_at = ? WHERE id = ?', [state, finishedAt, goalId]],
+    ]);
+    const goal = await this.getGoal(goalId);
+    if (!goal) throw new NotFoundError('goal', goalId);
+    return goal;
+  }
+
+  async getTask(id: string): Promise<TaskRecord | null> {
+    const rows = await this.all('SELECT * FROM tasks WHERE id = ?', [id]);
+    return rows[0] ? taskFromRow(this.codec, rows[0]) : null;
+  }
+
+  async findTasks(filter: TaskFilter): Promise<TaskRecord[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.goalId !== undefined) {
+      where.push('goal_id = ?');
+      params.push(filter.goalId);
+    }
+    if (filter.state !== undefined) {
+      const states = Array.isArray(filter.state) ? filter.state : [filter.state];
+      if (states.length === 0) return [];
+      where.push(`state IN (${states.map(() => '?').join(', ')})`);
+      params.push(...states);
+    }
+    if (filter.type !== undefined) {
+      where.push('type = ?');
+      params.push(filter.type);
+    }
+    params.push(filter.limit ?? DEFAULT_LIMIT, filter.offset ?? 0);
+    const rows = await this.all(
+      `SELECT * FROM tasks ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ` +
+        'ORDER BY created_at, goal_id, key LIMIT ? OFFSET ?',
+      params,
+    );
+    return rows.map((row) => taskFromRow(this.codec, row));
+  }
+
+  async getGoal(id: string): Promise<GoalRecord | null> {
+    const rows = await this.all('SELECT * FROM goals WHERE id = ?', [id]);
+    return rows[0] ? goalFromRow(this.codec, rows[0]) : null;
+  }
+
+  async getGoalByKey(key: string): Promise<GoalRecord | null> {
+    const rows = await this.all('SELECT * FROM goals WHERE key = ?', [key]);
+    return rows[0] ? goalFromRow(this.codec, rows[0]) : null;
+  }
+
+  async listGoals(
+    filter: { state?: GoalState; limit?: number; offset?: number } = {},
+  ): Promise<GoalRecord[]> {
+    const where = filter.state !== undefined ? 'WHERE state = ?' : '';
+    const params: unknown[] = filter.state !== undefined ? [filter.state] : [];
+    params.push(filter.limit ?? DEFAULT_LIMIT, filter.offset ?? 0);
+    const rows = await this.all(
+      `SELECT * FROM goals ${where} ORDER BY created_at DESC, id LIMIT ? OFFSET ?`,
+      params,
+    );
+    return rows.map((row) => goalFromRow(this.codec, row));
+  }
+
+  async countByState(): Promise<Record<TaskState, number>> {
+    const counts = zeroCounts();
+    const rows = await this.all('SELECT state, COUNT(*) AS n FROM tasks GROUP BY state', []);
+    for (const row of rows) counts[row.state as TaskState] = Number(row.n);
+    return counts;
+  }
+
+  async countByType(): Promise<Record<string, Record<TaskState, number>>> {
+    const byType: Record<string, Record<TaskState, number>> = {};
+    const rows = await this.all(
+      'SELECT type, state, COUNT(*) AS n FROM tasks GROUP BY type, state',
+      [],
+    );
+    for (const row of rows) {
+      const counts = (byType[row.type as string] ??= zeroCounts());
+      counts[row.state as TaskState] = Number(row.n);
+    }
+    return byType;
+  }
+
+  async eventsAfter(seq: number, limit = 1000): Promise<TaskEventRecord[]> {
+    const rows = await this.all('SELECT * FROM task_events WHERE seq > ? ORDER BY seq LIMIT ?', [
+      seq,
+      limit,
+    ]);
+    return rows.map((row) => eventFromRow(this.codec, row));
+  }
+
+  async lastSeq(): Promise<number> {
+    const rows = await this.all(`SELECT counter FROM store_meta WHERE name = 'seq'`, []);
+    return Number(rows[0]?.counter ?? 0);
+  }
+
+  async getCursor(name: string): Promise<string | null> {
+    const rows = await this.all('SELECT value FROM store_meta WHERE name = ?', [cursorKey(name)]);
+    return (rows[0]?.value as string | null | undefined) ?? null;
+  }
+
+  async upsertAgent(agent: AgentInfo): Promise<void> {
+    const updates = AGENT_COLUMNS.slice(1)
+      .map((col) => `${col} = excluded.${col}`)
+      .join(', ');
+    await this.exec([
+      [
+        `INSERT INTO agents (${AGENT_COLUMNS.join(', ')}) ` +
+          `VALUES (${AGENT_COLUMNS.map(() => '?').join(', ')}) ` +
+          `ON CONFLICT (id) DO UPDATE SET ${updates}`,
+        agentValues(this.codec, agent),
+      ],
+    ]);
+  }
+
+  async listAgents(): Promise<AgentInfo[]> {
+    const rows = await this.all('SELECT * FROM agents ORDER BY id', []);
+    return rows.map((row) => agentFromRow(this.codec, row));
+  }
+
+  /** The statement that writes a mirror cursor. */
+  protected cursorStatement(cursor: { name: string; value: string }, at: Date): Statement {
+    return [
+      'INSERT INTO store_meta (name, value, counter, updated_at) VALUES (?, ?, 0, ?) ' +
+        'ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at',
+      [cursorKey(cursor.name), cursor.value, this.codec.time(at)],
+    ];
+  }
+}
+
+/** Cursor rows live beside the `seq` counter row; a prefix keeps the names apart. */
+export function cursorKey(name: string): string {
+  return `cursor:${name}`;
+}
+
+export function zeroCounts(): Record<TaskState, number> {
+  return Object.fromEntries(TASK_STATES.map((state) => [state, 0])) as Record<TaskState, number>;
+}

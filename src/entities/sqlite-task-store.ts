@@ -1,0 +1,201 @@
+/**
+ * The SQLite task store: TypeORM's better-sqlite3 driver for the connection and migrations, and
+ * the driver's own synchronous handle for the hot paths. A batch runs as one `BEGIN IMMEDIATE`
+ * transaction of cached prepared statements: in-process, so per-row statements cost
+ * microseconds, and nothing else in this process can interleave with it. Other processes
+ * writing the same file wait for the lock (busy timeout); WAL lets readers go on meanwhile.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type BetterSqlite3 from 'better-sqlite3';
+import type { DataSource } from 'typeorm';
+import {
+  newTaskEvent,
+  newTaskRecord,
+  numberEvents,
+  planChanges,
+  type PendingEvent,
+  type TaskHead,
+} from './apply-changes';
+import { runStoreMigrations, sqliteDataSource, type SqliteSourceOptions } from './data-source';
+import {
+  EVENT_COLUMNS,
+  GOAL_COLUMNS,
+  goalFromRow,
+  goalValues,
+  HEAD_COLUMNS,
+  headFromRow,
+  headValues,
+  TASK_INSERT_COLUMNS,
+  taskFromRow,
+  taskInsertValues,
+  eventValues,
+  type Row,
+} from './sql-codec';
+import { SqlTaskStore, type Statement } from './sql-task-store';
+import type { ApplyResult, GoalRecord, TaskChange, TaskEventRecord } from './task-model';
+import type { CreateGoalResult, NewGoal, NewTask } from './task-store';
+
+export type SqliteTaskStoreOptions = SqliteSourceOptions;
+
+const insertSql = (table: string, columns: readonly string[]) =>
+  `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;
+
+const SQL = {
+  head: `SELECT ${HEAD_COLUMNS.join(', ')} FROM tasks WHERE id = ?`,
+  update: `UPDATE tasks SET ${HEAD_COLUMNS.slice(2)
+    .map((col) => `${col} = ?`)
+    .join(', ')} WHERE id = ?`,
+  bumpSeq: `UPDATE store_meta SET counter = counter + ?, updated_at = ? WHERE name = 'seq' RETURNING counter`,
+  insertEvent: insertSql('task_events', EVENT_COLUMNS),
+  insertTask: insertSql('tasks', TASK_INSERT_COLUMNS),
+  insertGoal: insertSql('goals', GOAL_COLUMNS),
+  goalByKey: 'SELECT * FROM goals WHERE key = ?',
+  goalTasks: 'SELECT * FROM tasks WHERE goal_id = ? ORDER BY created_at, key',
+};
+
+export class SqliteTaskStore extends SqlTaskStore {
+  readonly backend = 'sqlite' as const;
+  private source: DataSource | null = null;
+  private db: BetterSqlite3.Database | null = null;
+  private readonly statements = new Map<string, BetterSqlite3.Statement>();
+
+  constructor(private readonly options: SqliteTaskStoreOptions) {
+    super('sqlite');
+  }
+
+  async open(): Promise<void> {
+    if (this.source) return;
+    if (this.options.path !== ':memory:')
+      mkdirSync(dirname(this.options.path), { recursive: true });
+    const source = sqliteDataSource(this.options);
+    await source.initialize();
+    try {
+      await runStoreMigrations(source);
+    } catch (error) {
+      await source.destroy();
+      throw error;
+    }
+    this.source = source;
+    this.db = (
+      source.driver as unknown as { databaseConnection: BetterSqlite3.Database }
+    ).databaseConnection;
+  }
+
+  async close(): Promise<void> {
+    const source = this.source;
+    this.source = null;
+    this.db = null;
+    this.statements.clear();
+    if (source?.isInitialized) await source.destroy();
+  }
+
+  async createGoal(goal: NewGoal, tasks: NewTask[], actor?: string): Promise<CreateGoalResult> {
+    const db = this.handle();
+    return db
+      .transaction((): CreateGoalResult => {
+        if (goal.key !== null) {
+          const existing = this.stmt(SQL.goalByKey).get(goal.key) as Row | undefined;
+          if (existing) {
+            const rows = this.stmt(SQL.goalTasks).all(existing.id) as Row[];
+            return {
+              goal: goalFromRow(this.codec, existing),
+              tasks: rows.map((row) => taskFromRow(this.codec, row)),
+              events: [],
+              created: false,
+            };
+          }
+        }
+        const at = new Date();
+        const record: GoalRecord = {
+          ...goal,
+          state: 'ACTIVE',
+          taskCount: tasks.length,
+          createdAt: at,
+          finishedAt: null,
+        };
+        this.stmt(SQL.insertGoal).run(...goalValues(this.codec, record));
+        const insertTask = this.stmt(SQL.insertTask);
+        const records = tasks.map((spec) => newTaskRecord(spec, goal.id, at));
+        for (const task of records) insertTask.run(...taskInsertValues(this.codec, task));
+        const events = this.recordEvents(
+          records.map((task) => newTaskEvent(task, actor ?? null)),
+          at,
+        );
+        return { goal: record, tasks: records, events, created: true };
+      })
+      .immediate();
+  }
+
+  async applyChanges(
+    changes: TaskChange[],
+    cursor?: { name: string; value: string },
+  ): Promise<ApplyResult> {
+    const db = this.handle();
+    return db
+      .transaction((): ApplyResult => {
+        const select = this.stmt(SQL.head);
+        const current = new Map<string, TaskHead>();
+        for (const change of changes) {
+          if (current.has(change.taskId)) continue;
+          const row = select.get(change.taskId) as Row | undefined;
+          if (row) current.set(change.taskId, headFromRow(this.codec, row));
+        }
+        const plan = planChanges(current, changes);
+        const update = this.stmt(SQL.update);
+        for (const head of plan.heads.values()) {
+          const [id, , ...rest] = headValues(this.codec, head);
+          update.run(...rest, id);
+        }
+        const now = new Date();
+        const events = this.recordEvents(plan.events, now);
+        if (cursor) this.run(this.cursorStatement(cursor, now));
+        return { events, rejected: plan.rejected, stale: plan.stale };
+      })
+      .immediate();
+  }
+
+  protected async all(sql: string, params: unknown[]): Promise<Row[]> {
+    return this.stmt(sql).all(...params) as Row[];
+  }
+
+  protected async exec(statements: Statement[]): Promise<void> {
+    this.handle()
+      .transaction(() => {
+        for (const statement of statements) this.run(statement);
+      })
+      .immediate();
+  }
+
+  /** Numbers events from the counter row (same transaction: gap-free) and inserts them. */
+  private recordEvents(pending: PendingEvent[], at: Date): TaskEventRecord[] {
+    if (pending.length === 0) return [];
+    const { counter } = this.stmt(SQL.bumpSeq).get(pending.length, this.codec.time(at)) as {
+      counter: number;
+    };
+    const events = numberEvents(pending, Number(counter) - pending.length + 1);
+    const insert = this.stmt(SQL.insertEvent);
+    for (const event of events) insert.run(...eventValues(this.codec, event));
+    return events;
+  }
+
+  private run([sql, params]: Statement): void {
+    this.stmt(sql).run(...params);
+  }
+
+  private stmt(sql: string): BetterSqlite3.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      // findTasks builds a few shapes of SQL; the cap only guards against unbounded growth.
+      if (this.statements.size > 256) this.statements.clear();
+      statement = this.handle().prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  private handle(): BetterSqlite3.Database {
+    if (!this.db) throw new Error('the sqlite task store is not open (call open() first)');
+    return this.db;
+  }
+}
