@@ -1,0 +1,418 @@
+/**
+ * The json task store, for development: a directory a person can read and diff.
+ *
+ * ```
+ * DIR/goals/<id>.json    one file per goal   } written atomically (write-file-atomic:
+ * DIR/tasks/<id>.json    one file per task   } temp file + rename), keys sorted
+ * DIR/agents/<id>.json   one file per agent  }
+ * DIR/events.jsonl       the audit log, one event per line, appended
+ * DIR/meta.json          the last seq, the mirror cursors, a version stamp
+ * DIR/.lock              held while a process writes
+ * ```
+ *
+ * What it guarantees: every write (createGoal, a batch of applyChanges, …) holds the lock file,
+ * so writers in several processes take turns; each one re-reads the directory when another
+ * process wrote since (meta.json's version changed), so seq stays gap-free and no change is
+ * lost. Each file is replaced whole, never seen half-written. What it does not: a batch spans
+ * many files, so a reader in another process may see part of a batch, and a crash in the
+ * middle of a batch can leave part of it written (the events are appended first, then the
+ * tasks, then meta.json with the cursor). Files are not fsynced. Use sqlite or postgres when
+ * that matters.
+ */
+import { appendFile, mkdir, readdir, readFile, rm, truncate } from 'node:fs/promises';
+import { join } from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
+import { NotFoundError } from '../errors';
+import {
+  headOf,
+  newTaskEvent,
+  newTaskRecord,
+  numberEvents,
+  planChanges,
+  type TaskHead,
+} from './apply-changes';
+import { acquireFileLock } from './json-file-lock';
+import { DEFAULT_LIMIT, zeroCounts } from './sql-task-store';
+import { reviveDates, stableStringify } from './stable-json';
+import type {
+  AgentInfo,
+  ApplyResult,
+  GoalRecord,
+  GoalState,
+  TaskChange,
+  TaskEventRecord,
+  TaskRecord,
+} from './task-model';
+import type { TaskState } from './task-state';
+import type { CreateGoalResult, NewGoal, NewTask, TaskFilter, TaskStore } from './task-store';
+
+export interface JsonTaskStoreOptions {
+  dir: string;
+  /** How long a writer waits for another process's lock, in ms. @defaultValue 30000 */
+  lockTimeoutMs?: number;
+}
+
+interface Meta {
+  version: string;
+  seq: number;
+  cursors: Record<string, string>;
+}
+
+interface Snapshot {
+  meta: Meta;
+  goals: Map<string, GoalRecord>;
+  tasks: Map<string, TaskRecord>;
+  agents: Map<string, AgentInfo>;
+  events: TaskEventRecord[];
+}
+
+const TASK_DATES = [
+  'createdAt',
+  'updatedAt',
+  'queuedAt',
+  'claimedAt',
+  'startedAt',
+  'finishedAt',
+] as const;
+const WRITE_CONCURRENCY = 32;
+
+export class JsonTaskStore implements TaskStore {
+  readonly backend = 'json' as const;
+  private state: Snapshot | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
+  private opened = false;
+
+  constructor(private readonly options: JsonTaskStoreOptions) {}
+
+  async open(): Promise<void> {
+    if (this.opened) return;
+    for (const sub of ['goals', 'tasks', 'agents']) {
+      await mkdir(join(this.options.dir, sub), { recursive: true });
+    }
+    this.opened = true;
+  }
+
+  async close(): Promise<void> {
+    await this.queue.catch(() => undefined);
+    this.state = null;
+    this.opened = false;
+  }
+
+  async createGoal(goal: NewGoal, tasks: NewTask[], actor?: string): Promise<CreateGoalResult> {
+    return this.write<CreateGoalResult>(async (s) => {
+      const existing = goal.key === null ? undefined : findGoalByKey(s, goal.key);
+      if (existing) {
+        const own = [...s.tasks.values()].filter((task) => task.goalId === existing.id);
+        return { result: { goal: existing, tasks: own, events: [], created: false } };
+      }
+      const at = new Date();
+      const record: GoalRecord = {
+        ...goal,
+        state: 'ACTIVE',
+        taskCount: tasks.length,
+        createdAt: at,
+        finishedAt: null,
+      };
+      const records = tasks.map((spec) => newTaskRecord(spec, goal.id, at));
+      const events = numberEvents(
+        records.map((task) => newTaskEvent(task, actor ?? null)),
+        s.meta.seq + 1,
+      );
+      await this.appendEvents(events);
+      await this.writeAll('tasks', records);
+      await this.writeAll('goals', [record]);
+      s.goals.set(record.id, record);
+      for (const task of records) s.tasks.set(task.id, task);
+      s.events.push(...events);
+      s.meta.seq += events.length;
+      return { result: { goal: record, tasks: records, events, created: true }, changed: true };
+    });
+  }
+
+  async deleteGoal(goalId: string): Promise<void> {
+    await this.write(async (s) => {
+      const doomed = [...s.tasks.values()].filter((task) => task.goalId === goalId);
+      s.events = s.events.filter((event) => event.goalId !== goalId);
+      await writeFileAtomic(this.path('events.jsonl'), s.events.map(eventLine).join(''));
+      for (const task of doomed) {
+        await rm(this.path('tasks', fileName(task.id)), { force: true });
+        s.tasks.delete(task.id);
+      }
+      await rm(this.path('goals', fileName(goalId)), { force: true });
+      s.goals.delete(goalId);
+      return { result: undefined, changed: true };
+    });
+  }
+
+  async setGoalState(goalId: string, state: GoalState, at: Date): Promise<GoalRecord> {
+    return this.write(async (s) => {
+      const goal = s.goals.get(goalId);
+      if (!goal) throw new NotFoundError('goal', goalId);
+      const updated = { ...goal, state, finishedAt: state === 'ACTIVE' ? null : at };
+      await this.writeAll('goals', [updated]);
+      s.goals.set(goalId, updated);
+      return { result: updated, changed: true };
+    });
+  }
+
+  async applyChanges(
+    changes: TaskChange[],
+    cursor?: { name: string; value: string },
+  ): Promise<ApplyResult> {
+    return this.write(async (s) => {
+      const current = new Map<string, TaskHead>();
+      for (const change of changes) {
+        const task = s.tasks.get(change.taskId);
+        if (task && !current.has(task.id)) current.set(task.id, headOf(task));
+      }
+      const plan = planChanges(current, changes);
+      const events = numberEvents(plan.events, s.meta.seq + 1);
+      const updated = [...plan.heads.values()].map((head) => ({
+        ...s.tasks.get(head.id)!,
+        ...head,
+      }));
+      await this.appendEvents(events);
+      await this.writeAll('tasks', updated);
+      for (const task of updated) s.tasks.set(task.id, task);
+      s.events.push(...events);
+      s.meta.seq += events.length;
+      if (cursor) s.meta.cursors[cursor.name] = cursor.value;
+      const result = { events, rejected: plan.rejected, stale: plan.stale };
+      return { result, changed: events.length > 0 || cursor !== undefined };
+    });
+  }
+
+  async getTask(id: string): Promise<TaskRecord | null> {
+    return this.read((s) => s.tasks.get(id) ?? null);
+  }
+
+  async findTasks(filter: TaskFilter): Promise<TaskRecord[]> {
+    return this.read((s) => {
+      const states = filter.state === undefined ? null : [filter.state].flat();
+      const offset = filter.offset ?? 0;
+      return [...s.tasks.values()]
+        .filter(
+          (task) =>
+            (filter.goalId === undefined || task.goalId === filter.goalId) &&
+            (states === null || states.includes(task.state)) &&
+            (filter.type === undefined || task.type === filter.type),
+        )
+        .sort(
+          (a, b) =>
+            a.createdAt.getTime() - b.createdAt.getTime() ||
+            compare(a.goalId, b.goalId) ||
+            compare(a.key, b.key),
+        )
+        .slice(offset, offset + (filter.limit ?? DEFAULT_LIMIT));
+    });
+  }
+
+  async getGoal(id: string): Promise<GoalRecord | null> {
+    return this.read((s) => s.goals.get(id) ?? null);
+  }
+
+  async getGoalByKey(key: string): Promise<GoalRecord | null> {
+    return this.read((s) => findGoalByKey(s, key) ?? null);
+  }
+
+  async listGoals(
+    filter: { state?: GoalState; limit?: number; offset?: number } = {},
+  ): Promise<GoalRecord[]> {
+    return this.read((s) => {
+      const offset = filter.offset ?? 0;
+      return [...s.goals.values()]
+        .filter((goal) => filter.state === undefined || goal.state === filter.state)
+        .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || compare(a.id, b.id))
+        .slice(offset, offset + (filter.limit ?? DEFAULT_LIMIT));
+    });
+  }
+
+  async countByState(): Promise<Record<TaskState, number>> {
+    return this.read((s) => {
+      const counts = zeroCounts();
+      for (const task of s.tasks.values()) counts[task.state] += 1;
+      return counts;
+    });
+  }
+
+  async countByType(): Promise<Record<string, Record<TaskState, number>>> {
+    return this.read((s) => {
+      const byType: Record<string, Record<TaskState, number>> = {};
+      for (const task of s.tasks.values()) (byType[task.type] ??= zeroCounts())[task.state] += 1;
+      return byType;
+    });
+  }
+
+  async eventsAfter(seq: number, limit = 1000): Promise<TaskEventRecord[]> {
+    return this.read((s) => s.events.filter((event) => event.seq > seq).slice(0, limit));
+  }
+
+  async lastSeq(): Promise<number> {
+    return this.read((s) => s.meta.seq);
+  }
+
+  async getCursor(name: string): Promise<string | null> {
+    return this.read((s) => s.meta.cursors[name] ?? null);
+  }
+
+  async upsertAgent(agent: AgentInfo): Promise<void> {
+    await this.write(async (s) => {
+      await this.writeAll('agents', [agent]);
+      s.agents.set(agent.id, agent);
+      return { result: undefined, changed: true };
+    });
+  }
+
+  async listAgents(): Promise<AgentInfo[]> {
+    return this.read((s) => [...s.agents.values()].sort((a, b) => compare(a.id, b.id)));
+  }
+
+  /** One operation at a time in this process; `work` sees an up-to-date snapshot. */
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work, work);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private read<T>(pick: (s: Snapshot) => T): Promise<T> {
+    return this.serial(async () => pick(await this.refresh(false)));
+  }
+
+  /**
+   * Runs a mutation under the lock file. `mutate` writes its files and updates the snapshot;
+   * meta.json (version, seq, cursors) is written last. Any failure drops the snapshot, so the
+   * next operation re-reads the directory.
+   */
+  private write<T>(mutate: (s: Snapshot) => Promise<{ result: T; changed?: boolean }>) {
+    return this.serial(async () => {
+      await this.open();
+      const lock = await acquireFileLock(this.path('.lock'), this.options.lockTimeoutMs);
+      try {
+        const snapshot = await this.refresh(lock.recovered, true);
+        const { result, changed } = await mutate(snapshot);
+        if (changed) {
+          snapshot.meta.version = `${process.pid}-${Date.now()}-${Math.random()}`;
+          await writeFileAtomic(this.path('meta.json'), stableStringify(snapshot.meta) + '\n');
+        }
+        return result;
+      } catch (error) {
+        this.state = null;
+        throw error;
+      } finally {
+        await lock.release();
+      }
+    });
+  }
+
+  /** The snapshot, re-read from disk when another process wrote since (or when forced). */
+  private async refresh(force: boolean, locked = false): Promise<Snapshot> {
+    await this.open();
+    const meta = await this.readMeta();
+    if (!force && this.state && this.state.meta.version === meta.version) return this.state;
+    const events = await this.readEvents(locked);
+    const last = events.at(-1)?.seq ?? 0;
+    // Events are appended before meta.json is written: a crash between leaves the log ahead.
+    meta.seq = Math.max(meta.seq, last);
+    this.state = {
+      meta,
+      events,
+      goals: await this.readDir<GoalRecord>('goals', ['createdAt', 'finishedAt']),
+      tasks: await this.readDir<TaskRecord>('tasks', TASK_DATES),
+      agents: await this.readDir<AgentInfo>('agents', ['startedAt', 'lastSeenAt']),
+    };
+    return this.state;
+  }
+
+  private async readMeta(): Promise<Meta> {
+    try {
+      return JSON.parse(await readFile(this.path('meta.json'), 'utf8')) as Meta;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      return { version: 'empty', seq: 0, cursors: {} };
+    }
+  }
+
+  private async readEvents(locked: boolean): Promise<TaskEventRecord[]> {
+    let text: string;
+    try {
+      text = await readFile(this.path('events.jsonl'), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      return [];
+    }
+    const end = text.lastIndexOf('\n') + 1;
+    // A line without its newline is the remains of an append cut short by a crash.
+    if (locked && end < text.length) {
+      await truncate(this.path('events.jsonl'), Buffer.byteLength(text.slice(0, end)));
+    }
+    return text
+      .slice(0, end)
+      .split('\n')
+      .filter((line) => line.length > 0)
+      .map((line) =>
+        reviveDates<TaskEventRecord>(JSON.parse(line) as Record<string, unknown>, ['at']),
+      );
+  }
+
+  private async readDir<T extends { id: string }>(
+    sub: string,
+    dates: readonly string[],
+  ): Promise<Map<string, T>> {
+    const records = new Map<string, T>();
+    const names = (await readdir(this.path(sub))).filter((name) => name.endsWith('.json'));
+    for (const name of names) {
+      let text: string;
+      try {
+        text = await readFile(this.path(sub, name), 'utf8');
+      } catch (error) {
+        // Deleted by another process since readdir (deleteGoal).
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw error;
+      }
+      const record = reviveDates<T>(JSON.parse(text) as Record<string, unknown>, dates);
+      records.set(record.id, record);
+    }
+    return records;
+  }
+
+  private async appendEvents(events: TaskEventRecord[]): Promise<void> {
+    if (events.length > 0)
+      await appendFile(this.path('events.jsonl'), events.map(eventLine).join(''));
+  }
+
+  private async writeAll(sub: string, records: Array<{ id: string }>): Promise<void> {
+    for (let i = 0; i < records.length; i += WRITE_CONCURRENCY) {
+      await Promise.all(
+        records
+          .slice(i, i + WRITE_CONCURRENCY)
+          .map((record) =>
+            writeFileAtomic(this.path(sub, fileName(record.id)), stableStringify(record) + '\n', {
+              fsync: false,
+            }),
+          ),
+      );
+    }
+  }
+
+  private path(...parts: string[]): string {
+    return join(this.options.dir, ...parts);
+  }
+}
+
+function findGoalByKey(s: Snapshot, key: string): GoalRecord | undefined {
+  for (const goal of s.goals.values()) if (goal.key === key) return goal;
+  return undefined;
+}
+
+function eventLine(event: TaskEventRecord): string {
+  return stableStringify(event, 0) + '\n';
+}
+
+/** Ids are usually safe already; anything else is escaped so it stays one file name. */
+function fileName(id: string): string {
+  return `${encodeURIComponent(id).replace(/\./g, '%2E')}.json`;
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
