@@ -122,17 +122,14 @@ export function entitySchemas(dialect: SqlDialect): EntitySchema[] {
       columns: taskColumns,
       indices: [
         { name: 'IDX_tasks_goal_key', columns: ['goal_id', 'key'], unique: true },
-        { name: 'IDX_tasks_state', columns: ['state'] },
-        { name: 'IDX_tasks_type_state', columns: ['type', 'state'] },
+        { name: 'IDX_tasks_state_type', columns: ['state', 'type'] },
+        { name: 'IDX_tasks_type', columns: ['type'] },
       ],
     }),
     new EntitySchema({
       name: 'task_events',
       columns: eventColumns,
-      indices: [
-        { name: 'IDX_task_events_task', columns: ['task_id'] },
-        { name: 'IDX_task_events_goal', columns: ['goal_id'] },
-      ],
+      indices: [{ name: 'IDX_task_events_goal_seq', columns: ['goal_id', 'seq'] }],
     }),
     new EntitySchema({ name: 'agents', columns: agentColumns }),
     // Mirror cursors (`value`) and the event sequence counter (`counter` of the row `seq`).

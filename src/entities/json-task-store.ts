@@ -383,13 +383,11 @@ export class JsonTaskStore implements TaskStore {
   private async writeAll(sub: string, records: Array<{ id: string }>): Promise<void> {
     for (let i = 0; i < records.length; i += WRITE_CONCURRENCY) {
       await Promise.all(
-        records
-          .slice(i, i + WRITE_CONCURRENCY)
-          .map((record) =>
-            writeFileAtomic(this.path(sub, fileName(record.id)), stableStringify(record) + '\n', {
-              fsync: false,
-            }),
-          ),
+        records.slice(i, i + WRITE_CONCURRENCY).map((record) =>
+          writeFileAtomic(this.path(sub, fileName(record.id)), stableStringify(record) + '\n', {
+            fsync: false,
+          }),
+        ),
       );
     }
   }

@@ -17,15 +17,13 @@ async function main(): Promise<void> {
     );
     for (const to of ['ASSIGNED', 'ACTIVE', 'DONE'] as const) {
       for (let i = 0; i < tasks.length; i += 10) {
-        const batch: TaskChange[] = tasks
-          .slice(i, i + 10)
-          .map((task) => ({
-            taskId: task.id,
-            to,
-            at: new Date(),
-            attempt: 1,
-            agentId: `p${parity}`,
-          }));
+        const batch: TaskChange[] = tasks.slice(i, i + 10).map((task) => ({
+          taskId: task.id,
+          to,
+          at: new Date(),
+          attempt: 1,
+          agentId: `p${parity}`,
+        }));
         const result = await registry.applyChanges(batch);
         if (result.rejected.length > 0) throw result.rejected[0]!.error;
       }

@@ -27,10 +27,12 @@ const INDEXES = [
   `CREATE UNIQUE INDEX "IDX_goals_key" ON "goals" ("key")`,
   `CREATE INDEX "IDX_goals_state" ON "goals" ("state")`,
   `CREATE UNIQUE INDEX "IDX_tasks_goal_key" ON "tasks" ("goal_id", "key")`,
-  `CREATE INDEX "IDX_tasks_state" ON "tasks" ("state")`,
-  `CREATE INDEX "IDX_tasks_type_state" ON "tasks" ("type", "state")`,
-  `CREATE INDEX "IDX_task_events_task" ON "task_events" ("task_id")`,
-  `CREATE INDEX "IDX_task_events_goal" ON "task_events" ("goal_id")`,
+  // One index holds state (rewritten on every transition); type alone never changes.
+  `CREATE INDEX "IDX_tasks_state_type" ON "tasks" ("state", "type")`,
+  `CREATE INDEX "IDX_tasks_type" ON "tasks" ("type")`,
+  // By goal then seq: a goal's history in order (and a task's, filtered within its goal). No
+  // index on task_id alone: random ids would scatter every batch's writes over the whole index.
+  `CREATE INDEX "IDX_task_events_goal_seq" ON "task_events" ("goal_id", "seq")`,
 ];
 
 export class InitialSchema1730000000000 implements MigrationInterface {

@@ -1,0 +1,97 @@
+import { isStale, planChanges, type TaskHead } from '../../src/entities/apply-changes';
+import { NotFoundError } from '../../src/errors';
+import { IllegalTransitionError } from '../../src/entities/task-state';
+
+const at = new Date('2025-01-01T00:00:00.000Z');
+
+function head(extra: Partial<TaskHead> = {}): TaskHead {
+  return {
+    id: 't1',
+    goalId: 'g1',
+    state: 'PENDING',
+    attempt: 0,
+    epoch: 0,
+    agentId: null,
+    progress: null,
+    result: null,
+    error: null,
+    updatedAt: at,
+    queuedAt: at,
+    claimedAt: null,
+    startedAt: null,
+    finishedAt: null,
+    waitMs: null,
+    durationMs: null,
+    cpuMs: null,
+    peakRssBytes: null,
+    qualityScore: null,
+    ...extra,
+  };
+}
+
+describe('planning a batch of task changes', () => {
+  it('applies changes to one task in order, each seeing the one before', () => {
+    const current = new Map([['t1', head()]]);
+    const plan = planChanges(current, [
+      { taskId: 't1', to: 'ASSIGNED', at, attempt: 1, agentId: 'a' },
+      { taskId: 't1', to: 'ACTIVE', at, attempt: 1, metrics: { startedAt: at } },
+      { taskId: 't1', to: 'ACTIVE', at, progress: 0.5 },
+      { taskId: 't1', to: 'DONE', at, result: { ok: true }, metrics: { durationMs: 5 } },
+    ]);
+    expect(plan.events.map((e) => [e.event, e.fromState, e.toState])).toEqual([
+      ['claimed', 'PENDING', 'ASSIGNED'],
+      ['updated', 'ASSIGNED', 'ACTIVE'],
+      ['updated', 'ACTIVE', 'ACTIVE'],
+      ['complete', 'ACTIVE', 'DONE'],
+    ]);
+    expect(plan.heads.get('t1')).toMatchObject({
+      state: 'DONE',
+      attempt: 1,
+      agentId: 'a',
+      progress: 0.5,
+      result: { ok: true },
+      startedAt: at,
+      durationMs: 5,
+    });
+    expect(current.get('t1')!.state).toBe('PENDING');
+  });
+
+  it('rejects unknown tasks and illegal transitions, and plans the rest', () => {
+    const plan = planChanges(new Map([['t1', head()]]), [
+      { taskId: 'nope', to: 'ASSIGNED', at },
+      { taskId: 't1', to: 'DONE', at },
+      { taskId: 't1', to: 'ASSIGNED', at },
+    ]);
+    expect(plan.rejected[0]!.error).toBeInstanceOf(NotFoundError);
+    expect(plan.rejected[1]!.error).toBeInstanceOf(IllegalTransitionError);
+    expect(plan.rejected[1]!.error.message).toBe('task t1: illegal transition PENDING → DONE');
+    expect(plan.events).toHaveLength(1);
+  });
+
+  it('treats an older (epoch, attempt) as stale and a missing one as current', () => {
+    const h = head({ state: 'ACTIVE', attempt: 2, epoch: 1 });
+    expect(isStale(h, { taskId: 't1', to: 'DONE', at, attempt: 1 })).toBe(true);
+    expect(isStale(h, { taskId: 't1', to: 'DONE', at, epoch: 0, attempt: 9 })).toBe(true);
+    expect(isStale(h, { taskId: 't1', to: 'DONE', at })).toBe(false);
+    expect(isStale(h, { taskId: 't1', to: 'DONE', at, attempt: 2 })).toBe(false);
+    expect(isStale(h, { taskId: 't1', to: 'DONE', at, epoch: 2, attempt: 0 })).toBe(false);
+    const plan = planChanges(new Map([['t1', h]]), [{ taskId: 't1', to: 'DONE', at, attempt: 1 }]);
+    expect(plan.stale).toHaveLength(1);
+    expect(plan.events).toEqual([]);
+  });
+
+  it('starts a new epoch afresh: attempt 0 and the old outcome cleared', () => {
+    const failed = head({ state: 'FAILED', attempt: 3, error: { message: 'x' }, result: 1 });
+    const plan = planChanges(new Map([['t1', failed]]), [
+      { taskId: 't1', to: 'PENDING', at, epoch: 1, actor: 'cli', reason: 'retry' },
+    ]);
+    expect(plan.heads.get('t1')).toMatchObject({ epoch: 1, attempt: 0, error: null, result: null });
+    expect(plan.events[0]).toMatchObject({ actor: 'cli', detail: { reason: 'retry' } });
+  });
+
+  it('clears the error of a task that completes', () => {
+    const active = head({ state: 'ACTIVE', attempt: 2, error: { message: 'earlier attempt' } });
+    const plan = planChanges(new Map([['t1', active]]), [{ taskId: 't1', to: 'DONE', at }]);
+    expect(plan.heads.get('t1')!.error).toBeNull();
+  });
+});
