@@ -1,0 +1,214 @@
+/**
+ * The Redis side of agentq, as the seed named it: connections, the BullMQ queue of every
+ * capability (cached), flow producers, pub/sub channels, the live-agent directory and the list
+ * of known capabilities. Every part that talks to Redis gets it from here.
+ */
+import { FlowProducer, Queue } from 'bullmq';
+import { parseRedisUrl, type RedisConfig } from '../config';
+import type { AgentInfo } from '../entities/task-model';
+import { agentqKey, bullPrefix, INTERNAL_QUEUES } from './names';
+import { assertRedisReachable, createRedis, type RedisConnection } from './connection';
+import type { TaskJobData } from './task-job';
+
+export interface RedisCoordinatorOptions {
+  /** @defaultValue 'localhost' */
+  host?: string;
+  /** @defaultValue 6379 */
+  port?: number;
+  /** Wins over host/port: `redis://…`, `rediss://…`, cluster node lists. */
+  url?: string;
+  /** Already-parsed configuration (from `loadConfig().redis`); wins over url. */
+  redis?: RedisConfig;
+  /** Deployment prefix; BullMQ keys live under `{prefix}`. @defaultValue 'agentq' */
+  prefix?: string;
+  /** Put in front of every pub/sub channel. @defaultValue '' */
+  channelPrefix?: string;
+  /** Hash tags goals are spread over. @defaultValue 1 */
+  shards?: number;
+  /**
+   * `worker` connections retry forever (long-running processes); `command` connections fail
+   * fast with a clear message (CLI commands). @defaultValue 'worker'
+   */
+  role?: 'worker' | 'command';
+  /** Called on connection errors (a warning in long-running processes). */
+  onError?: (error: Error) => void;
+}
+
+/** An agent's heartbeat entry; it is live while `lastSeenAt` is within 3 heartbeats. */
+export interface AgentHeartbeat extends AgentInfo {
+  heartbeatMs: number;
+}
+
+export interface PendingTaskSummary {
+  taskId: string;
+  goalId: string;
+  key: string;
+  title: string;
+  type: string;
+  priority: number;
+  queuedAt: Date;
+}
+
+export class RedisCoordinator {
+  readonly redis: RedisConfig;
+  readonly prefix: string;
+  readonly channelPrefix: string;
+  readonly shards: number;
+  private readonly role: 'worker' | 'command';
+  private readonly onError: (error: Error) => void;
+  private connection: RedisConnection | null = null;
+  private readonly queues = new Map<string, Queue>();
+  private readonly flows = new Map<number, FlowProducer>();
+  private readonly extra = new Set<RedisConnection>();
+  private closed = false;
+
+  constructor(options: RedisCoordinatorOptions = {}) {
+    this.redis =
+      options.redis ??
+      parseRedisUrl(
+        options.url ?? `redis://${options.host ?? 'localhost'}:${options.port ?? 6379}`,
+      );
+    this.prefix = options.prefix ?? 'agentq';
+    this.channelPrefix = options.channelPrefix ?? '';
+    this.shards = options.shards ?? 1;
+    this.role = options.role ?? 'worker';
+    this.onError = options.onError ?? (() => undefined);
+  }
+
+  /** The shared command connection (not for blocking commands or subscriptions). */
+  get client(): RedisConnection {
+    if (this.closed) throw new Error('RedisCoordinator is closed');
+    this.connection ??= createRedis(this.redis, { role: this.role, onError: this.onError });
+    return this.connection;
+  }
+
+  /** A new connection the caller owns (subscribers, blocking reads); closed with the coordinator. */
+  duplicate(role: 'worker' | 'command' = this.role): RedisConnection {
+    const connection = createRedis(this.redis, { role, onError: this.onError });
+    this.extra.add(connection);
+    connection.once('end', () => this.extra.delete(connection));
+    return connection;
+  }
+
+  /** Fails within `timeoutMs` with "Cannot connect to Redis at HOST:PORT" and the fix. */
+  async assertReachable(timeoutMs = 5000): Promise<void> {
+    await assertRedisReachable(this.client, this.redis, timeoutMs);
+  }
+
+  /** The BullMQ prefix of a shard. */
+  bullPrefix(shard = 0): string {
+    return bullPrefix(this.prefix, shard);
+  }
+
+  /** A key of agentq's own, under the deployment's hash tag. */
+  key(...parts: string[]): string {
+    return agentqKey(this.prefix, ...parts);
+  }
+
+  /** A pub/sub channel name with the channel prefix in front. */
+  channel(name: string): string {
+    return `${this.channelPrefix}${name}`;
+  }
+
+  /** The queue of a capability (or an internal queue) on a shard; cached, closed with us. */
+  queue(name: string, shard = 0): Queue {
+    const id = `${shard}/${name}`;
+    let queue = this.queues.get(id);
+    if (!queue) {
+      queue = new Queue(name, { connection: this.client, prefix: this.bullPrefix(shard) });
+      queue.on('error', this.onError);
+      this.queues.set(id, queue);
+    }
+    return queue;
+  }
+
+  flowProducer(shard = 0): FlowProducer {
+    let flow = this.flows.get(shard);
+    if (!flow) {
+      flow = new FlowProducer({ connection: this.client, prefix: this.bullPrefix(shard) });
+      flow.on('error', this.onError);
+      this.flows.set(shard, flow);
+    }
+    return flow;
+  }
+
+  async publish(channel: string, payload: unknown): Promise<void> {
+    await this.client.publish(this.channel(channel), JSON.stringify(payload));
+  }
+
+  /** Records capabilities as known, so status, the board and the mirror find their queues. */
+  async registerCapabilities(capabilities: readonly string[]): Promise<void> {
+    if (capabilities.length > 0) await this.client.sadd(this.key('capabilities'), ...capabilities);
+  }
+
+  async capabilities(): Promise<string[]> {
+    const names = await this.client.smembers(this.key('capabilities'));
+    return names.filter((n) => !(INTERNAL_QUEUES as readonly string[]).includes(n)).sort();
+  }
+
+  async heartbeatAgent(agent: AgentHeartbeat): Promise<void> {
+    await this.client.hset(this.key('agents'), agent.id, JSON.stringify(agent));
+  }
+
+  async removeAgent(agentId: string): Promise<void> {
+    await this.client.hdel(this.key('agents'), agentId);
+  }
+
+  /** Live agents: those whose last heartbeat is within three heartbeat intervals. */
+  async getAllAgents(now = Date.now()): Promise<AgentInfo[]> {
+    const entries = await this.client.hgetall(this.key('agents'));
+    const live: AgentInfo[] = [];
+    const dead: string[] = [];
+    for (const [id, raw] of Object.entries(entries)) {
+      const beat = JSON.parse(raw) as AgentHeartbeat;
+      const lastSeenAt = new Date(beat.lastSeenAt);
+      if (now - lastSeenAt.getTime() > 3 * beat.heartbeatMs) {
+        dead.push(id);
+        continue;
+      }
+      live.push({ ...beat, lastSeenAt, startedAt: new Date(beat.startedAt) });
+    }
+    // Tidy up: an agent that missed three heartbeats is gone (crashed or cut off).
+    if (dead.length > 0) await this.client.hdel(this.key('agents'), ...dead);
+    return live.sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  /** Tasks waiting in their capability queues, highest priority first. */
+  async getPendingTasks(limit = 1000): Promise<PendingTaskSummary[]> {
+    const out: PendingTaskSummary[] = [];
+    for (const capability of await this.capabilities()) {
+      for (let shard = 0; shard < this.shards; shard++) {
+        const jobs = await this.queue(capability, shard).getJobs(
+          ['prioritized', 'waiting'],
+          0,
+          limit,
+        );
+        for (const job of jobs) {
+          const data = job?.data as Partial<TaskJobData> | undefined;
+          if (!job || data?.kind !== 'task') continue;
+          out.push({
+            taskId: data.taskId!,
+            goalId: data.goalId!,
+            key: data.key!,
+            title: data.title!,
+            type: data.type!,
+            priority: data.priority!,
+            queuedAt: new Date(job.timestamp),
+          });
+        }
+      }
+    }
+    return out
+      .sort((a, b) => b.priority - a.priority || a.queuedAt.getTime() - b.queuedAt.getTime())
+      .slice(0, limit);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.allSettled([...this.flows.values()].map((f) => f.close()));
+    await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
+    await Promise.allSettled([...this.extra].map((c) => c.quit()));
+    if (this.connection) await this.connection.quit().catch(() => this.connection?.disconnect());
+  }
+}
