@@ -4,6 +4,7 @@
  * writes them, agents and the supervisor read them; ids are deterministic so resubmits dedupe.
  */
 import type { Json } from '../entities/task-model';
+import type { CancelMark } from './protocol';
 
 export interface TaskJobData {
   v: 1;
@@ -23,6 +24,10 @@ export interface TaskJobData {
   epoch: number;
   /** Ids of the gate jobs (in `_gates`) to release when this task ends. */
   gates: string[];
+  /** The shard (hash tag) the goal's flow lives under. */
+  shard: number;
+  /** Set by a cancellation that reached the job before an agent ran it. */
+  cancelled?: CancelMark;
 }
 
 export interface GateJobData {

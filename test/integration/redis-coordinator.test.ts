@@ -63,6 +63,7 @@ describe('RedisCoordinator', () => {
       optional: false,
       epoch: 0,
       gates: [],
+      shard: 0,
     });
     await redis.queue('dev').add('task', mk('low', 2), { jobId: 'low', priority: 9 });
     await redis.queue('dev').add('task', mk('high', 9), { jobId: 'high', priority: 2 });
