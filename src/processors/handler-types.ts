@@ -43,3 +43,11 @@ export interface ExecutionMetrics {
   cpuMs?: number;
   peakRssBytes?: number;
 }
+
+/**
+ * The context agents hand to executors: a `TaskContext` plus a way to report what the attempt
+ * cost. Handlers written by users see only `TaskContext`.
+ */
+export interface ExecutorContext extends TaskContext {
+  recordMetrics(metrics: ExecutionMetrics): void;
+}

@@ -83,3 +83,19 @@ export function shardOf(goalId: string, shards: number): number {
   if (shards <= 1) return 0;
   return createHash('sha1').update(goalId).digest().readUInt32BE(0) % shards;
 }
+
+/**
+ * A transition that BullMQ itself does not emit (a job removed by a goal's finalizer, a task
+ * cancelled before it ran): written with XADD to the events stream of the task's queue as
+ * `event=agentq`, so the mirror — the one reader of those streams — records it in order with the rest.
+ */
+export const AGENTQ_STREAM_EVENT = 'agentq';
+
+export interface AgentqStreamEvent {
+  taskId: string;
+  to: 'FAILED' | 'CANCELLED' | 'PENDING';
+  reason: string;
+  actor: string | null;
+  /** For FAILED by a dependency: the key of the dependency that failed. */
+  dependency?: string;
+}
