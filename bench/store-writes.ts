@@ -4,7 +4,7 @@
  * Each task walks ASSIGNED → ACTIVE → ACTIVE (progress) → DONE with metrics and a result, fed
  * in batches through `applyChanges`, as the mirror does. Writes bench/results/store-writes.json.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,9 +27,10 @@ interface Figure {
   transitionsPerSecond: number;
 }
 
-function tasks(): NewTask[] {
+/** Task ids as the compiler makes them: `<goal id>.<key>`, so a goal's rows sit together. */
+function tasks(goalId: string): NewTask[] {
   return Array.from({ length: TASKS }, (_, i) => ({
-    id: randomUUID(),
+    id: `${goalId}.t${i}`,
     key: `t${i}`,
     title: `task ${i}`,
     description: '',
@@ -71,10 +72,11 @@ function changes(list: NewTask[]): TaskChange[] {
 async function run(backend: string, options: TaskRegistryOptions): Promise<Figure> {
   const registry = new TaskRegistry(options);
   try {
-    const list = tasks();
+    const goalId = `g-${randomBytes(8).toString('hex')}`;
+    const list = tasks(goalId);
     const plan = { goal: 'bench', tasks: [] };
     await registry.createGoal(
-      { id: randomUUID(), key: null, title: 'bench', planner: 'bench', plan },
+      { id: goalId, key: null, title: 'bench', planner: 'bench', plan },
       list,
     );
     const all = changes(list);
