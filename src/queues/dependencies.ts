@@ -24,7 +24,7 @@ function isEnvelope(value: unknown): value is TaskResultEnvelope | GateResultEnv
 }
 
 export async function collectDependencies(job: ParentJobLike): Promise<{ [key: string]: Json }> {
-  const dependencies: { [key: string]: Json } = {};
+  const dependencies: { [key: string]: Json } = { ...job.data.resolved };
   if (job.data.dependsOn.length === 0) return dependencies;
   const [values, ignored] = await Promise.all([
     job.getChildrenValues(),

@@ -26,6 +26,11 @@ export interface TaskJobData {
   gates: string[];
   /** The shard (hash tag) the goal's flow lives under. */
   shard: number;
+  /**
+   * Results of dependencies that finished before the flow was (re)built — `agentq recover` puts
+   * here what SQL records as DONE instead of running it again.
+   */
+  resolved?: { [key: string]: Json };
   /** Set by a cancellation that reached the job before an agent ran it. */
   cancelled?: CancelMark;
 }
