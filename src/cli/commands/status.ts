@@ -1,0 +1,82 @@
+/**
+ * `agentq status`: counts by state and capability, live agents, tasks nobody will claim and why,
+ * recent failures. `--json` prints the whole status; `--watch` redraws it every second.
+ */
+import type { Command } from 'commander';
+import { InterfaceAgent } from '../../board/interface-agent';
+import type { SystemStatus } from '../../board/interface-status';
+import { TASK_STATES } from '../../entities/task-state';
+import { withContext } from '../context';
+import { onInterrupt } from '../interrupt';
+import { paintState, type Output } from '../output';
+import { watchRedisHealth } from '../redis-health';
+
+const CLEAR_SCREEN = '\x1b[2J\x1b[H';
+
+export function register(program: Command): void {
+  program
+    .command('status')
+    .description('tasks by state and capability, agents, stuck tasks and why, recent failures')
+    .option('--watch', 'redraw every second until Ctrl-C')
+    .action((options: { watch?: boolean }, command: Command) =>
+      withContext(command, { role: options.watch ? 'worker' : 'command' }, async (ctx) => {
+        const iface = new InterfaceAgent(ctx.registry, ctx.coordinator);
+        if (!options.watch) return renderStatus(await iface.getSystemStatus(), ctx.out);
+        const health = watchRedisHealth(ctx.coordinator.client, ctx.config.redis, {
+          write: ctx.out.warn,
+        });
+        const interrupt = onInterrupt();
+        try {
+          while (!interrupt.stopped) {
+            const status = await iface.getSystemStatus().catch(() => null);
+            if (status) {
+              if (!ctx.out.json) ctx.out.print(CLEAR_SCREEN.trimEnd());
+              renderStatus(status, ctx.out);
+            }
+            await interrupt.sleep(1000);
+          }
+        } finally {
+          interrupt.dispose();
+          health.stop();
+        }
+      }),
+    );
+}
+
+export function renderStatus(status: SystemStatus, out: Output): void {
+  if (out.json) return out.printJson(status);
+  const { color } = out;
+  const t = status.totals;
+  out.print(color.bold(`agentq status at ${status.generatedAt.toISOString()}`));
+  out.print(
+    `Tasks: ${t.all} — ` +
+      TASK_STATES.map((s) => `${paintState(color, s)} ${t[s] ?? 0}`).join('  ') +
+      `   Goals active: ${status.goals.active}   Agents live: ${status.agents.length}`,
+  );
+  const depth = new Map(status.queues.map((q) => [q.name, q]));
+  const names = [...new Set([...Object.keys(status.byType), ...depth.keys()])].sort();
+  if (names.length > 0) {
+    out.table(
+      ['capability', ...TASK_STATES, 'queued', 'agents'],
+      names.map((name) => [
+        name + (depth.get(name)?.paused ? color.yellow(' (paused)') : ''),
+        ...TASK_STATES.map((s) => status.byType[name]?.[s] ?? 0),
+        depth.get(name)?.waiting ?? '-',
+        status.agents.filter((a) => a.capabilities.includes(name)).length,
+      ]),
+      TASK_STATES.map((_, i) => i + 1).concat([TASK_STATES.length + 1, TASK_STATES.length + 2]),
+    );
+  } else {
+    out.print('No tasks yet. Submit a goal with `agentq goal "<text>"`.');
+  }
+  if (status.stuck.length > 0) {
+    out.print(color.yellow('Not being claimed:'));
+    for (const s of status.stuck) out.print(`  ${s.taskId} [${s.type}] ${s.message}`);
+  }
+  if (status.recentFailures.length > 0) {
+    out.print(color.red('Recent failures:'));
+    for (const f of status.recentFailures) {
+      out.print(`  ${f.taskId} [${f.type}] ${f.error?.message ?? 'unknown error'}`);
+    }
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * What a command works with, built from the global options (`--redis`, `--db`, `--prefix`,
+ * `--json`) over the environment: the configuration, the task registry and the Redis
+ * coordinator. Before any work it checks that Redis and the database answer, so a command fails
+ * within 5 s with "Cannot connect to …" and the fix instead of hanging.
+ */
+import { userInfo } from 'node:os';
+import type { Command } from 'commander';
+import { loadConfig, mask, type AgentqConfig, type DbConfig } from '../config';
+import { TaskRegistry } from '../entities/task-registry';
+import { ConnectionError } from '../errors';
+import { RedisCoordinator } from '../queues/redis-coordinator';
+import { createOutput, type Output } from './output';
+
+export interface GlobalOptions {
+  redis?: string;
+  db?: string;
+  prefix?: string;
+  json?: boolean;
+}
+
+export interface CliContext {
+  config: Readonly<AgentqConfig>;
+  registry: TaskRegistry;
+  coordinator: RedisCoordinator;
+  out: Output;
+  /** `cli:<user>`, the audit actor of mutations from this command. */
+  actor: string;
+}
+
+export interface ContextNeeds {
+  /** Check Redis before work. @defaultValue true */
+  redis?: boolean;
+  /** Open the database (and run pending migrations) before work. @defaultValue true */
+  db?: boolean;
+  /** `worker` connections retry forever (watch/follow modes). @defaultValue 'command' */
+  role?: 'worker' | 'command';
+}
+
+/** Connect timeout for one-shot commands: well inside the 5 s the issue allows. */
+const REACH_TIMEOUT_MS = 4000;
+
+export function globalOptions(command: Command): GlobalOptions {
+  return command.optsWithGlobals<GlobalOptions>();
+}
+
+export function configFrom(options: GlobalOptions): Readonly<AgentqConfig> {
+  return loadConfig({
+    REDIS_URL: options.redis,
+    AGENTQ_DB: options.db,
+    AGENTQ_PREFIX: options.prefix,
+  });
+}
+
+/** Builds the context, runs `work`, and closes everything whatever happened. */
+export async function withContext<T>(
+  command: Command,
+  needs: ContextNeeds,
+  work: (ctx: CliContext) => Promise<T>,
+): Promise<T> {
+  const options = globalOptions(command);
+  const config = configFrom(options);
+  const registry = TaskRegistry.fromConfig(config.db);
+  const coordinator = new RedisCoordinator({
+    redis: config.redis,
+    prefix: config.prefix,
+    channelPrefix: config.channelPrefix,
+    shards: config.shards,
+    role: needs.role ?? 'command',
+  });
+  const ctx: CliContext = {
+    config,
+    registry,
+    coordinator,
+    out: createOutput(options.json === true),
+    actor: `cli:${currentUser()}`,
+  };
+  try {
+    if (needs.redis ?? true) await coordinator.assertReachable(REACH_TIMEOUT_MS);
+    if (needs.db ?? true) await openDatabase(registry, config.db);
+    return await work(ctx);
+  } finally {
+    await Promise.allSettled([coordinator.close(), registry.close()]);
+  }
+}
+
+async function openDatabase(registry: TaskRegistry, db: DbConfig): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('timed out')), REACH_TIMEOUT_MS);
+  });
+  try {
+    await Promise.race([registry.open(), timeout]);
+  } catch (error) {
+    throw new ConnectionError(cannotOpenDatabaseMessage(db, error), { cause: error });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The database twin of `cannotConnectMessage`. */
+export function cannotOpenDatabaseMessage(db: DbConfig, error: unknown): string {
+  const why = error instanceof Error ? error.message : String(error);
+  switch (db.backend) {
+    case 'postgres':
+      return (
+        `Cannot connect to the database at ${mask(db.url)} (${why}). ` +
+        'Start PostgreSQL (sudo systemctl start postgresql) or point AGENTQ_DB / --db at a running server.'
+      );
+    case 'sqlite':
+      return `Cannot open the SQLite database at ${db.path} (${why}). Check that the directory is writable, or point AGENTQ_DB / --db elsewhere.`;
+    case 'json':
+      return `Cannot open the JSON task store in ${db.dir} (${why}). Check that the directory is writable, or point AGENTQ_DB / --db elsewhere.`;
+  }
+}
+
+function currentUser(): string {
+  try {
+    return userInfo().username || 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}

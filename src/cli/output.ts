@@ -1,0 +1,90 @@
+/**
+ * How the CLI writes: one JSON document with `--json`; otherwise text, tables (cli-table3) and
+ * colours (picocolors) — colours only on a TTY and never with `--json`; progress bars
+ * (cli-progress) on stderr, only on a TTY.
+ */
+import { SingleBar } from 'cli-progress';
+import pc from 'picocolors';
+import { renderTable, type TableCell } from '../board/text-table';
+
+export type Colors = ReturnType<typeof pc.createColors>;
+
+export interface Output {
+  readonly json: boolean;
+  readonly color: Colors;
+  /** Writes one JSON document (dates as ISO strings) and a newline. */
+  printJson(value: unknown): void;
+  print(text: string): void;
+  table(head: string[], rows: TableCell[][], alignRight?: number[]): void;
+  /** One line on stderr (never on stdout, so `--json` output stays one document). */
+  warn(line: string): void;
+  progress(total: number, label: string): Progress;
+}
+
+export interface Progress {
+  update(done: number, total?: number): void;
+  stop(): void;
+}
+
+export interface OutputStreams {
+  stdout: NodeJS.WriteStream | NodeJS.WritableStream;
+  stderr: NodeJS.WriteStream | NodeJS.WritableStream;
+}
+
+function isTty(stream: OutputStreams['stdout']): boolean {
+  return (stream as NodeJS.WriteStream).isTTY === true;
+}
+
+export function createOutput(
+  json: boolean,
+  streams: OutputStreams = { stdout: process.stdout, stderr: process.stderr },
+): Output {
+  const colored = !json && isTty(streams.stdout) && pc.isColorSupported;
+  const color = pc.createColors(colored);
+  return {
+    json,
+    color,
+    printJson: (value) => streams.stdout.write(`${JSON.stringify(value, null, 2)}\n`),
+    print: (text) => streams.stdout.write(`${text}\n`),
+    table: (head, rows, alignRight) =>
+      streams.stdout.write(
+        `${renderTable(head, rows, { headStyle: colored ? ['cyan'] : [], alignRight })}\n`,
+      ),
+    warn: (line) => streams.stderr.write(`${line}\n`),
+    progress: (total, label) => createProgress(total, label, streams.stderr),
+  };
+}
+
+function createProgress(total: number, label: string, stream: OutputStreams['stderr']): Progress {
+  if (!isTty(stream)) return { update: () => undefined, stop: () => undefined };
+  const bar = new SingleBar({
+    format: `${label} [{bar}] {value}/{total}`,
+    stream: stream as NodeJS.WriteStream,
+    hideCursor: true,
+  });
+  bar.start(total, 0);
+  return {
+    update: (done, newTotal) => {
+      if (newTotal !== undefined) bar.setTotal(newTotal);
+      bar.update(done);
+    },
+    stop: () => bar.stop(),
+  };
+}
+
+/** Colours a task or goal state name. */
+export function paintState(color: Colors, state: string): string {
+  switch (state) {
+    case 'DONE':
+      return color.green(state);
+    case 'FAILED':
+      return color.red(state);
+    case 'CANCELLED':
+      return color.gray(state);
+    case 'ACTIVE':
+    case 'ASSIGNED':
+      return color.cyan(state);
+    default:
+      return color.yellow(state);
+  }
+}
