@@ -1,6 +1,7 @@
 /**
- * Two projects: `unit` (no I/O, fast) and `integration` (real Redis, SQLite, PostgreSQL,
- * child processes). ts-jest transpiles only (isolatedModules); `npm run typecheck` checks types.
+ * Three projects: `unit` (no I/O, fast), `integration` (real Redis, SQLite, PostgreSQL, child
+ * processes) and `cluster` (the DAG, cancellation and crash tests again, on a private 3-master
+ * Redis Cluster its global setup starts). ts-jest transpiles only (isolatedModules); `npm run typecheck` checks types.
  */
 const transform = { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] };
 const common = {
@@ -9,6 +10,8 @@ const common = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   setupFilesAfterEnv: ['<rootDir>/test/helpers/leak-guard.ts'],
 };
+/** Integration tests that must also pass on Redis Cluster (issue 8). */
+const CLUSTER_TESTS = ['redis-coordinator'];
 module.exports = {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
@@ -17,6 +20,15 @@ module.exports = {
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       // Real servers and child processes: give each test room, say why in the test when more.
+      testTimeout: 60000,
+    },
+    {
+      ...common,
+      displayName: 'cluster',
+      testMatch: CLUSTER_TESTS.map((name) => `<rootDir>/test/integration/${name}.test.ts`),
+      globalSetup: '<rootDir>/test/helpers/cluster-global-setup.ts',
+      globalTeardown: '<rootDir>/test/helpers/cluster-global-teardown.ts',
+      setupFiles: ['<rootDir>/test/helpers/cluster-env.ts'],
       testTimeout: 60000,
     },
   ],

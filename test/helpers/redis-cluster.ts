@@ -17,6 +17,7 @@ export class PrivateRedisCluster {
   private constructor(
     readonly ports: number[],
     readonly dir: string,
+    private readonly shared: boolean,
   ) {}
 
   /** `redis+cluster://127.0.0.1:p1,127.0.0.1:p2,127.0.0.1:p3` — the form REDIS_URL accepts. */
@@ -24,14 +25,16 @@ export class PrivateRedisCluster {
     return `redis+cluster://${this.ports.map((port) => `127.0.0.1:${port}`).join(',')}`;
   }
 
-  static async start(masters = 3): Promise<PrivateRedisCluster> {
+  /** `shared`: started once for a whole test run (Jest global setup) rather than by one file. */
+  static async start(masters = 3, shared = false): Promise<PrivateRedisCluster> {
     const ports: number[] = [];
     while (ports.length < masters) {
       const port = await freePort();
       // The cluster bus listens on port + 10000: both must be free and below 65536.
       if (port < 55000 && !ports.includes(port)) ports.push(port);
     }
-    const cluster = new PrivateRedisCluster(ports, mkdtempSync(join(tmpdir(), 'agentq-cluster-')));
+    const dir = mkdtempSync(join(tmpdir(), 'agentq-cluster-'));
+    const cluster = new PrivateRedisCluster(ports, dir, shared);
     try {
       await cluster.launch();
     } catch (error) {
@@ -67,6 +70,9 @@ export class PrivateRedisCluster {
         ],
         { stdio: 'ignore' },
       );
+      // Unreferenced: a cluster started by Jest's global setup outlives every test file, and
+      // must not count as a process a test file left open (the leak guard).
+      if (this.shared) child.unref();
       this.children.push(child);
     }
     await Promise.all(this.ports.map((port) => waitForPing(port)));
