@@ -1,0 +1,272 @@
+/**
+ * The shell-command executor: a capability served by an external program. The command line is
+ * split into argv once (no shell, ever); the task reaches the program only as environment
+ * variables and a JSON file, so nothing in a title or in data can become code. The program runs
+ * in `ctx.workdir` as the leader of its own process group, so `ctx.signal` (timeout, cancel,
+ * lost lock) stops the whole tree, grandchildren included.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Json } from '../entities/task-model';
+import { AgentqError } from '../errors';
+import type { ExecutorContext, TaskContext, TaskHandler, TaskInput } from './handler-types';
+import { TreeSampler } from './process-metrics';
+import { signalGroup, terminateTree } from './process-tree';
+import { toArgv } from './shell-argv';
+import { TailBuffer } from './shell-tail';
+
+export interface ShellHandlerOptions {
+  /** Variables added to the command's environment (the AGENTQ_* ones win). @defaultValue {} */
+  env?: { [name: string]: string };
+  /** The environment the command starts from. @defaultValue the agent's own `process.env` */
+  baseEnv?: NodeJS.ProcessEnv;
+  /** Bytes of stdout and of stderr kept in the result and in errors. @defaultValue 4096 */
+  tailBytes?: number;
+  /** Time the tree gets between SIGTERM and SIGKILL. @defaultValue 2000 */
+  killGraceMs?: number;
+  /** How often CPU and RSS of the tree are sampled. @defaultValue 50 */
+  sampleIntervalMs?: number;
+  /** Where the task's JSON file is written (in a fresh directory, removed after). @defaultValue os.tmpdir() */
+  tmpDir?: string;
+}
+
+/** The task's result when the command exits 0. */
+export interface ShellResult {
+  [key: string]: Json;
+  exitCode: number;
+  /** The last `tailBytes` of stdout. */
+  stdout: string;
+  /** The last `tailBytes` of stderr. */
+  stderr: string;
+}
+
+/** A command that exited non-zero, died of a signal, or was stopped by `ctx.signal`. */
+export class ShellCommandError extends AgentqError {
+  constructor(
+    message: string,
+    readonly exitCode: number | null,
+    readonly signal: NodeJS.Signals | null,
+    readonly stderrTail: string,
+    readonly stdoutTail: string,
+    options?: { cause?: unknown },
+  ) {
+    super('command_failed', message, options);
+  }
+}
+
+/** The task as the command sees it in `$AGENTQ_TASK_FILE`. */
+export interface ShellTaskFile {
+  task: TaskInput;
+  dependencies: { [key: string]: Json };
+  agentId: string;
+  workdir: string;
+}
+
+/** Bytes of stdout kept to find a JSON last line longer than the tail. */
+const OUTPUT_SCAN_BYTES = 1 << 20;
+
+/** Makes a handler that runs `command` for each task. Throws InputError for a bad command line. */
+export function createShellHandler(
+  command: string | readonly string[],
+  options: ShellHandlerOptions = {},
+): TaskHandler {
+  const argv = toArgv(command);
+  const settings = {
+    env: {},
+    baseEnv: process.env,
+    tailBytes: 4096,
+    killGraceMs: 2000,
+    sampleIntervalMs: 50,
+    tmpDir: tmpdir(),
+    ...options,
+  };
+  return async (task, ctx) => {
+    ctx.signal.throwIfAborted();
+    const dir = await mkdtemp(join(settings.tmpDir, 'agentq-task-'));
+    try {
+      const taskFile = join(dir, 'task.json');
+      const content: ShellTaskFile = {
+        task,
+        dependencies: ctx.dependencies,
+        agentId: ctx.agentId,
+        workdir: ctx.workdir,
+      };
+      await writeFile(taskFile, JSON.stringify(content, null, 2));
+      const env = { ...settings.baseEnv, ...settings.env, ...taskEnv(task, ctx, taskFile) };
+      return await runCommand(argv, env, ctx, settings);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  };
+}
+
+/** The task as environment variables. NUL cannot travel in the environment: it becomes U+FFFD. */
+function taskEnv(task: TaskInput, ctx: TaskContext, taskFile: string): { [name: string]: string } {
+  const vars = {
+    AGENTQ_TASK_ID: task.id,
+    AGENTQ_TASK_KEY: task.key,
+    AGENTQ_TASK_TITLE: task.title,
+    AGENTQ_TASK_TYPE: task.type,
+    AGENTQ_GOAL_ID: task.goalId,
+    AGENTQ_ATTEMPT: String(task.attempt),
+    AGENTQ_TASK_FILE: taskFile,
+    AGENTQ_WORKDIR: ctx.workdir,
+    AGENTQ_AGENT_ID: ctx.agentId,
+  };
+  return Object.fromEntries(
+    Object.entries(vars).map(([name, value]) => [name, value.replaceAll('\0', '\uFFFD')]),
+  );
+}
+
+function hasRecordMetrics(ctx: TaskContext): ctx is ExecutorContext {
+  return typeof (ctx as Partial<ExecutorContext>).recordMetrics === 'function';
+}
+
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+async function runCommand(
+  [file, ...args]: [string, ...string[]],
+  env: NodeJS.ProcessEnv,
+  ctx: TaskContext,
+  settings: Required<ShellHandlerOptions>,
+): Promise<ShellResult> {
+  const child = spawn(file, args, {
+    cwd: ctx.workdir,
+    env,
+    detached: true, // its own process group, so the whole tree can be signalled at once
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const stdout = new TailBuffer(OUTPUT_SCAN_BYTES);
+  const stderr = new TailBuffer(settings.tailBytes);
+  child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+  child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+
+  const exit = await waitForExit(child, file, ctx.signal, settings);
+  // Background children left behind (`cmd &`) would hold the pipes open and run on unowned.
+  await stopLeftovers(child, closed, settings.killGraceMs);
+  if (hasRecordMetrics(ctx)) ctx.recordMetrics(exit.metrics);
+
+  const stderrTail = stderr.text();
+  const stdoutTail = stdout.text(settings.tailBytes);
+  if (ctx.signal.aborted) {
+    throw new ShellCommandError(
+      `command stopped by ${exit.signal ?? `exit ${exit.code}`} because the task was aborted (${describe(ctx.signal.reason)})${stderrSuffix(stderrTail)}`,
+      exit.code,
+      exit.signal,
+      stderrTail,
+      stdoutTail,
+      { cause: ctx.signal.reason },
+    );
+  }
+  if (exit.code !== 0) {
+    const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+    throw new ShellCommandError(
+      `command ${file} ${how}${stderrSuffix(stderrTail)}`,
+      exit.code,
+      exit.signal,
+      stderrTail,
+      stdoutTail,
+    );
+  }
+  const result: ShellResult = { exitCode: 0, stdout: stdoutTail, stderr: stderrTail };
+  const output = lastLineJson(stdout.text());
+  if (output !== undefined) result.output = output;
+  return result;
+}
+
+/** Resolves when the child exits; on abort, terminates its tree first. Measures it meanwhile. */
+async function waitForExit(
+  child: ChildProcess,
+  file: string,
+  signal: AbortSignal,
+  settings: Required<ShellHandlerOptions>,
+): Promise<Exit & { metrics: { cpuMs?: number; peakRssBytes?: number } }> {
+  const spawned = await new Promise<number>((resolve, reject) => {
+    child.once('spawn', () => resolve(child.pid!));
+    child.once('error', (error) =>
+      reject(
+        new ShellCommandError(
+          `command ${file} could not start: ${error.message}`,
+          null,
+          null,
+          '',
+          '',
+          { cause: error },
+        ),
+      ),
+    );
+  });
+  const sampler = new TreeSampler(spawned, { intervalMs: settings.sampleIntervalMs }).start();
+  const exited = new Promise<Exit>((resolve) =>
+    child.once('exit', (code, sig) => resolve({ code, signal: sig })),
+  );
+  let exitSeen = false;
+  const onAbort = (): void => {
+    // Only while the leader has not been reaped: afterwards its pid may belong to someone else.
+    if (!exitSeen) void terminateTree(spawned, { graceMs: settings.killGraceMs });
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
+  if (signal.aborted) onAbort();
+  try {
+    const exit = await exited;
+    exitSeen = true;
+    return { ...exit, metrics: await sampler.stop() };
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
+/** After the leader exited: SIGTERM, then SIGKILL, to what is left of its group; then drain the pipes. */
+async function stopLeftovers(
+  child: ChildProcess,
+  closed: Promise<void>,
+  graceMs: number,
+): Promise<void> {
+  const leader = child.pid!;
+  signalGroup(leader, 'SIGTERM');
+  if (await settlesWithin(closed, graceMs)) return;
+  signalGroup(leader, 'SIGKILL');
+  // A descendant that left the group (setsid) may still hold a pipe: stop reading it.
+  if (!(await settlesWithin(closed, graceMs))) {
+    child.stdout?.destroy();
+    child.stderr?.destroy();
+  }
+}
+
+async function settlesWithin(promise: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The last non-empty line of stdout parsed as JSON, or undefined when it is not JSON. */
+function lastLineJson(stdout: string): Json | undefined {
+  const line = stdout.trimEnd().split('\n').pop()?.trim();
+  if (!line) return undefined;
+  try {
+    return JSON.parse(line) as Json;
+  } catch {
+    return undefined;
+  }
+}
+
+function stderrSuffix(stderrTail: string): string {
+  const tail = stderrTail.trim();
+  return tail ? `: ${tail}` : ' (no stderr)';
+}
+
+function describe(reason: unknown): string {
+  return reason instanceof Error ? reason.message : String(reason);
+}
