@@ -1,0 +1,37 @@
+/**
+ * The `_gates` processor. A gate hands a shared task's result to a further dependent: the source
+ * completed → the result; failed → `{ error }` when the source is optional, else the gate fails
+ * for good and fails its dependent (failParentOnFailure); not finished → back to delayed for
+ * another `GATE_RECHECK_MS`. It also runs the one-off job that wakes a cancelled goal's root.
+ */
+import { DelayedError, Job, UnrecoverableError, type Processor } from 'bullmq';
+import type { GoalCancelJobData } from './cancellation';
+import { GATE_RECHECK_MS } from './gates';
+import { cancelledReason, type GateResultEnvelope, type TaskResultEnvelope } from './protocol';
+import type { RedisCoordinator } from './redis-coordinator';
+import type { GateJobData } from './task-job';
+
+export function createGateProcessor(
+  coordinator: RedisCoordinator,
+  shard: number,
+): Processor<GateJobData | GoalCancelJobData, GateResultEnvelope> {
+  return async (job, token) => {
+    const data = job.data;
+    if (data.kind === 'cancel') throw new UnrecoverableError(cancelledReason(data.actor));
+    const queue = coordinator.queue(data.sourceType, shard);
+    const source = await Job.fromId<unknown, TaskResultEnvelope>(queue, data.sourceTaskId);
+    const state = source ? await source.getState() : 'unknown';
+    if (state === 'completed') {
+      return { v: 1, key: data.sourceKey, result: source!.returnvalue?.result ?? null };
+    }
+    if (state === 'failed' || state === 'unknown') {
+      if (data.sourceOptional) {
+        const message = source?.failedReason || 'removed';
+        return { v: 1, key: data.sourceKey, error: { message } };
+      }
+      throw new UnrecoverableError(`dependency ${data.sourceKey} failed`);
+    }
+    await job.moveToDelayed(Date.now() + GATE_RECHECK_MS, token);
+    throw new DelayedError();
+  };
+}

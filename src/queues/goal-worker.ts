@@ -1,0 +1,124 @@
+/**
+ * The `_goals` processor: a goal's root job runs when every sink is done, when a sink failed
+ * (continueParentOnFailure) or when `cancelGoal` woke it. Done → completes (the mirror marks the
+ * goal DONE). Otherwise it FINALIZES: every task that has not finished ends — FAILED with
+ * `dependency <key> failed` when it (transitively) depends on a task that failed, else CANCELLED —
+ * and the root fails with that reason, or `cancelledReason(actor)` for a cancelled goal.
+ */
+import { Job, UnrecoverableError, WaitingChildrenError, type Processor } from 'bullmq';
+import {
+  endUnfinished,
+  GOAL_CANCELLED_FIELD,
+  publishCancel,
+  TASK_CANCELLED_FIELD,
+  type Ending,
+} from './cancellation';
+import { goalRecordKey, loadGoalRecord, type GoalRecord } from './compiler';
+import { GATES_QUEUE } from './names';
+import { topologicalOrder } from './plan-cycles';
+import { cancelledReason, isCancelledReason, taskKeyOfJobId } from './protocol';
+import type { RedisCoordinator } from './redis-coordinator';
+import { gateJobId, taskJobId, type GoalJobData } from './task-job';
+
+/** A finished goal's record is kept a while for late cancels and lookups. */
+const RECORD_KEEP_SECONDS = 7 * 24 * 3600;
+
+export interface GoalResult {
+  v: 1;
+  goalId: string;
+}
+
+type Blame = { kind: 'failed'; key: string } | { kind: 'cancelled' } | null;
+
+/** For every task: the original failure (or cancellation) it depends on, if any. */
+async function blameByTask(c: RedisCoordinator, record: GoalRecord): Promise<Map<string, Blame>> {
+  const byKey = new Map(record.tasks.map((t) => [t[0], t]));
+  const blame = new Map<string, Blame>();
+  const order = topologicalOrder(record.tasks.map(([key, , dependsOn]) => ({ key, dependsOn })));
+  for (const key of order) {
+    const [, type, deps] = byKey.get(key)!;
+    const inherited =
+      deps
+        .filter((d) => !byKey.get(d)![3])
+        .map((d) => blame.get(d) ?? null)
+        .find((b) => b !== null) ?? null;
+    const job = await Job.fromId(c.queue(type, record.shard), taskJobId(record.goalId, key));
+    const failed = job ? (await job.getState()) === 'failed' : false;
+    if (!failed) blame.set(key, inherited);
+    else if (isCancelledReason(job!.failedReason))
+      blame.set(key, inherited ?? { kind: 'cancelled' });
+    else blame.set(key, inherited ?? { kind: 'failed', key });
+  }
+  return blame;
+}
+
+/** Removes every gate of the goal that has not run (a dependent that failed leaves its gates). */
+async function removeLeftoverGates(c: RedisCoordinator, record: GoalRecord): Promise<void> {
+  const gates = c.queue(GATES_QUEUE, record.shard);
+  for (const [key, , deps] of record.tasks) {
+    for (const d of deps) {
+      const id = gateJobId(taskJobId(record.goalId, d), key);
+      const state = await gates.getJobState(id);
+      if (state === 'delayed' || state === 'waiting' || state === 'prioritized') {
+        await gates.remove(id, { removeChildren: false });
+      }
+    }
+  }
+}
+
+/** Ends every unfinished task of the goal; returns the key of the failure that ended it, if any. */
+export async function finalizeGoal(
+  c: RedisCoordinator,
+  record: GoalRecord,
+  actor: string | null,
+): Promise<string | null> {
+  const blame = await blameByTask(c, record);
+  const ending = (key: string): Ending => {
+    const b = blame.get(key) ?? null;
+    return b?.kind === 'failed' ? { to: 'FAILED', dependency: b.key } : { to: 'CANCELLED', actor };
+  };
+  const all = new Set(record.tasks.map((t) => t[0]));
+  const running = await endUnfinished(c, record, all, ending);
+  await publishCancel(c, running, actor);
+  await removeLeftoverGates(c, record);
+  for (const b of blame.values()) if (b?.kind === 'failed') return b.key;
+  return null;
+}
+
+function parseActor(raw: string | null | undefined): string | null {
+  return raw ? (JSON.parse(raw) as string | null) : null;
+}
+
+export function createGoalProcessor(
+  coordinator: RedisCoordinator,
+): Processor<GoalJobData, GoalResult> {
+  return async (job, token) => {
+    const goalId = job.data.goalId;
+    const record = await loadGoalRecord(coordinator, goalId);
+    if (!record) throw new UnrecoverableError(`goal ${goalId} has no record in Redis`);
+    const recordKey = goalRecordKey(coordinator, goalId);
+    const [goalCancelled, taskCancelled] = await coordinator.client.hmget(
+      recordKey,
+      GOAL_CANCELLED_FIELD,
+      TASK_CANCELLED_FIELD,
+    );
+    const optional = new Set(record.tasks.filter((t) => t[3]).map((t) => t[0]));
+    const failures = Object.entries(await job.getIgnoredChildrenFailures()).filter(
+      ([child, reason]) => !optional.has(taskKeyOfJobId(child)) && !isCancelledReason(reason),
+    );
+    if (goalCancelled === null && failures.length === 0) {
+      // A cancelled sink woke the root early: wait for the rest of the goal.
+      if (token && (await job.moveToWaitingChildren(token))) throw new WaitingChildrenError();
+      await coordinator.client.expire(recordKey, RECORD_KEEP_SECONDS);
+      if (taskCancelled === null) return { v: 1, goalId };
+      throw new UnrecoverableError(cancelledReason(parseActor(taskCancelled)));
+    }
+    const actor = goalCancelled !== null ? parseActor(goalCancelled) : 'supervisor';
+    const failedKey = await finalizeGoal(coordinator, record, actor);
+    await coordinator.client.expire(recordKey, RECORD_KEEP_SECONDS);
+    if (goalCancelled !== null) throw new UnrecoverableError(cancelledReason(actor));
+    throw new UnrecoverableError(
+      `dependency ${failedKey ?? taskKeyOfJobId(failures[0]![0])} failed`,
+    );
+  };
+}

@@ -1,0 +1,135 @@
+/**
+ * Plan validation: the plan-file shape of DESIGN.md checked with zod, defaults applied, then the
+ * graph rules (unique keys, known dependencies, no cycle). The first problem found is thrown as
+ * an `InputError` naming the field (`tasks[3].priority`), before anything is written anywhere.
+ */
+import { z } from 'zod';
+import type { Json, PlanSpec, ResolvedTaskSpec } from '../entities/task-model';
+import { InputError } from '../errors';
+import { isCapability } from './names';
+import { findCycle } from './plan-cycles';
+
+export const MAX_TASKS = 100_000;
+export const MAX_DATA_BYTES = 1024 * 1024;
+export const TASK_DEFAULTS = {
+  description: '',
+  priority: 5,
+  dependsOn: [] as string[],
+  attempts: 3,
+  timeoutMs: 600_000,
+  optional: false,
+} as const;
+
+const KEY = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}$/;
+
+const taskSchema = z.object({
+  key: z
+    .string({ error: 'is required' })
+    .regex(KEY, "must be 1–100 letters, digits, '_', '-' or '.'"),
+  title: z.string({ error: 'is required' }).trim().min(1, 'is required'),
+  description: z.string().default(TASK_DEFAULTS.description),
+  type: z.string({ error: 'is required' }).min(1, 'is required').refine(isCapability, {
+    message: "must be a capability name: a letter, then letters, digits, '_' or '-'",
+  }),
+  priority: z
+    .number()
+    .int('must be a whole number')
+    .min(1, 'must be from 1 to 10')
+    .max(10, 'must be from 1 to 10')
+    .default(TASK_DEFAULTS.priority),
+  dependsOn: z.array(z.string()).default([]),
+  data: z.record(z.string(), z.json()).default({}),
+  attempts: z
+    .number()
+    .int('must be a whole number')
+    .min(1, 'must be from 1 to 100')
+    .max(100, 'must be from 1 to 100')
+    .default(TASK_DEFAULTS.attempts),
+  timeoutMs: z
+    .number()
+    .int('must be a whole number')
+    .min(1, 'must be at least 1 ms')
+    .max(7 * 24 * 3600 * 1000, 'must be at most 7 days')
+    .default(TASK_DEFAULTS.timeoutMs),
+  optional: z.boolean().default(false),
+});
+
+const planSchema = z.object({
+  goal: z.string({ error: 'is required' }).trim().min(1, 'is required'),
+  key: z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters').optional(),
+  tasks: z.array(z.unknown(), { error: 'must be a list of tasks' }),
+});
+
+/** A validated plan: every default applied. */
+export interface ResolvedPlan {
+  goal: string;
+  key: string | null;
+  tasks: ResolvedTaskSpec[];
+}
+
+function fieldOf(path: readonly PropertyKey[], base = ''): string {
+  let out = base;
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${String(p)}` : String(p);
+  return out || 'plan';
+}
+
+function firstIssue(error: z.ZodError, base = ''): InputError {
+  const issue = error.issues[0]!;
+  return new InputError(issue.message, fieldOf(issue.path, base));
+}
+
+function resolveTask(raw: unknown, index: number): ResolvedTaskSpec {
+  const parsed = taskSchema.safeParse(raw);
+  if (!parsed.success) throw firstIssue(parsed.error, `tasks[${index}]`);
+  const task = parsed.data;
+  const size = Buffer.byteLength(JSON.stringify(task.data));
+  if (size > MAX_DATA_BYTES) {
+    throw new InputError(
+      `is ${size} bytes; at most 1 MiB (${MAX_DATA_BYTES})`,
+      `tasks[${index}].data`,
+    );
+  }
+  return { ...task, data: task.data as { [key: string]: Json } };
+}
+
+function checkGraph(tasks: readonly ResolvedTaskSpec[]): void {
+  const seen = new Map<string, number>();
+  tasks.forEach((t, i) => {
+    const first = seen.get(t.key);
+    if (first !== undefined) {
+      throw new InputError(`duplicate key '${t.key}' (also tasks[${first}])`, `tasks[${i}].key`);
+    }
+    seen.set(t.key, i);
+  });
+  tasks.forEach((t, i) => {
+    t.dependsOn.forEach((dep, j) => {
+      if (!seen.has(dep)) {
+        throw new InputError(`unknown task key '${dep}'`, `tasks[${i}].dependsOn[${j}]`);
+      }
+      if (t.dependsOn.indexOf(dep) !== j) {
+        throw new InputError(`'${dep}' is listed twice`, `tasks[${i}].dependsOn[${j}]`);
+      }
+    });
+  });
+  const cycle = findCycle(tasks);
+  if (cycle) throw new InputError(`cycle: ${cycle.join(' → ')}`, 'tasks', 'plan_cycle');
+}
+
+/** Validates a plan object (from a file, a planner or a caller) and applies every default. */
+export function resolvePlan(input: unknown): ResolvedPlan {
+  const parsed = planSchema.safeParse(input);
+  if (!parsed.success) throw firstIssue(parsed.error);
+  const { goal, key, tasks: rawTasks } = parsed.data;
+  if (rawTasks.length === 0) throw new InputError('the plan has no tasks', 'tasks');
+  if (rawTasks.length > MAX_TASKS) {
+    throw new InputError(`${rawTasks.length} tasks; at most ${MAX_TASKS}`, 'tasks');
+  }
+  const tasks = rawTasks.map(resolveTask);
+  checkGraph(tasks);
+  return { goal, key: key ?? null, tasks };
+}
+
+/** The plan as stored with its goal: the resolved tasks in the plan-file shape. */
+export function toPlanSpec(plan: ResolvedPlan): PlanSpec {
+  return { goal: plan.goal, ...(plan.key ? { key: plan.key } : {}), tasks: plan.tasks };
+}
