@@ -107,7 +107,7 @@ describe('shell executor: task data never becomes code', () => {
     const { ctx } = context();
     const task = taskInput({ title: `quote ' and "double" and $(x)` });
     const result = (await handler(task, ctx)) as ShellResult;
-    const output = result.output as {
+    const output = result.output as unknown as {
       file: ShellTaskFile;
       env: { [k: string]: string };
       cwd: string;
