@@ -1,0 +1,397 @@
+/**
+ * `AutonomousAgent` (DESIGN.md): serves capabilities with handlers under an agent id. One BullMQ
+ * Worker per capability per shard claims tasks (BullMQ's atomic move to active); per job the agent
+ * observes (cancelled? declined? breaker open?), decides, acts (runs the handler in process or in a
+ * sandbox child) and reports (progress, result envelope, dead letter, gate release).
+ *
+ * Crash recovery (kill -9) is BullMQ's stalled-job check, with these defaults:
+ * - `lockDurationMs` 30 s: the lock is renewed every 15 s, so a handler may block the event loop
+ *   for up to ~15 s without losing its task; a dead agent's task is free after at most 30 s.
+ * - `stalledIntervalMs` 15 s: how often each worker looks for expired locks; recovery of a killed
+ *   agent's task takes at most lockDuration + stalledInterval = 45 s.
+ * - `maxStalledCount` 2: a task may outlive two agent crashes; a third (a handler that kills its
+ *   agent every time) fails it for good instead of crashing agents forever.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  DelayedError,
+  Job,
+  UnrecoverableError,
+  WaitingError,
+  Worker,
+  type WorkerOptions,
+} from 'bullmq';
+import { coerceError, InputError } from '../errors';
+import type { TaskRegistry } from '../entities/task-registry';
+import { releaseGates } from '../queues/gates';
+import { assertCapability } from '../queues/names';
+import { cancelledReason, isCancelledReason, type TaskResultEnvelope } from '../queues/protocol';
+import type { RedisCoordinator } from '../queues/redis-coordinator';
+import type { RedisConnection } from '../queues/connection';
+import type { TaskJobData } from '../queues/task-job';
+import { CircuitBreaker, type BreakerState } from './circuit-breaker';
+import { listenForControl, type ControlListener } from './control-listener';
+import { recordDeadLetter } from './dead-letters';
+import { createFunctionExecutor, type InProcessExecutor } from './function-executor';
+import type { HandlerMap, TaskInput } from './handler-types';
+import { pickHandlers } from './handler-module';
+import { SandboxedWorker, type JobPipeline } from './sandboxed-executor';
+import { LOCK_LOST_REASON, SHUTDOWN_REASON, taskInput } from './task-runner';
+
+/** Where tasks work: a git worktree per task (WorktreeManager) or anything with this shape. */
+export interface WorkdirProvider {
+  acquire(taskId: string): Promise<string>;
+  release(taskId: string, outcome: { ok: boolean }): Promise<void>;
+}
+
+export interface AutonomousAgentOptions {
+  agentId: string;
+  capabilities: string[];
+  /** Kept for the seed's shape; the agent reports through Redis and the mirror writes SQL. */
+  taskRegistry?: TaskRegistry;
+  redisCoordinator: RedisCoordinator;
+  /** capability → handler (in process). Needed for every capability unless `sandboxed`. */
+  handlers?: HandlerMap;
+  /** Tasks run at once per capability queue. @defaultValue 1 */
+  concurrency?: number;
+  /** Decline a task: it goes back for another agent without costing an attempt. */
+  accepts?: (task: TaskInput) => boolean | Promise<boolean>;
+  /** Per capability; `false` turns breakers off. @defaultValue { threshold: 5, cooldownMs: 30000 } */
+  breaker?: { threshold?: number; cooldownMs?: number } | false;
+  /** A workdir per task (git worktree); without it each attempt gets a fresh temp dir. */
+  worktree?: WorkdirProvider;
+  /** Run handlers from this module in BullMQ sandbox child processes instead of in process. */
+  sandboxed?: { handlersFile: string; killGraceMs?: number };
+  /** How long `close()` lets running tasks finish before handing them back. @defaultValue 30000 */
+  graceMs?: number;
+  /** @defaultValue 2000 */
+  heartbeatMs?: number;
+  /** Shards served. @defaultValue every shard of the coordinator */
+  shards?: number[];
+  /** @defaultValue 30000 (see the module comment) */
+  lockDurationMs?: number;
+  /** @defaultValue 15000 */
+  stalledIntervalMs?: number;
+  /** @defaultValue 2 */
+  maxStalledCount?: number;
+  /** Worker, heartbeat and reporting errors. @defaultValue a warning on stderr */
+  onError?: (error: Error) => void;
+}
+
+/** A declined task comes back to the same agent after a short, growing delay, not at once. */
+const DECLINE_BACKOFF_MS = [0, 250, 1000, 5000] as const;
+
+export class AutonomousAgent {
+  readonly agentId: string;
+  readonly capabilities: readonly string[];
+  private readonly options: AutonomousAgentOptions;
+  private readonly coordinator: RedisCoordinator;
+  private readonly executor: InProcessExecutor | null;
+  private readonly workers: Array<{ capability: string; worker: Worker }> = [];
+  private readonly connections: RedisConnection[] = [];
+  private readonly breakers = new Map<string, CircuitBreaker>();
+  private readonly running = new Set<string>();
+  private readonly declined = new Map<string, number>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private control: ControlListener | null = null;
+  private heartbeat: NodeJS.Timeout | null = null;
+  private startedAt = new Date();
+  private closing: Promise<void> | null = null;
+
+  constructor(options: AutonomousAgentOptions) {
+    if (!options.agentId) throw new InputError('must not be empty', 'agentId');
+    if (options.capabilities.length === 0) {
+      throw new InputError('name at least one capability', 'capabilities');
+    }
+    for (const c of options.capabilities) assertCapability(c, 'capabilities');
+    const concurrency = options.concurrency ?? 1;
+    if (!Number.isInteger(concurrency) || concurrency < 1) {
+      throw new InputError('must be a whole number of at least 1', 'concurrency');
+    }
+    this.executor = options.sandboxed
+      ? null
+      : createFunctionExecutor(
+          pickHandlers(options.handlers ?? {}, options.capabilities),
+          options.agentId,
+        );
+    this.options = { ...options, concurrency };
+    this.agentId = options.agentId;
+    this.capabilities = [...options.capabilities];
+    this.coordinator = options.redisCoordinator;
+    if (options.breaker !== false) {
+      for (const c of this.capabilities) this.breakers.set(c, this.createBreaker(c));
+    }
+  }
+
+  /** Registers the capabilities, starts the workers, the control listener and the heartbeat. */
+  async start(): Promise<void> {
+    this.startedAt = new Date();
+    await this.coordinator.registerCapabilities(this.capabilities);
+    this.control = await listenForControl(this.coordinator, (message) => {
+      const reason = cancelledReason(message.actor);
+      for (const id of message.taskIds)
+        for (const { worker } of this.workers) worker.cancelJob(id, reason);
+    });
+    const shards =
+      this.options.shards ?? Array.from({ length: this.coordinator.shards }, (_, i) => i);
+    for (const capability of this.capabilities) {
+      for (const shard of shards)
+        this.workers.push({ capability, worker: this.createWorker(capability, shard) });
+    }
+    // INTEGRATOR: switch on once src/queues/internal-workers.ts is wired (the one call site):
+    // this.internal = await startInternalWorkers(this.coordinator, { shards });
+    for (const { worker } of this.workers) void worker.run().catch((e: unknown) => this.report(e));
+    await this.beat();
+    const heartbeatMs = this.options.heartbeatMs ?? 2000;
+    this.heartbeat = setInterval(
+      () => void this.beat().catch((e: unknown) => this.report(e)),
+      heartbeatMs,
+    );
+  }
+
+  /** Task ids running now. */
+  get runningTasks(): string[] {
+    return [...this.running];
+  }
+
+  breakerStates(): { [capability: string]: BreakerState } {
+    return Object.fromEntries([...this.breakers].map(([c, b]) => [c, b.state]));
+  }
+
+  /**
+   * Stops claiming, lets running tasks finish within `graceMs`, then aborts them and hands them
+   * back to their queues (another agent runs them; no attempt is charged), and leaves the registry.
+   */
+  async close(options: { graceMs?: number } = {}): Promise<void> {
+    this.closing ??= this.shutdown(options.graceMs ?? this.options.graceMs ?? 30000);
+    return this.closing;
+  }
+
+  private async shutdown(graceMs: number): Promise<void> {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    for (const timer of this.timers) clearTimeout(timer);
+    const closed = Promise.all(this.workers.map(({ worker }) => worker.close()));
+    let grace: NodeJS.Timeout | undefined;
+    const expired = new Promise<boolean>((resolve) => {
+      grace = setTimeout(() => resolve(true), graceMs);
+    });
+    if (await Promise.race([closed.then(() => false), expired])) {
+      for (const { worker } of this.workers) worker.cancelAllJobs(SHUTDOWN_REASON);
+    }
+    clearTimeout(grace);
+    await closed;
+    await this.control?.close();
+    await this.coordinator.removeAgent(this.agentId).catch((e: unknown) => this.report(e));
+    await Promise.allSettled(this.connections.map((c) => c.quit()));
+  }
+
+  private createBreaker(capability: string): CircuitBreaker {
+    const breaker = new CircuitBreaker(this.options.breaker || {});
+    breaker.onChange((change) => {
+      for (const { capability: c, worker } of this.workers) {
+        if (c !== capability) continue;
+        if (change.to === 'open') worker.pause(true).catch((e: unknown) => this.report(e));
+        else void worker.resume();
+      }
+      if (change.to === 'open' && change.retryAt !== null) {
+        // Nobody reads the state while the workers are paused: look again when the cool-down ends.
+        this.later(change.retryAt - Date.now() + 1, () => void breaker.state);
+      }
+      void this.beat().catch((e: unknown) => this.report(e));
+    });
+    return breaker;
+  }
+
+  private later(ms: number, fn: () => void): void {
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(timer);
+        fn();
+      },
+      Math.max(0, ms),
+    );
+    this.timers.add(timer);
+  }
+
+  private workerOptions(shard: number): WorkerOptions {
+    const connection = this.coordinator.duplicate('worker');
+    this.connections.push(connection);
+    return {
+      connection,
+      prefix: this.coordinator.bullPrefix(shard),
+      concurrency: this.options.concurrency,
+      autorun: false,
+      lockDuration: this.options.lockDurationMs ?? 30000,
+      stalledInterval: this.options.stalledIntervalMs ?? 15000,
+      maxStalledCount: this.options.maxStalledCount ?? 2,
+      name: this.agentId,
+    };
+  }
+
+  private createWorker(capability: string, shard: number): Worker {
+    const options = this.workerOptions(shard);
+    const pipeline: JobPipeline = (job, token, signal, execute) =>
+      this.runJob(capability, job, token, signal, execute);
+    let worker: Worker<TaskJobData, TaskResultEnvelope>;
+    if (this.options.sandboxed) {
+      worker = new SandboxedWorker(
+        capability,
+        options,
+        { ...this.options.sandboxed, agentId: this.agentId },
+        pipeline,
+      );
+    } else {
+      const executor = this.executor!;
+      worker = new Worker<TaskJobData, TaskResultEnvelope>(
+        capability,
+        (job, token, signal) =>
+          pipeline(job, token ?? '', signal ?? new AbortController().signal, (workdir, s) =>
+            executor(job, workdir, s),
+          ),
+        options,
+      );
+    }
+    worker.on('error', (e) => this.report(e));
+    // A lock we could not renew means another agent may take the task over: stop this attempt.
+    worker.on('lockRenewalFailed', (ids) =>
+      ids.forEach((id) => worker.cancelJob(id, LOCK_LOST_REASON)),
+    );
+    worker.on('completed', (job) => {
+      releaseGates(this.coordinator, job.data.shard, job.data.gates).catch((e: unknown) =>
+        this.report(e),
+      );
+    });
+    worker.on('failed', (job, error) => {
+      if (job) this.afterFailure(job, error).catch((e: unknown) => this.report(e));
+    });
+    return worker;
+  }
+
+  /** Dead-letters a task that failed for good (not a cancelled one), then releases its gates. */
+  private async afterFailure(job: Job<TaskJobData>, error: Error): Promise<void> {
+    const final =
+      error.name === 'UnrecoverableError' ||
+      job.attemptsMade >= (job.opts.attempts ?? 1) ||
+      typeof job.finishedOn === 'number';
+    if (!final) return;
+    if (!isCancelledReason(error.message)) await recordDeadLetter(this.coordinator, job, error);
+    await releaseGates(this.coordinator, job.data.shard, job.data.gates);
+  }
+
+  /** Observe, decide, act, report: one claimed job. */
+  private async runJob(
+    capability: string,
+    job: Job<TaskJobData, TaskResultEnvelope>,
+    token: string,
+    signal: AbortSignal,
+    execute: (workdir: string, signal: AbortSignal) => Promise<TaskResultEnvelope>,
+  ): Promise<TaskResultEnvelope> {
+    const data = job.data;
+    if (data.kind !== 'task') throw new UnrecoverableError(`job ${job.id} is not a task job`);
+    if (data.cancelled) throw new UnrecoverableError(cancelledReason(data.cancelled.actor));
+    const breaker = this.breakers.get(capability);
+    if (breaker && !breaker.canRun()) {
+      return this.giveBack(job, token, breaker.retryAt ?? Date.now() + 1000);
+    }
+    let accepted = true;
+    try {
+      accepted = !this.options.accepts || (await this.options.accepts(taskInput(job)));
+    } catch (error) {
+      breaker?.cancelProbe();
+      throw error;
+    }
+    if (!accepted) {
+      breaker?.cancelProbe();
+      return this.decline(job, token);
+    }
+    this.declined.delete(job.id!);
+    this.running.add(data.taskId);
+    const workdir = await this.acquireWorkdir(data.taskId);
+    let ok = false;
+    try {
+      const envelope = await execute(workdir, signal);
+      ok = true;
+      breaker?.recordSuccess();
+      return envelope;
+    } catch (thrown) {
+      const error = coerceError(thrown);
+      const reason = signal.aborted ? String(signal.reason) : '';
+      if (reason === SHUTDOWN_REASON) {
+        breaker?.cancelProbe();
+        // Handed back, not failed: another agent (or this one after a restart) runs it again.
+        return this.giveBack(job, token, 0);
+      }
+      if (
+        reason === LOCK_LOST_REASON ||
+        isCancelledReason(reason) ||
+        isCancelledReason(error.message)
+      ) {
+        breaker?.cancelProbe();
+      } else {
+        breaker?.recordFailure();
+      }
+      throw error;
+    } finally {
+      this.running.delete(data.taskId);
+      await this.releaseWorkdir(data.taskId, workdir, ok);
+    }
+  }
+
+  /** Declines a task: back to its queue at once, later each time this agent sees it again. */
+  private async decline(job: Job<TaskJobData>, token: string): Promise<never> {
+    const times = this.declined.get(job.id!) ?? 0;
+    this.declined.set(job.id!, times + 1);
+    if (this.declined.size > 10000) this.declined.clear();
+    const delay = DECLINE_BACKOFF_MS[Math.min(times, DECLINE_BACKOFF_MS.length - 1)]!;
+    await job.log(`[agentq] declined by ${this.agentId}`);
+    return this.giveBack(job, token, delay > 0 ? Date.now() + delay : 0);
+  }
+
+  /** Puts a claimed job back without charging an attempt: waiting now, or delayed until `at`. */
+  private async giveBack(job: Job<TaskJobData>, token: string, at: number): Promise<never> {
+    if (at > Date.now()) {
+      await job.moveToDelayed(at, token);
+      throw new DelayedError();
+    }
+    await job.moveToWait(token);
+    throw new WaitingError();
+  }
+
+  private async acquireWorkdir(taskId: string): Promise<string> {
+    if (this.options.worktree) return this.options.worktree.acquire(taskId);
+    return mkdtemp(join(tmpdir(), `agentq-${taskId.replace(/[^A-Za-z0-9_.-]/g, '_')}-`));
+  }
+
+  private async releaseWorkdir(taskId: string, workdir: string, ok: boolean): Promise<void> {
+    try {
+      if (this.options.worktree) await this.options.worktree.release(taskId, { ok });
+      else await rm(workdir, { recursive: true, force: true });
+    } catch (error) {
+      this.report(error);
+    }
+  }
+
+  private async beat(): Promise<void> {
+    const now = new Date();
+    await this.coordinator.heartbeatAgent({
+      id: this.agentId,
+      capabilities: [...this.capabilities],
+      host: hostname(),
+      pid: process.pid,
+      startedAt: this.startedAt,
+      lastSeenAt: now,
+      running: this.runningTasks,
+      concurrency: this.options.concurrency ?? 1,
+      breakers: this.breakerStates(),
+      heartbeatMs: this.options.heartbeatMs ?? 2000,
+    });
+  }
+
+  private report(thrown: unknown): void {
+    const error = coerceError(thrown);
+    if (this.options.onError) this.options.onError(error);
+    else process.stderr.write(`agentq agent ${this.agentId}: ${error.message}\n`);
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * Loads a user's handler module (`agentq worker --handlers FILE`, and the sandbox child): a
+ * CommonJS or ES module whose default export, or `module.exports`, maps capability → function.
+ * Anything else is an `InputError` naming the file, so a typo fails at start, not per task.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { coerceError, InputError } from '../errors';
+import type { HandlerMap, TaskHandler } from './handler-types';
+
+const FIELD = 'handlers';
+
+/** `import()` that TypeScript's CommonJS output keeps as a real dynamic import (for .mjs files). */
+const importModule = new Function('specifier', 'return import(specifier)') as (
+  specifier: string,
+) => Promise<unknown>;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+/** Unwraps `export default`, `module.exports = …` and the interop shapes between them. */
+function exportedMap(loaded: unknown): unknown {
+  let current = loaded;
+  // ES namespaces, and CommonJS compiled from `export default`, hold the map under `default`.
+  for (let depth = 0; depth < 2 && isRecord(current) && isRecord(current.default); depth++) {
+    current = current.default;
+  }
+  return current;
+}
+
+/** Checks the module's export is a map of functions and returns it. */
+export function toHandlerMap(loaded: unknown, file: string): HandlerMap {
+  const map = exportedMap(loaded);
+  if (!isRecord(map) || typeof map === 'function') {
+    throw new InputError(
+      `${file} must export (default export or module.exports) an object mapping capability → ` +
+        `async (task, ctx) => result; it exports ${typeof map === 'function' ? 'a function' : typeof map}`,
+      FIELD,
+    );
+  }
+  const handlers: HandlerMap = {};
+  for (const [capability, handler] of Object.entries(map)) {
+    if (capability === '__esModule') continue;
+    if (typeof handler !== 'function') {
+      throw new InputError(
+        `${file}: the handler for '${capability}' is a ${typeof handler}, not a function`,
+        FIELD,
+      );
+    }
+    handlers[capability] = handler as TaskHandler;
+  }
+  return handlers;
+}
+
+/** Loads `file` (relative to the working directory) as CommonJS or ESM; see the module comment. */
+export async function loadHandlerModule(file: string): Promise<HandlerMap> {
+  const path = resolve(file);
+  if (!existsSync(path)) throw new InputError(`${path} does not exist`, FIELD);
+  let loaded: unknown;
+  try {
+    loaded = path.endsWith('.mjs')
+      ? await importModule(pathToFileURL(path).href)
+      : await loadCommonJsOrEsm(path);
+  } catch (thrown) {
+    const error = coerceError(thrown);
+    throw new InputError(`${path} could not be loaded: ${error.message}`, FIELD);
+  }
+  return toHandlerMap(loaded, path);
+}
+
+async function loadCommonJsOrEsm(path: string): Promise<unknown> {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require(path) as unknown;
+  } catch (error) {
+    // A `.js` file in a `"type": "module"` package with top-level await cannot be required.
+    if (
+      (error as { code?: string }).code === 'ERR_REQUIRE_ESM' ||
+      (error as { code?: string }).code === 'ERR_REQUIRE_ASYNC_MODULE'
+    ) {
+      return importModule(pathToFileURL(path).href);
+    }
+    throw error;
+  }
+}
+
+/** The handlers of `capabilities`; a declared capability without one is an `InputError`. */
+export function pickHandlers(
+  handlers: HandlerMap,
+  capabilities: readonly string[],
+  field = 'capabilities',
+): HandlerMap {
+  const missing = capabilities.filter((c) => typeof handlers[c] !== 'function');
+  if (missing.length > 0) {
+    throw new InputError(
+      `no handler for ${missing.map((c) => `'${c}'`).join(', ')} ` +
+        `(handlers exist for: ${Object.keys(handlers).join(', ') || 'none'})`,
+      field,
+    );
+  }
+  return Object.fromEntries(capabilities.map((c) => [c, handlers[c]!]));
+}

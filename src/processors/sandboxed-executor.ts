@@ -1,0 +1,136 @@
+/**
+ * Sandboxed execution: a BullMQ Worker whose processor is a FILE (sandbox-entry), run by BullMQ
+ * in a child process. A handler that calls `process.exit` or crashes only takes its child down
+ * (BullMQ fails the attempt with the exit code); one that loops forever cannot answer a cancel,
+ * so the agent kills its child once the timeout (or an abort) is `killGraceMs` overdue.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Job, Worker, type WorkerOptions } from 'bullmq';
+import type { TaskResultEnvelope } from '../queues/protocol';
+import type { TaskJobData } from '../queues/task-job';
+import { isSandboxHello, SANDBOX_ENV, type SandboxJobData } from './sandbox-protocol';
+import { abortError, AttemptTimeoutError } from './task-runner';
+
+/** How long a child may take to wind down after its signal fired before it is killed. */
+export const KILL_GRACE_MS = 2000;
+
+/** Runs one job: `execute(workdir, signal)` is the executor, the rest is the agent's pipeline. */
+export type JobPipeline = (
+  job: Job<TaskJobData, TaskResultEnvelope>,
+  token: string,
+  signal: AbortSignal,
+  execute: (workdir: string, signal: AbortSignal) => Promise<TaskResultEnvelope>,
+) => Promise<TaskResultEnvelope>;
+
+export interface SandboxOptions {
+  /** The user's handler module, loaded in each child. */
+  handlersFile: string;
+  agentId: string;
+  /** @defaultValue KILL_GRACE_MS */
+  killGraceMs?: number;
+}
+
+/** The entry file next to this one: `.ts` under tsx/ts-jest, `.js` once built. */
+function sandboxEntry(): string {
+  const ts = resolve(__dirname, 'sandbox-entry.ts');
+  return __filename.endsWith('.ts') && existsSync(ts) ? ts : resolve(__dirname, 'sandbox-entry.js');
+}
+
+function childExecArgv(entry: string): string[] {
+  const argv = [...process.execArgv];
+  // A TypeScript entry needs tsx's loader in the child (BullMQ loads it with `import()`).
+  if (entry.endsWith('.ts') && !argv.some((a) => a.includes('tsx'))) argv.push('--import', 'tsx');
+  return argv;
+}
+
+export class SandboxedWorker extends Worker<TaskJobData, TaskResultEnvelope> {
+  private readonly killGraceMs: number;
+
+  constructor(
+    name: string,
+    options: WorkerOptions,
+    sandbox: SandboxOptions,
+    private readonly pipeline: JobPipeline,
+  ) {
+    const entry = sandboxEntry();
+    super(name, entry, {
+      ...options,
+      useWorkerThreads: false,
+      workerForkOptions: {
+        execArgv: childExecArgv(entry),
+        env: {
+          ...process.env,
+          [SANDBOX_ENV.handlers]: resolve(sandbox.handlersFile),
+          [SANDBOX_ENV.agentId]: sandbox.agentId,
+        },
+      },
+    });
+    this.killGraceMs = sandbox.killGraceMs ?? KILL_GRACE_MS;
+  }
+
+  protected override callProcessJob(
+    job: Job<TaskJobData, TaskResultEnvelope>,
+    token: string,
+    signal?: AbortSignal,
+  ): Promise<TaskResultEnvelope> {
+    const own = signal ?? new AbortController().signal;
+    return this.pipeline(job, token, own, (workdir, attemptSignal) =>
+      this.watchChild(job, workdir, attemptSignal, () =>
+        super.callProcessJob(job, token, attemptSignal),
+      ),
+    );
+  }
+
+  /** Runs the job in a child and kills the child when it outlives its timeout or its abort. */
+  private async watchChild(
+    job: Job<TaskJobData, TaskResultEnvelope>,
+    workdir: string,
+    signal: AbortSignal,
+    run: () => Promise<TaskResultEnvelope>,
+  ): Promise<TaskResultEnvelope> {
+    let pid: number | null = null;
+    let killedFor: unknown = null;
+    const kill = (reason: unknown) => {
+      if (pid === null || killedFor !== null) return;
+      killedFor = reason;
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    };
+    // Local only (never written to Redis): the child reads its workdir from the job it is sent.
+    (job as Job<SandboxJobData, TaskResultEnvelope>).data = {
+      ...job.data,
+      sandboxWorkdir: workdir,
+    };
+    const forward = job.updateProgress.bind(job);
+    job.updateProgress = async (value) => {
+      if (isSandboxHello(value)) pid = value.pid;
+      else await forward(value);
+    };
+    const timeoutMs = job.data.timeoutMs;
+    const overdue = setTimeout(
+      () => kill(new AttemptTimeoutError(timeoutMs)),
+      timeoutMs + this.killGraceMs,
+    );
+    let abortTimer: NodeJS.Timeout | undefined;
+    const onAbort = () => {
+      abortTimer = setTimeout(() => kill(signal.reason), this.killGraceMs);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await run();
+    } catch (error) {
+      if (killedFor !== null) throw abortError(killedFor, timeoutMs);
+      throw error;
+    } finally {
+      clearTimeout(overdue);
+      clearTimeout(abortTimer);
+      signal.removeEventListener('abort', onAbort);
+      job.updateProgress = forward;
+      delete (job.data as Partial<SandboxJobData>).sandboxWorkdir;
+    }
+  }
+}

@@ -1,0 +1,174 @@
+/**
+ * One attempt of a task, the same in the agent's process and in a sandbox child: refuse a task
+ * cancelled before it ran, report `started`, collect dependencies, run the handler with a ctx
+ * whose signal fires on timeout and on whatever aborted the attempt (cancel, lock loss,
+ * shutdown), and wrap the JSON result in a `TaskResultEnvelope`.
+ */
+import { UnrecoverableError } from 'bullmq';
+import { coerceError } from '../errors';
+import type { Json } from '../entities/task-model';
+import { collectDependencies, type ParentJobLike } from '../queues/dependencies';
+import {
+  cancelledReason,
+  isCancelledReason,
+  type TaskProgressMessage,
+  type TaskResultEnvelope,
+} from '../queues/protocol';
+import type { ExecutionMetrics, ExecutorContext, TaskHandler, TaskInput } from './handler-types';
+import { assertJson } from './json-value';
+
+/** Abort reasons of an attempt besides a cancellation (`cancelledReason(actor)`). */
+export const SHUTDOWN_REASON = '[agentq] agent shutting down';
+export const LOCK_LOST_REASON = '[agentq] job lock lost';
+
+/** The part of a BullMQ job (in process, or the sandbox child's proxy) an attempt needs. */
+export interface AttemptJob extends ParentJobLike {
+  attemptsMade: number;
+  processedOn?: number;
+  updateProgress(value: TaskProgressMessage): Promise<unknown>;
+  log(line: string): Promise<unknown>;
+}
+
+export interface AttemptOptions {
+  agentId: string;
+  handler: TaskHandler;
+  /** BullMQ's processor signal: aborted by a cancel, a lost lock or a shutdown. */
+  signal?: AbortSignal;
+  workdir: string;
+  /** Resource use the executor measured outside the handler (sandbox child). */
+  baseMetrics?: () => ExecutionMetrics;
+}
+
+/** The attempt ran past its task's `timeoutMs`: retried like any other failure. */
+export class AttemptTimeoutError extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`timed out after ${timeoutMs} ms`);
+    this.name = 'AttemptTimeoutError';
+  }
+}
+
+/** The attempt was stopped from outside for a reason that is not the task's fault. */
+export class AttemptInterruptedError extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+    this.name = 'AttemptInterruptedError';
+  }
+}
+
+export function taskInput(job: AttemptJob): TaskInput {
+  const d = job.data;
+  return {
+    id: d.taskId,
+    goalId: d.goalId,
+    key: d.key,
+    title: d.title,
+    description: d.description,
+    type: d.type,
+    priority: d.priority,
+    data: d.data,
+    dependsOn: d.dependsOn,
+    attempt: job.attemptsMade + 1,
+  };
+}
+
+/** The error an aborted attempt fails with, by why it was aborted. */
+export function abortError(reason: unknown, timeoutMs: number): Error {
+  if (reason instanceof AttemptTimeoutError) return reason;
+  const text = typeof reason === 'string' ? reason : coerceError(reason).message;
+  if (isCancelledReason(text)) return new UnrecoverableError(text);
+  if (text === 'timeout') return new AttemptTimeoutError(timeoutMs);
+  return new AttemptInterruptedError(text);
+}
+
+function qualityOf(value: Json | undefined): number | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const score = value.qualityScore;
+  return typeof score === 'number' && score >= 0 && score <= 1 ? score : undefined;
+}
+
+export async function runAttempt(
+  job: AttemptJob,
+  options: AttemptOptions,
+): Promise<TaskResultEnvelope> {
+  const data = job.data;
+  if (data.cancelled) throw new UnrecoverableError(cancelledReason(data.cancelled.actor));
+  const input = taskInput(job);
+  const startedAt = Date.now();
+  await job.updateProgress({
+    phase: 'started',
+    agentId: options.agentId,
+    attempt: input.attempt,
+    claimedAt: job.processedOn ?? startedAt,
+    startedAt,
+  });
+  await job.log(`[agentq] attempt ${input.attempt} started by ${options.agentId}`);
+
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () => controller.abort(new AttemptTimeoutError(data.timeoutMs)),
+    data.timeoutMs,
+  );
+  const forward = () => controller.abort(options.signal?.reason);
+  if (options.signal?.aborted) forward();
+  options.signal?.addEventListener('abort', forward, { once: true });
+  let metrics: ExecutionMetrics = {};
+  let qualityScore: number | undefined;
+  try {
+    const ctx: ExecutorContext = {
+      signal: controller.signal,
+      dependencies: await collectDependencies(job),
+      agentId: options.agentId,
+      workdir: options.workdir,
+      progress: async (value) => {
+        qualityScore = qualityOf(value) ?? qualityScore;
+        await job.updateProgress({
+          phase: 'progress',
+          agentId: options.agentId,
+          attempt: input.attempt,
+          value,
+        });
+      },
+      log: async (line) => {
+        await job.log(line);
+      },
+      recordMetrics: (measured) => {
+        metrics = { ...metrics, ...measured };
+      },
+    };
+    const aborted = new Promise<never>((_, reject) => {
+      const fail = () => reject(abortError(controller.signal.reason, data.timeoutMs));
+      if (controller.signal.aborted) fail();
+      else controller.signal.addEventListener('abort', fail, { once: true });
+    });
+    // A handler that ignores its signal still loses the race: the attempt ends when aborted.
+    const returned = await Promise.race([
+      Promise.resolve().then(() => options.handler(input, ctx)),
+      aborted,
+    ]);
+    const result = returned === undefined ? null : returned;
+    assertJson(result, `the result of '${data.type}' handler`);
+    const finishedAt = Date.now();
+    qualityScore = qualityOf(result) ?? qualityScore;
+    return {
+      v: 1,
+      key: data.key,
+      result,
+      agentId: options.agentId,
+      attempt: input.attempt,
+      startedAt,
+      finishedAt,
+      metrics: {
+        ...options.baseMetrics?.(),
+        ...metrics,
+        ...(qualityScore === undefined ? {} : { qualityScore }),
+      },
+    };
+  } catch (thrown) {
+    // A handler that rethrows its abort (AbortError) fails for the reason it was aborted.
+    if (controller.signal.aborted) throw abortError(controller.signal.reason, data.timeoutMs);
+    throw coerceError(thrown);
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', forward);
+  }
+}
