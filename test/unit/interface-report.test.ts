@@ -1,0 +1,88 @@
+import { formatStatusReport } from '../../src/board/interface-report';
+import type { SystemStatus } from '../../src/board/interface-status';
+
+const zero = { BACKLOG: 0, PENDING: 0, ASSIGNED: 0, ACTIVE: 0, DONE: 0, FAILED: 0, CANCELLED: 0 };
+
+function status(): SystemStatus {
+  return {
+    generatedAt: new Date('2026-01-02T03:04:05.000Z'),
+    totals: { ...zero, DONE: 3, FAILED: 1, PENDING: 2, all: 6 },
+    byType: {
+      dev: { ...zero, DONE: 3, PENDING: 1 },
+      qa: { ...zero, FAILED: 1, PENDING: 1 },
+    },
+    goals: { active: 2, recent: [] },
+    agents: [
+      {
+        id: 'dev-1',
+        capabilities: ['dev'],
+        host: 'box',
+        pid: 42,
+        startedAt: new Date(0),
+        lastSeenAt: new Date('2026-01-02T03:04:00.000Z'),
+        running: ['g-1.a'],
+        concurrency: 4,
+        breakers: { dev: 'closed' },
+      },
+    ],
+    pending: [],
+    queues: [
+      { name: 'dev', waiting: 1, active: 0, delayed: 0, failed: 0, completed: 3, paused: false },
+      { name: 'qa', waiting: 1, active: 0, delayed: 0, failed: 1, completed: 0, paused: true },
+    ],
+    recentFailures: [
+      {
+        taskId: 'g-1.test',
+        title: 'Run the tests',
+        type: 'qa',
+        error: { message: 'exit code 1' },
+        at: new Date(0),
+      },
+    ],
+    stuck: [
+      {
+        taskId: 'g-2.lint',
+        key: 'lint',
+        title: 'Lint',
+        type: 'qa',
+        state: 'PENDING',
+        reason: { kind: 'paused', capability: 'qa' },
+        message: "queue 'qa' is paused",
+      },
+    ],
+  };
+}
+
+describe('formatStatusReport', () => {
+  const report = formatStatusReport(status());
+
+  it('starts with the time and the totals by state', () => {
+    expect(report.split('\n')[0]).toBe('agentq status at 2026-01-02T03:04:05.000Z');
+    expect(report).toContain('Tasks: 6 total — BACKLOG 0, PENDING 2, ASSIGNED 0, ACTIVE 0, DONE 3');
+    expect(report).toContain('Goals: 2 active');
+  });
+
+  it('has one table row per capability, with the paused queue marked', () => {
+    const devRow = report.split('\n').find((l) => /^\W*dev\s/.test(l));
+    expect(devRow).toMatch(/dev\s.*\b3\b/);
+    expect(report).toContain('qa (paused)');
+  });
+
+  it('lists live agents with their load', () => {
+    expect(report).toContain('Agents (1 live):');
+    expect(report).toMatch(/dev-1.*1\/4/);
+  });
+
+  it('says why a task is not being claimed and lists recent failures', () => {
+    expect(report).toContain("g-2.lint [qa] Lint: queue 'qa' is paused");
+    expect(report).toContain('g-1.test [qa] Run the tests: exit code 1');
+  });
+
+  it('has no colour codes', () => {
+    expect(report).not.toContain('\x1b[');
+  });
+
+  it('tells how to start an agent when none is live', () => {
+    expect(formatStatusReport({ ...status(), agents: [] })).toContain('agentq worker');
+  });
+});
