@@ -1,0 +1,214 @@
+/**
+ * The leader's work: read every events stream from the SQL cursor, map the entries to
+ * transitions, commit each batch with the new cursor in one transaction, then hand the recorded
+ * events to the bridge. Streams trimmed past the cursor are reconciled from the jobs' states.
+ */
+import type { GoalState, TaskChange } from '../entities/task-model';
+import type { TaskStore } from '../entities/task-store';
+import type { RedisConnection } from '../queues/connection';
+import { GOALS_QUEUE } from '../queues/names';
+import { isCancelledReason } from '../queues/protocol';
+import type { RedisCoordinator } from '../queues/redis-coordinator';
+import type { PubSubBridge } from './bridge';
+import { taskKeyOf, type TaskIdentity } from './channel-payload';
+import {
+  MIRROR_CURSOR,
+  parseCursor,
+  serializeCursor,
+  streamIdMs,
+  type StreamCursor,
+} from './mirror-cursor';
+import { mapTaskEntry, type MirrorLookups, type StreamEntry, type TaskMemo } from './mirror-events';
+import type { LeaderLock } from './mirror-lock';
+import { mirrorEventsTotal, mirrorLagSeconds, type RecentSamples } from './mirror-metrics';
+import { isTrimmedPast, reconcileGoals, reconcileTasks } from './mirror-reconcile';
+import { listStreams, readStreams, streamInfo, type EventsStream } from './mirror-streams';
+
+export interface MirrorStats {
+  batches: number;
+  entries: number;
+  recorded: number;
+  rejected: number;
+  stale: number;
+  reconciles: number;
+  leaderships: number;
+}
+
+export interface ConsumerSettings {
+  store: TaskStore;
+  coordinator: RedisCoordinator;
+  lock: LeaderLock;
+  bridge: PubSubBridge | null;
+  batchSize: number;
+  blockMs: number;
+  stats: MirrorStats;
+  lags: RecentSamples;
+  log: (line: string) => void;
+}
+
+type GoalEnd = { goalId: string; state: Exclude<GoalState, 'ACTIVE'> };
+
+interface Batch {
+  changes: TaskChange[];
+  goals: GoalEnd[];
+  cursor: StreamCursor;
+  stamps: number[];
+  known: Map<string, TaskIdentity>;
+}
+
+const REFRESH_MS = 1000;
+
+export class MirrorConsumer {
+  private readonly reader: RedisConnection;
+  private readonly streams = new Map<string, EventsStream>();
+  private readonly memos = new Map<string, TaskMemo>();
+  private cursor: StreamCursor = {};
+  private stopped = false;
+  private refreshedAt = 0;
+  private publishing: Promise<void> = Promise.resolve();
+
+  constructor(private readonly s: ConsumerSettings) {
+    this.reader = s.coordinator.duplicate('worker');
+  }
+
+  /** Runs until `stop()`; throws when leadership was lost or the store failed. */
+  async run(): Promise<void> {
+    this.cursor = parseCursor(await this.s.store.getCursor(MIRROR_CURSOR));
+    while (!this.stopped) {
+      if (Date.now() - this.refreshedAt >= REFRESH_MS) await this.refreshStreams();
+      const ids = new Map([...this.streams.keys()].map((k) => [k, this.cursor[k] ?? '0-0']));
+      let read: Map<string, StreamEntry[]>;
+      try {
+        read = await readStreams(this.reader, ids, this.s.batchSize, this.s.blockMs);
+      } catch (error) {
+        if (this.stopped) return;
+        throw error;
+      }
+      if (read.size > 0) await this.commit(await this.batchOf(read));
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.reader.disconnect();
+    await this.publishing;
+  }
+
+  /** New queues join; a stream trimmed past its cursor is reconciled before it is read. */
+  private async refreshStreams(): Promise<void> {
+    this.refreshedAt = Date.now();
+    for (const stream of await listStreams(this.s.coordinator)) {
+      if (this.streams.has(stream.key)) continue;
+      const info = await streamInfo(this.s.coordinator.client, stream.key);
+      if (isTrimmedPast(info, this.cursor[stream.key] ?? '0-0'))
+        await this.reconcile(stream, info.lastId);
+      this.streams.set(stream.key, stream);
+    }
+  }
+
+  private async reconcile(stream: EventsStream, lastId: string): Promise<void> {
+    const { store, coordinator } = this.s;
+    const batch: Batch = {
+      changes: [],
+      goals: [],
+      cursor: { ...this.cursor, [stream.key]: lastId },
+      stamps: [],
+      known: new Map(),
+    };
+    if (stream.queue === GOALS_QUEUE) {
+      batch.goals = await reconcileGoals(store, coordinator, stream.shard);
+    } else {
+      batch.changes = await reconcileTasks(store, coordinator, stream, this.lookups(stream));
+      for (const c of batch.changes)
+        batch.known.set(c.taskId, { key: taskKeyOf(c.taskId), type: stream.queue });
+    }
+    this.s.log(
+      `mirror: ${stream.key} was trimmed past its cursor ${this.cursor[stream.key] ?? '0-0'}; ` +
+        `reconciled from the jobs' states: ${batch.changes.length} transitions, ${batch.goals.length} goals`,
+    );
+    this.s.stats.reconciles++;
+    await this.commit(batch);
+  }
+
+  private lookups(stream: EventsStream): MirrorLookups {
+    const client = this.s.coordinator.client;
+    const prefix = `${this.s.coordinator.bullPrefix(stream.shard)}:${stream.queue}:`;
+    return {
+      failedReasonOf: (jobKey) => client.hget(jobKey, 'failedReason'),
+      jobKey: (jobId) => prefix + jobId,
+    };
+  }
+
+  private async batchOf(read: Map<string, StreamEntry[]>): Promise<Batch> {
+    const batch: Batch = {
+      changes: [],
+      goals: [],
+      cursor: { ...this.cursor },
+      stamps: [],
+      known: new Map(),
+    };
+    for (const [key, entries] of read) {
+      const stream = this.streams.get(key)!;
+      const lookups = this.lookups(stream);
+      for (const entry of entries) {
+        batch.cursor[key] = entry.id;
+        batch.stamps.push(streamIdMs(entry.id));
+        if (stream.queue === GOALS_QUEUE) {
+          const end = goalEndOf(entry);
+          if (end) batch.goals.push(end);
+          continue;
+        }
+        const changes = await mapTaskEntry(entry, this.memos, lookups);
+        for (const c of changes)
+          batch.known.set(c.taskId, { key: taskKeyOf(c.taskId), type: stream.queue });
+        batch.changes.push(...changes);
+      }
+    }
+    return batch;
+  }
+
+  private async commit(batch: Batch): Promise<void> {
+    const { store, lock, stats } = this.s;
+    // The previous batch's messages go out before this one's, and a slow Redis slows the mirror.
+    await this.publishing;
+    if (!(await lock.held())) throw new Error('mirror lock lost: stepping down');
+    // Goal states first: a crash before the commit below replays them (idempotent), never loses one.
+    for (const goal of batch.goals) {
+      await store.setGoalState(goal.goalId, goal.state, new Date()).catch((error: Error) => {
+        this.s.log(`mirror: goal ${goal.goalId}: ${error.message}`);
+      });
+    }
+    const result = await store.applyChanges(batch.changes, {
+      name: MIRROR_CURSOR,
+      value: serializeCursor(batch.cursor),
+    });
+    this.cursor = batch.cursor;
+    const now = Date.now();
+    for (const stamp of batch.stamps) {
+      mirrorLagSeconds.observe((now - stamp) / 1000);
+      this.s.lags.add(now - stamp);
+    }
+    stats.batches++;
+    stats.entries += batch.stamps.length;
+    stats.recorded += result.events.length;
+    stats.rejected += result.rejected.length;
+    stats.stale += result.stale.length;
+    mirrorEventsTotal.inc({ outcome: 'recorded' }, result.events.length);
+    mirrorEventsTotal.inc({ outcome: 'rejected' }, result.rejected.length);
+    mirrorEventsTotal.inc({ outcome: 'stale' }, result.stale.length);
+    const bridge = this.s.bridge;
+    if (!bridge) return;
+    const at = new Date();
+    this.publishing = bridge.offer(result.events, batch.known).then(async () => {
+      for (const goal of batch.goals) await bridge.publishGoal(goal.goalId, goal.state, at);
+    });
+  }
+}
+
+function goalEndOf(entry: StreamEntry): GoalEnd | null {
+  const goalId = entry.fields.jobId;
+  if (!goalId) return null;
+  if (entry.fields.event === 'completed') return { goalId, state: 'DONE' };
+  if (entry.fields.event !== 'failed') return null;
+  return { goalId, state: isCancelledReason(entry.fields.failedReason) ? 'CANCELLED' : 'FAILED' };
+}

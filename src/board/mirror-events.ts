@@ -1,0 +1,225 @@
+/**
+ * BullMQ 6.7 events-stream entries → `TaskChange`s, following src/queues/protocol.ts. What
+ * BullMQ emits (read from its Lua scripts):
+ * - `waiting` with `prev` = waiting-children (dependencies done), delayed (backoff over),
+ *   failed (immediate retry) or active (lock lost, stalled); no `prev` for a fresh add.
+ * - `delayed`: a failed attempt with attempts left waiting out its backoff.
+ * - `active` (claimed: no agent id yet, so not recorded), `progress` (`data` = our
+ *   TaskProgressMessage), `completed` (`returnvalue`), `failed` (`failedReason`; always final in
+ *   6.7 — a retry emits `delayed` or `waiting` instead), `retries-exhausted`, `removed`, `stalled`.
+ * - `agentq`: our own AgentqStreamEvent (flattened fields) for transitions BullMQ does not emit.
+ */
+import type { Json, TaskChange, TaskError } from '../entities/task-model';
+import type { TaskState } from '../entities/task-state';
+import {
+  AGENTQ_STREAM_EVENT,
+  isCancelledReason,
+  type TaskProgressMessage,
+  type TaskResultEnvelope,
+} from '../queues/protocol';
+import { childFailureOf } from './mirror-failure';
+import { streamIdMs } from './mirror-cursor';
+
+export interface StreamEntry {
+  id: string;
+  fields: Record<string, string>;
+}
+
+/** What the mirror remembers of a task between entries (lost on restart; only an optimisation). */
+export interface TaskMemo {
+  attempt?: number;
+  queuedAtMs?: number;
+  state?: TaskState;
+}
+
+/** Redis reads the mapping needs for a few rare entries (retries, failures caused by a child). */
+export interface MirrorLookups {
+  /** `failedReason` of a job by its full key (`<bullPrefix>:<queue>:<jobId>`), null when gone. */
+  failedReasonOf(jobKey: string): Promise<string | null>;
+  /** The job key of a task job in the queue being mapped. */
+  jobKey(jobId: string): string;
+}
+
+export function parseJson(raw: string | undefined): Json | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    return JSON.parse(raw) as Json;
+  } catch {
+    return raw;
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isEnvelope(value: unknown): value is TaskResultEnvelope {
+  return isObject(value) && value.v === 1 && typeof value.agentId === 'string' && 'result' in value;
+}
+
+function isProgressMessage(value: unknown): value is TaskProgressMessage {
+  return isObject(value) && (value.phase === 'started' || value.phase === 'progress');
+}
+
+function qualityOf(value: unknown): number | undefined {
+  return isObject(value) && typeof value.qualityScore === 'number' ? value.qualityScore : undefined;
+}
+
+/** Maps one entry of a task queue's stream; `memo` is updated with what the changes imply. */
+export async function mapTaskEntry(
+  entry: StreamEntry,
+  memos: Map<string, TaskMemo>,
+  lookups: MirrorLookups,
+): Promise<TaskChange[]> {
+  const f = entry.fields;
+  const at = new Date(streamIdMs(entry.id));
+  if (f.event === AGENTQ_STREAM_EVENT) return agentqChanges(f, at);
+  const taskId = f.jobId;
+  if (!taskId) return [];
+  const memo = memos.get(taskId) ?? {};
+  const changes = await changesOf(entry, taskId, memo, at, lookups);
+  for (const change of changes) {
+    memo.state = change.to;
+    if (change.attempt !== undefined) memo.attempt = change.attempt;
+  }
+  if (memo.state === 'DONE' || memo.state === 'FAILED' || memo.state === 'CANCELLED') {
+    memos.delete(taskId);
+  } else if (changes.length > 0 || memos.has(taskId)) {
+    memos.set(taskId, memo);
+  }
+  return changes;
+}
+
+async function changesOf(
+  entry: StreamEntry,
+  taskId: string,
+  memo: TaskMemo,
+  at: Date,
+  lookups: MirrorLookups,
+): Promise<TaskChange[]> {
+  const f = entry.fields;
+  const base = { taskId, at, ...(memo.attempt !== undefined ? { attempt: memo.attempt } : {}) };
+  switch (f.event) {
+    case 'waiting':
+    case 'delayed': {
+      if (f.event === 'waiting' && (f.prev === undefined || f.prev === 'waiting')) return [];
+      if (memo.state === 'PENDING') return [];
+      memo.queuedAtMs = at.getTime();
+      const change: TaskChange = { ...base, to: 'PENDING', metrics: { queuedAt: at } };
+      if (f.event === 'delayed' || f.prev === 'failed') {
+        const reason = await lookups.failedReasonOf(lookups.jobKey(taskId));
+        if (reason) change.error = { message: reason };
+      }
+      return [change];
+    }
+    case 'progress':
+      return progressChanges(taskId, parseJson(f.data), memo, at);
+    case 'completed':
+      return [completedChange(base, parseJson(f.returnvalue))];
+    case 'failed':
+      return [await failedChange(base, f.failedReason ?? 'failed', lookups)];
+    default:
+      return [];
+  }
+}
+
+function progressChanges(taskId: string, data: unknown, memo: TaskMemo, at: Date): TaskChange[] {
+  if (!isProgressMessage(data)) return [];
+  if (data.phase === 'progress') {
+    const change: TaskChange = {
+      taskId,
+      to: 'ACTIVE',
+      at,
+      attempt: data.attempt,
+      agentId: data.agentId,
+      progress: data.value,
+    };
+    const quality = qualityOf(data.value);
+    if (quality !== undefined) change.metrics = { qualityScore: quality };
+    return [change];
+  }
+  const claimedAt = new Date(data.claimedAt);
+  const startedAt = new Date(data.startedAt);
+  const waitMs = memo.queuedAtMs === undefined ? undefined : data.claimedAt - memo.queuedAtMs;
+  return [
+    {
+      taskId,
+      to: 'ASSIGNED',
+      at: claimedAt,
+      attempt: data.attempt,
+      agentId: data.agentId,
+      metrics: { claimedAt },
+    },
+    {
+      taskId,
+      to: 'ACTIVE',
+      at: startedAt,
+      attempt: data.attempt,
+      agentId: data.agentId,
+      metrics: { startedAt, ...(waitMs !== undefined && waitMs >= 0 ? { waitMs } : {}) },
+    },
+  ];
+}
+
+function completedChange(base: Omit<TaskChange, 'to'>, value: Json | undefined): TaskChange {
+  if (!isEnvelope(value)) {
+    return { ...base, to: 'DONE', result: value ?? null, metrics: { finishedAt: base.at } };
+  }
+  const m = value.metrics ?? {};
+  const quality = m.qualityScore ?? qualityOf(value.result);
+  return {
+    ...base,
+    to: 'DONE',
+    at: new Date(value.finishedAt),
+    attempt: value.attempt,
+    agentId: value.agentId,
+    result: value.result,
+    metrics: {
+      finishedAt: new Date(value.finishedAt),
+      durationMs: value.finishedAt - value.startedAt,
+      ...(m.cpuMs !== undefined ? { cpuMs: m.cpuMs } : {}),
+      ...(m.peakRssBytes !== undefined ? { peakRssBytes: m.peakRssBytes } : {}),
+      ...(quality !== undefined ? { qualityScore: quality } : {}),
+    },
+  };
+}
+
+async function failedChange(
+  base: Omit<TaskChange, 'to'>,
+  reason: string,
+  lookups: MirrorLookups,
+): Promise<TaskChange> {
+  const finished = { ...base, metrics: { finishedAt: base.at } };
+  if (isCancelledReason(reason))
+    return { ...finished, to: 'CANCELLED', reason, actor: actorOf(reason) };
+  const child = await childFailureOf(reason, lookups);
+  if (child?.cancelled)
+    return { ...finished, to: 'CANCELLED', reason: child.reason, actor: actorOf(child.reason) };
+  const error: TaskError = child
+    ? { message: `dependency ${child.dependency} failed`, dependency: child.dependency }
+    : { message: reason };
+  return { ...finished, to: 'FAILED', error, reason: error.message };
+}
+
+/** `[cancelled] by api:ops` → `api:ops`. */
+function actorOf(reason: string): string | null {
+  const match = /^\[cancelled\] by (.+)$/.exec(reason);
+  return match?.[1] && match[1] !== 'unknown' ? match[1] : null;
+}
+
+const AGENTQ_TARGETS: readonly TaskState[] = ['FAILED', 'CANCELLED', 'PENDING'];
+
+function agentqChanges(f: Record<string, string>, at: Date): TaskChange[] {
+  const to = f.to as TaskState;
+  if (!f.taskId || !AGENTQ_TARGETS.includes(to)) return [];
+  const reason = f.reason ?? '';
+  const change: TaskChange = { taskId: f.taskId, to, at, reason, actor: f.actor || null };
+  if (to === 'FAILED') {
+    change.error = {
+      message: reason || 'failed',
+      ...(f.dependency ? { dependency: f.dependency } : {}),
+    };
+  }
+  if (to !== 'PENDING') change.metrics = { finishedAt: at };
+  return [change];
+}

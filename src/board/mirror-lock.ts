@@ -1,0 +1,57 @@
+/**
+ * The mirror's leader lock: `SET key token NX PX ttl`, renewed while held, released on close.
+ * Every agentq process runs a candidate; exactly one holds the lock and consumes the streams.
+ * When the holder dies its lock expires after `ttlMs` and a waiting candidate takes it.
+ */
+import { randomUUID } from 'node:crypto';
+import type { RedisConnection } from '../queues/connection';
+
+/** Extends the lock only when it is still ours; 1 when it was. */
+const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
+const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1]) else return 0 end`;
+
+export interface LeaderLockOptions {
+  /** The lock expires this long after the holder's last renewal. @defaultValue 3000 */
+  ttlMs?: number;
+  /** How often the holder renews and a candidate tries. @defaultValue 1000 */
+  intervalMs?: number;
+}
+
+export class LeaderLock {
+  readonly token = randomUUID();
+  private readonly ttlMs: number;
+  readonly intervalMs: number;
+
+  constructor(
+    private readonly client: RedisConnection,
+    private readonly key: string,
+    options: LeaderLockOptions = {},
+  ) {
+    this.ttlMs = options.ttlMs ?? 3000;
+    this.intervalMs = options.intervalMs ?? 1000;
+    if (this.intervalMs * 2 > this.ttlMs) {
+      throw new RangeError('LeaderLock: ttlMs must be at least twice intervalMs');
+    }
+  }
+
+  /** Takes the lock when it is free; true when we hold it. */
+  async tryAcquire(): Promise<boolean> {
+    return (await this.client.set(this.key, this.token, 'PX', this.ttlMs, 'NX')) === 'OK';
+  }
+
+  /** Renews the lock; false when it is no longer ours (expired and taken, or deleted). */
+  async renew(): Promise<boolean> {
+    return Number(await this.client.eval(RENEW, 1, this.key, this.token, this.ttlMs)) === 1;
+  }
+
+  /** True when the lock is ours right now (checked before every commit). */
+  async held(): Promise<boolean> {
+    return (await this.client.get(this.key)) === this.token;
+  }
+
+  async release(): Promise<void> {
+    await this.client.eval(RELEASE, 1, this.key, this.token);
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * When an events stream was trimmed past the mirror's cursor, the entries in between are gone:
+ * the mirror reads the BullMQ jobs of the SQL tasks that are not final and writes the
+ * transitions they missed (with the steps the transition table requires in between).
+ */
+import { Job } from 'bullmq';
+import type { GoalState, TaskChange, TaskRecord } from '../entities/task-model';
+import type { TaskStore } from '../entities/task-store';
+import { canTransition, TRANSITIONS, type TaskState } from '../entities/task-state';
+import { GOALS_QUEUE } from '../queues/names';
+import { isCancelledReason, shardOf } from '../queues/protocol';
+import type { RedisCoordinator } from '../queues/redis-coordinator';
+import { compareStreamIds } from './mirror-cursor';
+import { mapTaskEntry, type MirrorLookups, type TaskMemo } from './mirror-events';
+import type { EventsStream, StreamInfo } from './mirror-streams';
+
+const OPEN_STATES: TaskState[] = ['BACKLOG', 'PENDING', 'ASSIGNED', 'ACTIVE'];
+
+/** True when entries after `cursorId` were trimmed away before the mirror read them. */
+export function isTrimmedPast(info: StreamInfo, cursorId: string): boolean {
+  if (!info.exists) return false;
+  return compareStreamIds(info.maxDeletedId, cursorId) > 0;
+}
+
+/** The shortest legal path of states from `from` to `to` (without `from`); null when none. */
+export function statePath(from: TaskState, to: TaskState): TaskState[] | null {
+  if (from === to) return [];
+  const previous = new Map<TaskState, TaskState>();
+  const queue: TaskState[] = [from];
+  while (queue.length > 0) {
+    const state = queue.shift()!;
+    for (const next of TRANSITIONS[state]) {
+      if (next === from || previous.has(next)) continue;
+      previous.set(next, state);
+      if (next === to) {
+        const path: TaskState[] = [to];
+        for (let s = state; s !== from; s = previous.get(s)!) path.unshift(s);
+        return path;
+      }
+      queue.push(next);
+    }
+  }
+  return null;
+}
+
+/** Inserts the intermediate steps a task at `from` needs to take `changes` legally. */
+export function fillPath(from: TaskState, changes: TaskChange[]): TaskChange[] {
+  const out: TaskChange[] = [];
+  let state = from;
+  for (const change of changes) {
+    if (state === change.to && change.to !== 'ACTIVE') continue;
+    if (!canTransition(state, change.to)) {
+      const path = statePath(state, change.to) ?? [];
+      for (const step of path.slice(0, -1)) {
+        out.push({ taskId: change.taskId, to: step, at: change.at, reason: 'reconciled' });
+      }
+    }
+    out.push(change);
+    state = change.to;
+  }
+  return out;
+}
+
+/** The stream entry a job's current state stands for, as if it had just been emitted. */
+async function entriesOfJob(job: Job): Promise<Array<Record<string, string>>> {
+  const state = await job.getState();
+  const jobId = job.id!;
+  const progress = { event: 'progress', jobId, data: JSON.stringify(job.progress) };
+  switch (state) {
+    case 'completed':
+      return [
+        progress,
+        { event: 'completed', jobId, returnvalue: JSON.stringify(job.returnvalue) },
+      ];
+    case 'failed':
+      return [{ event: 'failed', jobId, failedReason: job.failedReason ?? 'failed' }];
+    case 'active':
+      return [progress];
+    case 'waiting':
+    case 'prioritized':
+    case 'delayed':
+      return [{ event: 'waiting', jobId, prev: 'reconciled' }];
+    default:
+      return [];
+  }
+}
+
+/** The changes that bring the open SQL tasks of one stream's queue up to their jobs' states. */
+export async function reconcileTasks(
+  store: TaskStore,
+  coordinator: RedisCoordinator,
+  stream: EventsStream,
+  lookups: MirrorLookups,
+): Promise<TaskChange[]> {
+  const open = await store.findTasks({ type: stream.queue, state: OPEN_STATES, limit: 10_000_000 });
+  const mine = open.filter((t) => shardOf(t.goalId, coordinator.shards) === stream.shard);
+  const queue = coordinator.queue(stream.queue, stream.shard);
+  const changes: TaskChange[] = [];
+  for (let i = 0; i < mine.length; i += 100) {
+    const slice = mine.slice(i, i + 100);
+    const found = await Promise.all(slice.map((t) => Job.fromId(queue, t.id)));
+    for (const [j, job] of found.entries()) {
+      if (job) changes.push(...(await changesForJob(slice[j]!, job, lookups)));
+    }
+  }
+  return changes;
+}
+
+async function changesForJob(task: TaskRecord, job: Job, lookups: MirrorLookups) {
+  const memos = new Map<string, TaskMemo>([[task.id, { state: task.state }]]);
+  const at = job.finishedOn ?? job.processedOn ?? Date.now();
+  const mapped: TaskChange[] = [];
+  for (const fields of await entriesOfJob(job)) {
+    mapped.push(...(await mapTaskEntry({ id: `${at}-0`, fields }, memos, lookups)));
+  }
+  return fillPath(
+    task.state,
+    mapped.filter((change) => !alreadyRecorded(task, change)),
+  );
+}
+
+/** A start the SQL task already shows (same or newer attempt): not a step back. */
+function alreadyRecorded(task: TaskRecord, change: TaskChange): boolean {
+  const running = task.state === 'ASSIGNED' || task.state === 'ACTIVE';
+  if (!running || (change.attempt ?? 0) > task.attempt) return false;
+  if (change.to === 'ASSIGNED') return true;
+  return change.to === 'ACTIVE' && change.progress === undefined && task.state === 'ACTIVE';
+}
+
+/** Goals of the shard still ACTIVE in SQL whose root job has finished. */
+export async function reconcileGoals(
+  store: TaskStore,
+  coordinator: RedisCoordinator,
+  shard: number,
+): Promise<Array<{ goalId: string; state: Exclude<GoalState, 'ACTIVE'>; reason: string }>> {
+  const goals = await store.listGoals({ state: 'ACTIVE', limit: 1_000_000 });
+  const queue = coordinator.queue(GOALS_QUEUE, shard);
+  const out: Array<{ goalId: string; state: Exclude<GoalState, 'ACTIVE'>; reason: string }> = [];
+  for (const goal of goals.filter((g) => shardOf(g.id, coordinator.shards) === shard)) {
+    const job = await Job.fromId(queue, goal.id);
+    const state = job ? await job.getState() : 'unknown';
+    if (state === 'completed') out.push({ goalId: goal.id, state: 'DONE', reason: '' });
+    if (state === 'failed') {
+      const reason = job!.failedReason ?? '';
+      out.push({
+        goalId: goal.id,
+        state: isCancelledReason(reason) ? 'CANCELLED' : 'FAILED',
+        reason,
+      });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,87 @@
+/**
+ * The events streams the mirror reads: `<bullPrefix(shard)>:<queue>:events` for every capability
+ * queue and `_goals`, on every shard; plus XREAD and XINFO STREAM decoded into plain values.
+ */
+import type { RedisConnection } from '../queues/connection';
+import { GOALS_QUEUE } from '../queues/names';
+import type { RedisCoordinator } from '../queues/redis-coordinator';
+import type { StreamEntry } from './mirror-events';
+
+export interface EventsStream {
+  key: string;
+  queue: string;
+  shard: number;
+}
+
+export async function listStreams(coordinator: RedisCoordinator): Promise<EventsStream[]> {
+  const queues = [...(await coordinator.capabilities()), GOALS_QUEUE];
+  const streams: EventsStream[] = [];
+  for (let shard = 0; shard < coordinator.shards; shard++) {
+    for (const queue of queues) {
+      streams.push({ key: `${coordinator.bullPrefix(shard)}:${queue}:events`, queue, shard });
+    }
+  }
+  return streams;
+}
+
+type RawStreams = Array<[string, Array<[string, string[]]>]> | null;
+
+function fieldsOf(flat: string[]): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]!] = flat[i + 1]!;
+  return fields;
+}
+
+/** XREAD COUNT … [BLOCK …] STREAMS …; entries by stream key, in order. */
+export async function readStreams(
+  client: RedisConnection,
+  ids: ReadonlyMap<string, string>,
+  count: number,
+  blockMs: number,
+): Promise<Map<string, StreamEntry[]>> {
+  const keys = [...ids.keys()];
+  const raw = (await client.call(
+    'XREAD',
+    'COUNT',
+    String(count),
+    'BLOCK',
+    String(blockMs),
+    'STREAMS',
+    ...keys,
+    ...keys.map((k) => ids.get(k)!),
+  )) as RawStreams;
+  const out = new Map<string, StreamEntry[]>();
+  for (const [key, entries] of raw ?? []) {
+    out.set(
+      key,
+      entries.map(([id, flat]) => ({ id, fields: fieldsOf(flat) })),
+    );
+  }
+  return out;
+}
+
+export interface StreamInfo {
+  exists: boolean;
+  lastId: string;
+  /** The highest id ever trimmed or deleted (Redis ≥ 7); '0-0' when none. */
+  maxDeletedId: string;
+  firstId: string | null;
+}
+
+export async function streamInfo(client: RedisConnection, key: string): Promise<StreamInfo> {
+  let raw: unknown[];
+  try {
+    raw = (await client.call('XINFO', 'STREAM', key)) as unknown[];
+  } catch {
+    return { exists: false, lastId: '0-0', maxDeletedId: '0-0', firstId: null };
+  }
+  const info = new Map<string, unknown>();
+  for (let i = 0; i + 1 < raw.length; i += 2) info.set(String(raw[i]), raw[i + 1]);
+  const first = info.get('first-entry') as [string, string[]] | null | undefined;
+  return {
+    exists: true,
+    lastId: String(info.get('last-generated-id') ?? '0-0'),
+    maxDeletedId: String(info.get('max-deleted-entry-id') ?? '0-0'),
+    firstId: first ? first[0] : null,
+  };
+}

@@ -1,0 +1,188 @@
+/**
+ * The state mirror: BullMQ's events streams → SQL, with exactly one consumer per deployment.
+ * Every agentq process (serve, worker, demo) runs a candidate; the one holding the leader lock
+ * consumes the streams (mirror-consumer.ts) and runs the pub/sub bridge (bridge.ts). When the
+ * holder dies its lock expires and another candidate takes over from the cursor in SQL.
+ *
+ * ```ts
+ * const mirror = startMirror({ store: registry, coordinator: redis });
+ * mirror.lagMs(); // { p50, p99 }
+ * await mirror.close();
+ * ```
+ */
+import type { TaskStore } from '../entities/task-store';
+import type { RedisCoordinator } from '../queues/redis-coordinator';
+import { PubSubBridge } from './bridge';
+import { MirrorConsumer, type MirrorStats } from './mirror-consumer';
+import { LeaderLock, type LeaderLockOptions } from './mirror-lock';
+import { mirrorIsLeader, RecentSamples } from './mirror-metrics';
+
+export type { MirrorStats } from './mirror-consumer';
+
+export interface MirrorOptions {
+  store: TaskStore;
+  coordinator: RedisCoordinator;
+  /** Hash tags to read; must match the coordinator's. @defaultValue coordinator.shards */
+  shards?: number;
+  /** Where the mirror says what it did (takeovers, reconciles, errors). @defaultValue none */
+  onLog?: (line: string) => void;
+  /** Lock expiry and renewal. @defaultValue { ttlMs: 3000, intervalMs: 1000 } */
+  lock?: LeaderLockOptions;
+  /** Entries read per stream per XREAD: the batch size. @defaultValue 500 */
+  batchSize?: number;
+  /** How long one XREAD blocks when the streams are idle. @defaultValue 100 */
+  blockMs?: number;
+  /** Run the pub/sub bridge in the leader. @defaultValue true */
+  bridge?: boolean;
+  /** The bridge's poll for transitions of other writers. @defaultValue 100 */
+  bridgePollMs?: number;
+}
+
+export interface MirrorHandle {
+  /** True while this candidate holds the lock and consumes the streams. */
+  readonly isLeader: boolean;
+  /** Recent lag (commit time − the stream entry's timestamp), in ms. */
+  lagMs(): { p50: number; p99: number };
+  readonly stats: MirrorStats;
+  /** Messages the bridge published while this candidate led. */
+  readonly published: number;
+  /** Stops consuming, releases the lock (a waiting candidate takes over at once). */
+  close(): Promise<void>;
+}
+
+export function startMirror(options: MirrorOptions): MirrorHandle {
+  const candidate = new MirrorCandidate(options);
+  candidate.start();
+  return candidate;
+}
+
+class MirrorCandidate implements MirrorHandle {
+  readonly stats: MirrorStats = {
+    batches: 0,
+    entries: 0,
+    recorded: 0,
+    rejected: 0,
+    stale: 0,
+    reconciles: 0,
+    leaderships: 0,
+  };
+  private readonly lags = new RecentSamples(10_000);
+  private readonly lock: LeaderLock;
+  private readonly log: (line: string) => void;
+  private consumer: MirrorConsumer | null = null;
+  private bridge: PubSubBridge | null = null;
+  private running: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private ticking: Promise<void> | null = null;
+  private publishedBefore = 0;
+  private closed = false;
+
+  constructor(private readonly options: MirrorOptions) {
+    if (options.shards !== undefined && options.shards !== options.coordinator.shards) {
+      throw new RangeError(
+        `startMirror: shards ${options.shards} ≠ the coordinator's ${options.coordinator.shards}`,
+      );
+    }
+    this.log = options.onLog ?? (() => undefined);
+    this.lock = new LeaderLock(
+      options.coordinator.client,
+      options.coordinator.key('mirror', 'lock'),
+      options.lock,
+    );
+  }
+
+  get isLeader(): boolean {
+    return this.consumer !== null;
+  }
+
+  get published(): number {
+    return this.publishedBefore + (this.bridge?.published ?? 0);
+  }
+
+  lagMs(): { p50: number; p99: number } {
+    return { p50: this.lags.percentile(50), p99: this.lags.percentile(99) };
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.tick(), this.lock.intervalMs);
+    this.tick();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.ticking;
+    if (this.consumer) {
+      await this.stepDown();
+      await this.lock.release().catch(() => undefined);
+    }
+  }
+
+  private tick(): void {
+    if (this.ticking || this.closed) return;
+    this.ticking = this.renewOrAcquire()
+      .catch((error: Error) => this.log(`mirror: ${error.message}`))
+      .finally(() => (this.ticking = null));
+  }
+
+  private async renewOrAcquire(): Promise<void> {
+    if (this.consumer) {
+      if (!(await this.lock.renew())) {
+        this.log('mirror: lost the lock; stepping down');
+        await this.stepDown();
+      }
+    } else if (await this.lock.tryAcquire()) {
+      await this.lead();
+    }
+  }
+
+  private async lead(): Promise<void> {
+    const { store, coordinator } = this.options;
+    this.stats.leaderships++;
+    mirrorIsLeader.set(1);
+    this.log(`mirror: leading (lock ${this.lock.token})`);
+    if (this.options.bridge !== false) {
+      this.bridge = new PubSubBridge({
+        store,
+        coordinator,
+        lock: { key: coordinator.key('mirror', 'lock'), token: this.lock.token },
+        pollMs: this.options.bridgePollMs,
+        onLog: this.log,
+      });
+      await this.bridge.start();
+    }
+    const consumer = new MirrorConsumer({
+      store,
+      coordinator,
+      lock: this.lock,
+      bridge: this.bridge,
+      batchSize: this.options.batchSize ?? 500,
+      blockMs: this.options.blockMs ?? 100,
+      stats: this.stats,
+      lags: this.lags,
+      log: this.log,
+    });
+    this.consumer = consumer;
+    this.running = consumer.run().catch(async (error: Error) => {
+      if (this.consumer !== consumer) return;
+      this.log(`mirror: ${error.message}; stepping down`);
+      await this.stepDown(false);
+      await this.lock.release().catch(() => undefined);
+    });
+  }
+
+  /** `awaitRun` is false when called from the run's own failure handler. */
+  private async stepDown(awaitRun = true): Promise<void> {
+    const consumer = this.consumer;
+    const bridge = this.bridge;
+    this.consumer = null;
+    this.bridge = null;
+    mirrorIsLeader.set(0);
+    await consumer?.stop();
+    if (awaitRun) await this.running?.catch(() => undefined);
+    if (bridge) {
+      await bridge.close();
+      this.publishedBefore += bridge.published;
+    }
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * The channel contract, seen by a plain Redis subscriber: every recorded transition of a small
+ * goal (run by real BullMQ workers that follow the protocol) arrives on `tasks:<event>` with every
+ * field of DESIGN.md, in seq order with no gap, and the goal's end on `goals:complete`.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import type { Worker } from 'bullmq';
+import { TaskRegistry } from '../../src/entities/task-registry';
+import { TASK_STATES } from '../../src/entities/task-state';
+import { TASK_EVENT_NAMES } from '../../src/entities/task-model';
+import { RedisCoordinator } from '../../src/queues/redis-coordinator';
+import { startMirror, type MirrorHandle } from '../../src/board/mirror';
+import type { GoalChannelPayload, TaskChannelPayload } from '../../src/board/channel-payload';
+import { REDIS_URL, uniquePrefix } from '../helpers/servers';
+import { waitFor } from '../helpers/wait-for';
+import { goalWorker, newGoalId, submitGoal, taskWorker } from './mirror-protocol';
+
+// Real workers, a real mirror and a retry with backoff: room beyond Jest's default.
+jest.setTimeout(60000);
+
+describe('pub/sub bridge', () => {
+  const prefix = uniquePrefix();
+  const channelPrefix = `${prefix}/`;
+  const dir = mkdtempSync(join(tmpdir(), 'agentq-bridge-'));
+  const store = new TaskRegistry({ backend: 'sqlite', path: join(dir, 'agentq.db') });
+  const coordinator = new RedisCoordinator({ url: REDIS_URL, prefix, channelPrefix });
+  const subscriber = new Redis(REDIS_URL);
+  const messages: Array<{ channel: string; payload: unknown }> = [];
+  const workers: Worker[] = [];
+  let mirror: MirrorHandle;
+
+  beforeAll(async () => {
+    await store.open();
+    subscriber.on('error', () => undefined);
+    await new Promise((resolve) => subscriber.once('ready', resolve));
+    await subscriber.psubscribe(`${channelPrefix}tasks:*`);
+    await subscriber.subscribe(`${channelPrefix}goals:complete`);
+    const collect = (channel: string, raw: string) =>
+      messages.push({ channel: channel.slice(channelPrefix.length), payload: JSON.parse(raw) });
+    subscriber.on('pmessage', (_pattern, channel, raw) => collect(channel, raw));
+    subscriber.on('message', (channel, raw) => collect(channel, raw));
+    await coordinator.registerCapabilities(['dev', 'ops']);
+    mirror = startMirror({ store, coordinator, bridgePollMs: 20 });
+    await waitFor('the mirror to lead', () => mirror.isLeader);
+  });
+
+  afterAll(async () => {
+    await Promise.all(workers.map((w) => w.close()));
+    await mirror?.close();
+    const keys = await coordinator.client.keys(`{${prefix}}*`);
+    if (keys.length > 0) await coordinator.client.del(...keys);
+    await coordinator.close();
+    await subscriber.quit();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('publishes every transition of a goal with the payload contract, in seq order', async () => {
+    const goalId = newGoalId();
+    const firstSeq = (await store.lastSeq()) + 1;
+    await submitGoal(store, coordinator, goalId, [
+      { key: 'design', type: 'dev' },
+      { key: 'build', type: 'dev', dependsOn: 'design' },
+      { key: 'deploy', type: 'ops' },
+      { key: 'flaky', type: 'ops', attempts: 2, mayFail: true },
+    ]);
+    workers.push(
+      taskWorker(coordinator, 'dev', (data) => ({ built: data.key })),
+      taskWorker(coordinator, 'ops', (data) => {
+        if (data.key === 'flaky') throw new Error('flaky broke');
+        return { deployed: true };
+      }),
+      goalWorker(coordinator),
+    );
+
+    const goalEnd = await waitFor('goals:complete', () =>
+      messages.find((m) => m.channel === 'goals:complete'),
+    );
+    expect(goalEnd.payload).toEqual({
+      v: 1,
+      goalId,
+      state: 'FAILED',
+      at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    } satisfies GoalChannelPayload);
+
+    const recorded = await store.eventsAfter(firstSeq - 1, 10000);
+    await waitFor(
+      'every recorded event published',
+      () => messages.filter((m) => m.channel.startsWith('tasks:')).length >= recorded.length,
+    );
+    const tasks = messages.filter((m) => m.channel.startsWith('tasks:'));
+    const payloads = tasks.map((m) => m.payload as TaskChannelPayload);
+
+    // seq strictly increasing, no gap, exactly the audit log.
+    expect(payloads.map((p) => p.seq)).toEqual(recorded.map((e) => e.seq));
+    expect(payloads[0]!.seq).toBe(firstSeq);
+    for (const [i, m] of tasks.entries()) {
+      const p = m.payload as TaskChannelPayload;
+      expect(m.channel).toBe(`tasks:${p.event}`);
+      expect(p.v).toBe(1);
+      expect(TASK_EVENT_NAMES).toContain(p.event);
+      expect(TASK_STATES).toContain(p.state);
+      expect(p.taskId).toBe(`${goalId}.${p.key}`);
+      expect(p.goalId).toBe(goalId);
+      expect(['dev', 'ops']).toContain(p.type);
+      expect(typeof p.attempt).toBe('number');
+      expect(new Date(p.at).toISOString()).toBe(p.at);
+      expect(p.state).toBe(recorded[i]!.toState);
+      if (p.event === 'claimed') expect(p.agentId).toBe('test-agent');
+      if (p.event === 'complete') expect(p.final).toBe(true);
+    }
+
+    const of = (key: string) =>
+      payloads.filter((p) => p.key === key).map((p) => `${p.event}:${p.state}`);
+    expect(of('design')).toEqual([
+      'new:PENDING',
+      'claimed:ASSIGNED',
+      'updated:ACTIVE',
+      'complete:DONE',
+    ]);
+    expect(of('build')).toEqual([
+      'new:BACKLOG',
+      'updated:PENDING',
+      'claimed:ASSIGNED',
+      'updated:ACTIVE',
+      'complete:DONE',
+    ]);
+    expect(of('flaky')).toEqual([
+      'new:PENDING',
+      'claimed:ASSIGNED',
+      'updated:ACTIVE',
+      'updated:PENDING',
+      'claimed:ASSIGNED',
+      'updated:ACTIVE',
+      'failed:FAILED',
+    ]);
+    const done = payloads.find((p) => p.key === 'build' && p.event === 'complete')!;
+    expect(done).toMatchObject({ result: { built: 'build' }, agentId: 'test-agent', attempt: 1 });
+    const retry = payloads.find(
+      (p) => p.key === 'flaky' && p.state === 'PENDING' && p.event === 'updated',
+    )!;
+    expect(retry.error).toEqual({ message: 'flaky broke' });
+    expect(retry.final).toBeUndefined();
+    const failed = payloads.find((p) => p.key === 'flaky' && p.event === 'failed')!;
+    expect(failed).toMatchObject({ attempt: 2, final: true, error: { message: 'flaky broke' } });
+
+    expect((await store.getGoal(goalId))?.state).toBe('FAILED');
+  });
+});
