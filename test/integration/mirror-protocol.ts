@@ -5,7 +5,7 @@
  * worker that completes (or fails) the root.
  */
 import { randomBytes } from 'node:crypto';
-import { UnrecoverableError, Worker, type FlowChildJob, type Job } from 'bullmq';
+import { UnrecoverableError, Worker, type FlowJobNode, type Job } from 'bullmq';
 import type { Json } from '../../src/entities/task-model';
 import type { TaskStore } from '../../src/entities/task-store';
 import { GOALS_QUEUE } from '../../src/queues/names';
@@ -57,7 +57,7 @@ export async function submitGoal(
     if (t.dependsOn) dependents.set(t.dependsOn, [...(dependents.get(t.dependsOn) ?? []), t]);
   }
   const prefix = coordinator.bullPrefix(0);
-  const node = (t: TestTask): FlowChildJob => ({
+  const node = (t: TestTask): FlowJobNode => ({
     name: t.key,
     queueName: t.type,
     prefix,
