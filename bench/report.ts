@@ -1,0 +1,110 @@
+/**
+ * The suite's results: the one JSON document of `agentq bench --json` and a markdown table for
+ * the README, both written to bench/results/latest.{json,md} with the machine and versions.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import type { DagSection } from './scenarios/dag';
+import type { LatencySection } from './scenarios/latency';
+import type { MemorySection } from './scenarios/memory';
+import type { MirrorLagSection } from './scenarios/mirror-lag';
+import type { ScalingRow } from './scenarios/scaling';
+import type { ThroughputSection } from './scenarios/throughput';
+
+export interface Environment {
+  date: string;
+  machine: string;
+  cpu: string;
+  cores: number;
+  memoryGiB: number;
+  node: string;
+  redis: string;
+  bullmq: string;
+  mode: 'quick' | 'full';
+}
+
+export interface BenchDocument {
+  throughput: ThroughputSection;
+  latency: LatencySection;
+  dag: DagSection;
+  mirrorLag: MirrorLagSection;
+  scaling: ScalingRow[];
+  memory: MemorySection;
+  environment: Environment;
+}
+
+export function describeEnvironment(redisVersion: string, quick: boolean): Environment {
+  const cpu = cpus();
+  const bullmq = (require('bullmq/package.json') as { version: string }).version;
+  return {
+    date: new Date().toISOString(),
+    machine: `${process.platform} ${process.arch}`,
+    cpu: cpu[0]?.model ?? 'unknown',
+    cores: cpu.length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    redis: redisVersion,
+    bullmq,
+    mode: quick ? 'quick' : 'full',
+  };
+}
+
+const fmt = (value: number | null, digits = 2) => (value === null ? 'n/a' : value.toFixed(digits));
+
+/** The markdown table the README shows: one row per figure, agentq | plain BullMQ | target. */
+export function toMarkdown(doc: BenchDocument): string {
+  const e = doc.environment;
+  const rows: string[][] = [
+    [
+      'no-op throughput (tasks/s, concurrency 50)',
+      fmt(doc.throughput.agentq, 0),
+      fmt(doc.throughput.bullmq, 0),
+      'ratio ≥ 0.8',
+    ],
+    ...doc.latency.rates.map((r) => {
+      const a = 'p50' in r.agentq ? r.agentq : null;
+      return [
+        `enqueue → start at ${r.rate}/s, p50 / p99 / p99.9 (ms)`,
+        a ? `${fmt(a.p50)} / ${fmt(a.p99)} / ${fmt(a.p999)}` : 'n/a',
+        `${fmt(r.bullmq.p50)} / ${fmt(r.bullmq.p99)} / ${fmt(r.bullmq.p999)}`,
+        r.rate === 500 ? 'p50 ≤ 1, p99 ≤ 10' : '',
+      ];
+    }),
+    [
+      `${doc.dag.tasks}-task DAG end to end (s)`,
+      fmt(doc.dag.seconds),
+      fmt(doc.dag.bullmqSeconds),
+      '≤ 4 (10,000 tasks)',
+    ],
+    [`mirror lag p99 at ${doc.mirrorLag.rate}/s (ms)`, fmt(doc.mirrorLag.p99, 1), '—', '≤ 50'],
+    ...doc.scaling.map((s) => [
+      `scaling efficiency, ${s.slots} slots (${s.bullmq.processes} × ${s.bullmq.concurrency})`,
+      'efficiency' in s.agentq ? fmt(s.agentq.efficiency) : 'n/a',
+      fmt(s.bullmq.efficiency),
+      s.slots === 64 ? '≥ 0.9' : '',
+    ]),
+    [
+      `Redis bytes per pending task (${doc.memory.tasks})`,
+      fmt(doc.memory.agentqBytesPerTask, 0),
+      fmt(doc.memory.bullmqBytesPerTask, 0),
+      '≤ 1.2 × BullMQ',
+    ],
+  ];
+  return [
+    `Measured ${e.date.slice(0, 10)} (${e.mode} run) on ${e.machine}, ${e.cpu} × ${e.cores}, ` +
+      `${e.memoryGiB} GiB; Node ${e.node}, Redis ${e.redis}, BullMQ ${e.bullmq}. ` +
+      '"n/a": the agentq part it needs was not on main when this ran.',
+    '',
+    '| scenario | agentq | plain BullMQ | target |',
+    '| --- | ---: | ---: | --- |',
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+    '',
+  ].join('\n');
+}
+
+export function writeResults(doc: BenchDocument, dir = join(__dirname, 'results')): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(doc, null, 2)}\n`);
+  writeFileSync(join(dir, 'latest.md'), toMarkdown(doc));
+}

@@ -1,0 +1,83 @@
+/**
+ * The benchmark suite (`agentq bench [--quick] [--json]`): every scenario, plain BullMQ doing the
+ * same work in the same run, results to bench/results/latest.{json,md}. `--json` prints exactly
+ * one document on stdout; the progress bar goes to stderr, on a TTY only.
+ */
+import { parseArgs } from 'node:util';
+import { SingleBar, Presets } from 'cli-progress';
+import { Redis } from 'ioredis';
+import { loadConfig } from '../src/config';
+import { ensureRedis } from '../src/cli/private-redis';
+import type { BenchContext } from './context';
+import { describeEnvironment, toMarkdown, writeResults, type BenchDocument } from './report';
+import { dagScenario } from './scenarios/dag';
+import { latencyScenario, RATES } from './scenarios/latency';
+import { memoryScenario } from './scenarios/memory';
+import { mirrorLagScenario } from './scenarios/mirror-lag';
+import { scalingScenario, SLOTS } from './scenarios/scaling';
+import { throughputScenario } from './scenarios/throughput';
+
+// Steps the progress bar counts: one per ctx.step() call of the scenarios.
+const STEPS = 1 + RATES.length + 1 + 1 + SLOTS.length + 1;
+
+async function redisVersion(url: string): Promise<string> {
+  const client = new Redis(url);
+  client.on('error', () => undefined);
+  try {
+    return /redis_version:(\S+)/.exec(await client.info('server'))?.[1] ?? 'unknown';
+  } finally {
+    await client.quit();
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const quick = values.quick ?? false;
+  const redis = await ensureRedis(loadConfig().redis, { log: (line) => console.error(line) });
+  const bar = process.stderr.isTTY
+    ? new SingleBar(
+        { format: ' {bar} {value}/{total} {label}', stream: process.stderr },
+        Presets.shades_classic,
+      )
+    : null;
+  bar?.start(STEPS, 0, { label: '' });
+  let steps = 0;
+  const ctx: BenchContext = {
+    redis: redis.config,
+    quick,
+    step: (label) => {
+      if (bar) bar.update(steps++, { label });
+      else if (!values.json) console.error(label);
+    },
+  };
+  try {
+    if (quick)
+      console.error('quick run: smaller counts (see each section\'s "tasks"), under 3 minutes');
+    const doc: BenchDocument = {
+      throughput: await throughputScenario(ctx),
+      latency: await latencyScenario(ctx),
+      dag: await dagScenario(ctx),
+      mirrorLag: await mirrorLagScenario(ctx),
+      scaling: await scalingScenario(ctx),
+      memory: await memoryScenario(ctx),
+      environment: describeEnvironment(await redisVersion(redis.config.url), quick),
+    };
+    bar?.update(STEPS, { label: 'done' });
+    bar?.stop();
+    writeResults(doc);
+    console.log(values.json ? JSON.stringify(doc) : toMarkdown(doc));
+  } finally {
+    bar?.stop();
+    await redis.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : String(error));
+  process.exitCode = 1;
+});

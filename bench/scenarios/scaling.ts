@@ -1,0 +1,31 @@
+/** 10 ms tasks over 1, 4, 16, 64 concurrent slots in 1–4 worker processes; efficiency vs ideal. */
+import { bullmqScaling, type ScalingFigure } from '../baseline/scaling';
+import { needs, type BenchContext, type Missing } from './types';
+
+export const SLOTS = [1, 4, 16, 64] as const;
+
+export interface ScalingRow {
+  slots: number;
+  /** agentq's efficiency when it is there, plain BullMQ's otherwise (see `of`). */
+  efficiency: number;
+  of: 'agentq' | 'bullmq';
+  bullmq: ScalingFigure;
+  agentq: ScalingFigure | Missing;
+}
+
+export async function scalingScenario(ctx: BenchContext): Promise<ScalingRow[]> {
+  const perSlot = ctx.quick ? 50 : 300;
+  const rows: ScalingRow[] = [];
+  for (const slots of SLOTS) {
+    ctx.step(`scaling: ${slots} slots × ${perSlot} tasks of 10 ms, plain BullMQ`);
+    const bullmq = await bullmqScaling(ctx, slots, perSlot);
+    rows.push({
+      slots,
+      efficiency: bullmq.efficiency,
+      of: 'bullmq',
+      bullmq,
+      agentq: needs('AutonomousAgent'),
+    });
+  }
+  return rows;
+}

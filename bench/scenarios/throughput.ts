@@ -1,0 +1,26 @@
+/** No-op tasks, one worker at concurrency 50: agentq (mirror and bridge on) against plain BullMQ. */
+import { bullmqThroughput, type ThroughputFigure } from '../baseline/throughput';
+import { needs, type BenchContext, type Missing } from './types';
+
+export interface ThroughputSection {
+  tasks: number;
+  /** Tasks per second. */
+  agentq: number | null;
+  bullmq: number;
+  ratio: number | null;
+  detail: { bullmq: ThroughputFigure; agentq: ThroughputFigure | Missing };
+}
+
+export async function throughputScenario(ctx: BenchContext): Promise<ThroughputSection> {
+  const tasks = ctx.quick ? 5_000 : 50_000;
+  ctx.step(`throughput: ${tasks} no-op tasks, plain BullMQ`);
+  const bullmq = await bullmqThroughput(ctx, tasks);
+  const agentq = needs('AutonomousAgent, the mirror and the bridge');
+  return {
+    tasks,
+    agentq: null,
+    bullmq: bullmq.tasksPerSecond,
+    ratio: null,
+    detail: { bullmq, agentq },
+  };
+}

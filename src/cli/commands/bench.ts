@@ -1,0 +1,26 @@
+/** `agentq bench [--quick] [--json]`: the benchmark suite against plain BullMQ (bench/run.ts). */
+import type { Command } from 'commander';
+import { runCheckoutScript } from '../run-script';
+
+export interface BenchOptions {
+  quick?: boolean;
+  json?: boolean;
+}
+
+export async function runBench(options: BenchOptions): Promise<number> {
+  const args = [...(options.quick ? ['--quick'] : []), ...(options.json ? ['--json'] : [])];
+  return runCheckoutScript('bench/run.ts', args);
+}
+
+export function register(program: Command): void {
+  program
+    .command('bench')
+    .description(
+      'throughput, enqueue → start latency, DAG, mirror lag, scaling and memory against plain BullMQ',
+    )
+    .option('--quick', 'smaller counts, under 3 minutes')
+    .option('--json', 'one JSON document on stdout')
+    .action(async (options: BenchOptions) => {
+      process.exitCode = await runBench(options);
+    });
+}
