@@ -7,6 +7,7 @@ import type { Json, TaskRecord } from '../entities/task-model';
 import type { TaskRegistry } from '../entities/task-registry';
 import { isTerminal } from '../entities/task-state';
 import { ConflictError, NotFoundError } from '../errors';
+import { deadLetterId, retryDeadLetter } from '../processors/dead-letters';
 import type { RedisCoordinator } from '../queues/redis-coordinator';
 import { INTERFACE_HELP, parseInterfaceCommand } from './interface-commands';
 import { formatStatusReport } from './interface-report';
@@ -30,13 +31,13 @@ export interface CreateTaskInput {
 
 /** What the interface needs from the supervisor (SupervisorAgent has these). */
 export interface TaskMutations {
-  createTask(input: CreateTaskInput, actor?: string): Promise<{ goalId: string; taskId: string }>;
-  cancelTask(taskId: string, actor?: string): Promise<unknown>;
-  retryTask(taskId: string, actor?: string): Promise<unknown>;
+  /** A goal of one task; the supervisor records its own actor as the creator. */
+  createTask(input: CreateTaskInput): Promise<{ id: string; goalId: string }>;
+  cancelTask(taskId: string, actor?: string | null): Promise<unknown>;
 }
 
 export interface InterfaceAgentOptions {
-  /** Does creates, cancels and retries. Without it those methods throw a ConflictError. */
+  /** Does creates and cancels. Without it those methods throw a ConflictError. */
   mutations?: TaskMutations;
   /** Audit actor when a call does not name one. @defaultValue 'interface' */
   actor?: string;
@@ -125,11 +126,9 @@ export class InterfaceAgent {
   }
 
   /** A one-task goal, through the supervisor. */
-  createTask(
-    input: CreateTaskInput,
-    actor = this.actor,
-  ): Promise<{ goalId: string; taskId: string }> {
-    return this.requireMutations().createTask(input, actor);
+  async createTask(input: CreateTaskInput): Promise<{ taskId: string; goalId: string }> {
+    const task = await this.requireMutations().createTask(input);
+    return { taskId: task.id, goalId: task.goalId };
   }
 
   /** Cancels a task and its dependents; a task that already ended is a ConflictError. */
@@ -145,7 +144,10 @@ export class InterfaceAgent {
     return task;
   }
 
-  /** Runs a FAILED or CANCELLED task again; any other state is a ConflictError. */
+  /**
+   * Runs a FAILED task again through its dead letter (a CANCELLED one too when it has one);
+   * any other state is a ConflictError.
+   */
   async retryTask(taskId: string, actor = this.actor): Promise<TaskRecord> {
     const task = await this.registry.getTask(taskId);
     if (!task) throw new NotFoundError('task', taskId);
@@ -154,7 +156,8 @@ export class InterfaceAgent {
         `task ${taskId} is ${task.state}; only a FAILED or CANCELLED task can be retried`,
       );
     }
-    await this.requireMutations().retryTask(taskId, actor);
+    // The dead-letter redrive re-runs the task's own job with its attempts reset.
+    await retryDeadLetter(this.redis, deadLetterId(task.id, task.epoch), actor);
     return task;
   }
 
@@ -177,7 +180,7 @@ export class InterfaceAgent {
         return `Retrying task ${command.id}.`;
       case 'create': {
         const { title, type, priority, description } = command;
-        const created = await this.createTask({ title, type, priority, description }, actor);
+        const created = await this.createTask({ title, type, priority, description });
         return `Created task ${created.taskId} (goal ${created.goalId}).`;
       }
       case 'agents':

@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import * as agents from './agents';
 import * as events from './events';
+import * as latency from './latency';
 import * as migrate from './migrate';
 import * as pending from './pending';
 import * as status from './status';
@@ -20,6 +21,7 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
   task,
   events,
   migrate,
+  latency,
 ];
 
 export function registerCommands(program: Command): void {
