@@ -2,7 +2,7 @@
  * The suite's results: the one JSON document of `agentq bench --json` and a markdown table for
  * the README, both written to bench/results/latest.{json,md} with the machine and versions.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { DagSection } from './scenarios/dag';
@@ -36,7 +36,9 @@ export interface BenchDocument {
 
 export function describeEnvironment(redisVersion: string, quick: boolean): Environment {
   const cpu = cpus();
-  const bullmq = (require('bullmq/package.json') as { version: string }).version;
+  const bullmq = (
+    JSON.parse(readFileSync(require.resolve('bullmq/package.json'), 'utf8')) as { version: string }
+  ).version;
   return {
     date: new Date().toISOString(),
     machine: `${process.platform} ${process.arch}`,
