@@ -3,6 +3,7 @@
  */
 import type { Command } from 'commander';
 import * as agents from './agents';
+import * as bench from './bench';
 import * as events from './events';
 import * as latency from './latency';
 import * as migrate from './migrate';
@@ -22,6 +23,7 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
   events,
   migrate,
   latency,
+  bench,
 ];
 
 export function registerCommands(program: Command): void {
