@@ -155,3 +155,12 @@ export function goalWorker(coordinator: RedisCoordinator): Worker {
   worker.on('error', () => undefined);
   return worker;
 }
+
+/** A standalone task job for `queue.addBulk` (no flow), with the protocol's id and data. */
+export function taskJob(goalId: string, key: string, type: string) {
+  return {
+    name: key,
+    data: jobData(goalId, { key, type }),
+    opts: { jobId: taskJobId(goalId, key) },
+  };
+}
