@@ -117,7 +117,9 @@ export function signalGroup(leaderPid: number, signal: NodeJS.Signals): void {
 export async function signalTree(leaderPid: number, signal: NodeJS.Signals): Promise<void> {
   const descendants = await descendantsOf(leaderPid);
   signalQuietly(-leaderPid, signal);
-  for (const pid of descendants) signalQuietly(pid, signal);
+  // The leader itself is reached through its group: signalling its pid directly could hit an
+  // unrelated process if the leader was reaped meanwhile and its pid reused.
+  for (const pid of descendants) if (pid !== leaderPid) signalQuietly(pid, signal);
 }
 
 export interface TerminateOptions {

@@ -11,7 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Json } from '../entities/task-model';
 import { AgentqError } from '../errors';
-import type { ExecutorContext, TaskContext, TaskHandler, TaskInput } from './handler-types';
+import type {
+  ExecutionMetrics,
+  ExecutorContext,
+  TaskContext,
+  TaskHandler,
+  TaskInput,
+} from './handler-types';
 import { TreeSampler } from './process-metrics';
 import { signalGroup, terminateTree } from './process-tree';
 import { toArgv } from './shell-argv';
@@ -186,7 +192,11 @@ async function waitForExit(
   file: string,
   signal: AbortSignal,
   settings: Required<ShellHandlerOptions>,
-): Promise<Exit & { metrics: { cpuMs?: number; peakRssBytes?: number } }> {
+): Promise<Exit & { metrics: ExecutionMetrics }> {
+  // Listening before anything is awaited, so no exit can pass unseen.
+  const exited = new Promise<Exit>((resolve) =>
+    child.once('exit', (code, sig) => resolve({ code, signal: sig })),
+  );
   const spawned = await new Promise<number>((resolve, reject) => {
     child.once('spawn', () => resolve(child.pid!));
     child.once('error', (error) =>
@@ -203,19 +213,16 @@ async function waitForExit(
     );
   });
   const sampler = new TreeSampler(spawned, { intervalMs: settings.sampleIntervalMs }).start();
-  const exited = new Promise<Exit>((resolve) =>
-    child.once('exit', (code, sig) => resolve({ code, signal: sig })),
-  );
-  let exitSeen = false;
+  let terminating: Promise<void> | null = null;
   const onAbort = (): void => {
-    // Only while the leader has not been reaped: afterwards its pid may belong to someone else.
-    if (!exitSeen) void terminateTree(spawned, { graceMs: settings.killGraceMs });
+    terminating ??= terminateTree(spawned, { graceMs: settings.killGraceMs });
   };
   signal.addEventListener('abort', onAbort, { once: true });
   if (signal.aborted) onAbort();
   try {
     const exit = await exited;
-    exitSeen = true;
+    // An aborted run ends when its whole tree is gone, not just its leader.
+    if (terminating) await terminating;
     return { ...exit, metrics: await sampler.stop() };
   } finally {
     signal.removeEventListener('abort', onAbort);
