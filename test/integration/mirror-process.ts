@@ -24,6 +24,7 @@ async function main(): Promise<void> {
     coordinator,
     onLog: (line) => process.stdout.write(`${line}\n`),
   });
+  process.stdout.write('candidate started\n');
   process.once('SIGTERM', () => {
     void (async () => {
       await mirror.close();
