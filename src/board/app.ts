@@ -1,0 +1,91 @@
+/**
+ * The Express app of `agentq serve`: REST API, SSE, metrics, Bull Board, goal pages, login.
+ * Everything it needs is passed in (`createApp(deps)`); it owns only the SSE subscription, which
+ * `close()` ends. Listening is server.ts's job, so tests drive the app with supertest.
+ */
+import express, { type Express } from 'express';
+import type { Metric } from 'prom-client';
+import type { AgentqConfig } from '../config';
+import type { TaskStore } from '../entities/task-store';
+import type { RedisCoordinator } from '../queues/redis-coordinator';
+import { authenticate, refuseReadonlyMutations } from './auth';
+import { mountBoard } from './board';
+import { createMetrics } from './metrics';
+import { goalPageRouter } from './pages/goal';
+import { homeRouter } from './pages/home';
+import { loginRouter } from './pages/login';
+import { agentsRouter } from './routes/agents';
+import type { ApiContext } from './routes/context';
+import { eventsRouter } from './routes/events';
+import { goalsRouter } from './routes/goals';
+import { errorMiddleware, sendError } from './routes/http-errors';
+import { statusRouter } from './routes/status';
+import { tasksRouter } from './routes/tasks';
+import { createEventStream } from './sse';
+
+export interface AppDeps {
+  store: TaskStore;
+  coordinator: RedisCoordinator;
+  config: Pick<AgentqConfig, 'token' | 'readonlyToken'>;
+  /** Other parts' prom-client metrics to expose on /metrics (the mirror's). @defaultValue [] */
+  metrics?: readonly Metric[];
+  /** Where server faults and audit lines go. @defaultValue console.error */
+  log?: (line: string) => void;
+}
+
+export interface AgentqApp {
+  app: Express;
+  /** Resolves once the SSE relay's Redis subscription is live. */
+  ready: Promise<void>;
+  /** Ends open SSE streams and the subscription; the store and coordinator stay the caller's. */
+  close(): Promise<void>;
+}
+
+/** Request bodies above this get 413. */
+export const BODY_LIMIT = '1mb';
+
+export function createApp(deps: AppDeps): AgentqApp {
+  const log = deps.log ?? ((line: string) => console.error(line));
+  const ctx: ApiContext = { store: deps.store, coordinator: deps.coordinator, log };
+  const auth = { token: deps.config.token, readonlyToken: deps.config.readonlyToken };
+  const metrics = createMetrics({ ...ctx, extra: deps.metrics ?? [] });
+  const stream = createEventStream({
+    ...ctx,
+    onTaskEvent: (event) => {
+      if (event.event !== 'complete' && event.event !== 'failed') return;
+      void deps.store
+        .getTask(event.taskId)
+        .then((task) => {
+          if (task?.durationMs != null) {
+            metrics.observeFinished(
+              task.type,
+              event.event === 'complete' ? 'DONE' : 'FAILED',
+              task.durationMs,
+            );
+          }
+        })
+        .catch(() => undefined);
+    },
+  });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(authenticate(auth));
+  app.use(refuseReadonlyMutations());
+  app.use(loginRouter(auth));
+  app.use('/api', express.json({ limit: BODY_LIMIT }));
+  app.use(statusRouter(ctx));
+  app.use(tasksRouter(ctx));
+  app.use(goalsRouter(ctx));
+  app.use(agentsRouter(ctx));
+  app.use(stream.router);
+  app.use(eventsRouter(ctx));
+  app.use(metrics.router);
+  app.use(mountBoard(deps.coordinator, log).router);
+  app.use(homeRouter(ctx));
+  app.use(goalPageRouter(ctx));
+  app.use((req, res) => sendError(res, 404, 'not_found', `no route ${req.method} ${req.path}`));
+  app.use(errorMiddleware(log));
+
+  return { app, ready: stream.ready, close: () => stream.close() };
+}

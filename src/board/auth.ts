@@ -1,0 +1,131 @@
+/**
+ * Who is asking. With `AGENTQ_TOKEN` set every route wants `Authorization: Bearer <token>` or the
+ * session cookie the login form sets; `AGENTQ_READONLY_TOKEN` may read (GET/HEAD) but any mutation
+ * is refused with 403 here, on the server, whatever the UI shows. Without a token everybody is
+ * `anonymous` with full rights (the server then listens on loopback only: see server.ts).
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { sendError } from './routes/http-errors';
+
+export type Role = 'admin' | 'readonly' | 'anonymous';
+
+/** The caller of a request, set on `res.locals.caller` by `authenticate`. */
+export interface Caller {
+  role: Role;
+  /** May this caller change anything? */
+  canMutate: boolean;
+}
+
+export interface AuthOptions {
+  /** Full access. `null`: no authentication at all. */
+  token: string | null;
+  /** Read-only access. Ignored when `token` is null. */
+  readonlyToken: string | null;
+}
+
+export const SESSION_COOKIE = 'agentq_session';
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** The caller of a request that went through `authenticate`. */
+export function callerOf(res: Response): Caller {
+  return (res.locals.caller as Caller | undefined) ?? { role: 'anonymous', canMutate: false };
+}
+
+/** The audit-log actor of a mutation: `api:admin`, `api:anonymous`, `board:admin`, … */
+export function actorOf(res: Response, surface: 'api' | 'board' = 'api'): string {
+  return `${surface}:${callerOf(res).role}`;
+}
+
+/**
+ * The cookie never holds a token: it holds an HMAC of a fixed label keyed by the token, so it
+ * stops working when the token is rotated and leaks nothing reusable as a bearer token.
+ */
+export function sessionValue(role: 'admin' | 'readonly', token: string): string {
+  return `${role}.${createHmac('sha256', token).update(`agentq-session:${role}`).digest('hex')}`;
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+function readCookie(req: Request, name: string): string | null {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) {
+      return decodeURIComponent(part.slice(eq + 1).trim());
+    }
+  }
+  return null;
+}
+
+/** Resolves a presented secret (bearer token or login form input) to a role. */
+export function roleOfToken(options: AuthOptions, presented: string): Role | null {
+  if (options.token && safeEqual(presented, options.token)) return 'admin';
+  if (options.readonlyToken && safeEqual(presented, options.readonlyToken)) return 'readonly';
+  return null;
+}
+
+function roleOfRequest(options: AuthOptions, req: Request): Role | null {
+  const header = req.headers.authorization;
+  if (header?.startsWith('Bearer ')) return roleOfToken(options, header.slice(7).trim());
+  const cookie = readCookie(req, SESSION_COOKIE);
+  if (cookie && options.token && safeEqual(cookie, sessionValue('admin', options.token))) {
+    return 'admin';
+  }
+  if (
+    cookie &&
+    options.readonlyToken &&
+    safeEqual(cookie, sessionValue('readonly', options.readonlyToken))
+  ) {
+    return 'readonly';
+  }
+  return null;
+}
+
+function wantsHtml(req: Request): boolean {
+  return req.method === 'GET' && (req.headers.accept ?? '').includes('text/html');
+}
+
+/** Paths reachable without credentials: the login form and logging out. */
+const PUBLIC_PATHS = new Set(['/login', '/logout']);
+
+/** Sets `res.locals.caller`, or answers 401 (a browser is sent to the login form instead). */
+export function authenticate(options: AuthOptions): RequestHandler {
+  return (req: Request, res: Response, next: NextFunction) => {
+    if (!options.token) {
+      res.locals.caller = { role: 'anonymous', canMutate: true } satisfies Caller;
+      next();
+      return;
+    }
+    const role = roleOfRequest(options, req);
+    if (role) {
+      res.locals.caller = { role, canMutate: role === 'admin' } satisfies Caller;
+      next();
+      return;
+    }
+    if (PUBLIC_PATHS.has(req.path)) {
+      next();
+      return;
+    }
+    if (wantsHtml(req)) {
+      res.redirect(302, `/login?next=${encodeURIComponent(req.originalUrl)}`);
+      return;
+    }
+    res.setHeader('WWW-Authenticate', 'Bearer realm="agentq"');
+    sendError(res, 401, 'unauthorized', 'a valid bearer token or login session is required');
+  };
+}
+
+/** Refuses every mutation (anything but GET/HEAD/OPTIONS) to a caller that may only read. */
+export function refuseReadonlyMutations(): RequestHandler {
+  return (req, res, next) => {
+    if (SAFE_METHODS.has(req.method) || PUBLIC_PATHS.has(req.path) || callerOf(res).canMutate) {
+      next();
+      return;
+    }
+    sendError(res, 403, 'forbidden', 'this token may read but not change anything');
+  };
+}
