@@ -16,10 +16,13 @@ import { homeRouter } from './pages/home';
 import { loginRouter } from './pages/login';
 import { agentsRouter } from './routes/agents';
 import type { ApiContext } from './routes/context';
+import { dlqRouter } from './routes/dlq';
 import { eventsRouter } from './routes/events';
+import { goalActionsRouter } from './routes/goal-actions';
 import { goalsRouter } from './routes/goals';
 import { errorMiddleware, sendError } from './routes/http-errors';
 import { statusRouter } from './routes/status';
+import { taskActionsRouter } from './routes/task-actions';
 import { tasksRouter } from './routes/tasks';
 import { createEventStream } from './sse';
 
@@ -76,7 +79,10 @@ export function createApp(deps: AppDeps): AgentqApp {
   app.use('/api', express.json({ limit: BODY_LIMIT }));
   app.use(statusRouter(ctx));
   app.use(tasksRouter(ctx));
+  app.use(taskActionsRouter(ctx));
   app.use(goalsRouter(ctx));
+  app.use(goalActionsRouter(ctx));
+  app.use(dlqRouter(ctx));
   app.use(agentsRouter(ctx));
   app.use(stream.router);
   app.use(eventsRouter(ctx));
