@@ -1,0 +1,102 @@
+/**
+ * Asks an OpenAI-compatible `/chat/completions` endpoint for a plan, validates the answer like any
+ * plan, asks once more (with the validation error) when it is invalid, then falls back to the
+ * template planner. A server that is down or slow also falls back. Nothing else uses the network.
+ */
+import type { PlanSpec } from '../../entities/task-model';
+import { resolvePlan, toPlanSpec } from '../plan-schema';
+import type { PlannedGoal, Planner } from './planner';
+
+export interface LlmPlannerOptions {
+  /** Base URL, e.g. `https://api.openai.com/v1`; `/chat/completions` is appended. */
+  url: string;
+  model: string;
+  apiKey?: string | null;
+  /** Used when the model fails twice or the endpoint is unreachable. */
+  fallback: Planner;
+  /** Per request. @defaultValue 60000 */
+  timeoutMs?: number;
+  /** Told why the planner fell back (a warning in long-running processes). */
+  onFallback?: (reason: string) => void;
+}
+
+const SYSTEM_PROMPT = [
+  'You decompose a goal into a plan: a directed acyclic graph of tasks for autonomous agents.',
+  'Answer with ONE JSON object and nothing else, of this shape:',
+  '{"goal": string, "tasks": [{"key": string, "title": string, "description": string,',
+  ' "type": string, "priority": 1-10, "dependsOn": [keys]}]}',
+  'key: letters, digits, "-" or "_", unique. type: the capability the task needs, such as',
+  'design, backend, frontend, testing, review, documentation, research, development.',
+  'dependsOn lists keys of earlier tasks only; there must be no cycle.',
+].join('\n');
+
+type Message = { role: 'system' | 'user' | 'assistant'; content: string };
+
+/** The JSON object in a model's answer, with or without a ``` fence around it. */
+export function extractJson(content: string): unknown {
+  const fenced = /```(?:json)?\s*([\s\S]*?)```/.exec(content);
+  const text = (fenced ? fenced[1]! : content).trim();
+  const start = text.indexOf('{');
+  const end = text.lastIndexOf('}');
+  if (start < 0 || end < start) throw new Error('the answer holds no JSON object');
+  return JSON.parse(text.slice(start, end + 1)) as unknown;
+}
+
+export class LlmPlanner implements Planner {
+  constructor(private readonly options: LlmPlannerOptions) {}
+
+  private async ask(messages: Message[]): Promise<string> {
+    const url = `${this.options.url.replace(/\/+$/, '')}/chat/completions`;
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(this.options.apiKey ? { authorization: `Bearer ${this.options.apiKey}` } : {}),
+      },
+      body: JSON.stringify({ model: this.options.model, messages, temperature: 0 }),
+      signal: AbortSignal.timeout(this.options.timeoutMs ?? 60_000),
+    });
+    if (!response.ok) throw new Error(`the endpoint answered HTTP ${response.status}`);
+    const body = (await response.json()) as { choices?: Array<{ message?: { content?: string } }> };
+    const content = body.choices?.[0]?.message?.content;
+    if (typeof content !== 'string')
+      throw new Error('the answer has no choices[0].message.content');
+    return content;
+  }
+
+  async plan(goal: string, options: { key?: string } = {}): Promise<PlannedGoal> {
+    const messages: Message[] = [
+      { role: 'system', content: SYSTEM_PROMPT },
+      { role: 'user', content: `Goal: ${goal}` },
+    ];
+    let reason = '';
+    for (let round = 0; round < 2; round++) {
+      let content: string;
+      try {
+        content = await this.ask(messages);
+      } catch (error) {
+        reason = `LLM endpoint unusable: ${(error as Error).message}`;
+        break; // Asking again will not revive a server that is down.
+      }
+      try {
+        const raw = extractJson(content) as Partial<PlanSpec>;
+        const plan = toPlanSpec(
+          resolvePlan({ ...raw, goal, ...(options.key ? { key: options.key } : {}) }),
+        );
+        return { plan, planner: 'llm' };
+      } catch (error) {
+        reason = `invalid plan from the LLM: ${(error as Error).message}`;
+        messages.push(
+          { role: 'assistant', content },
+          {
+            role: 'user',
+            content: `That is not a valid plan (${(error as Error).message}). Answer again with the JSON object only.`,
+          },
+        );
+      }
+    }
+    this.options.onFallback?.(reason);
+    const fallback = await this.options.fallback.plan(goal, options);
+    return { ...fallback, planner: `${fallback.planner} (llm fallback)` };
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * The supervisor: turns goals into plans (planners) and plans into BullMQ flows (compiler), and
+ * cancels. It never executes tasks. Submitting is: validate → one SQL transaction (the goal and
+ * all its tasks) → one `FlowProducer.add`; when the add fails the goal is deleted again, so
+ * nothing is ever half-created. Validation errors are thrown before anything is written.
+ */
+import { loadConfig } from '../config';
+import type { GoalRecord, PlanSpec, TaskRecord } from '../entities/task-model';
+import type { TaskRegistry } from '../entities/task-registry';
+import type { NewTask } from '../entities/task-store';
+import { InputError, NotFoundError } from '../errors';
+import { cancelGoal, cancelTasks } from './cancellation';
+import { addGoalFlow } from './compiler';
+import { goalIdFor } from './goal-ids';
+import { loadPlanFile } from './plan-loader';
+import { resolvePlan, toPlanSpec } from './plan-schema';
+import { LlmPlanner } from './planners/llm-planner';
+import type { Planner } from './planners/planner';
+import { loadUserTemplates, TemplatePlanner } from './planners/template-planner';
+import { shardOf } from './protocol';
+import type { RedisCoordinator } from './redis-coordinator';
+import { taskJobId } from './task-job';
+
+export interface SupervisorOptions {
+  /** Directory of YAML plan templates, tried before the built-ins. @defaultValue none */
+  templatesDir?: string | null;
+  /** OpenAI-compatible endpoint for the `llm` planner. @defaultValue none */
+  llm?: { url: string; model: string; apiKey?: string | null } | null;
+  /** Who is recorded as having created goals. @defaultValue 'supervisor' */
+  actor?: string;
+  onWarning?: (message: string) => void;
+}
+
+export interface SubmittedGoal {
+  goalId: string;
+  tasks: TaskRecord[];
+  /** Which planner made the plan: `template:feature`, `llm`, `file`, `object`. */
+  planner: string;
+  /** The template's name when a template planner made it. */
+  template?: string;
+  /** False when the idempotency key named an existing goal, which is returned. */
+  created: boolean;
+}
+
+export interface CreateTaskInput {
+  title: string;
+  description?: string;
+  type: string;
+  priority?: number;
+  data?: PlanSpec['tasks'][number]['data'];
+  attempts?: number;
+  timeoutMs?: number;
+}
+
+export class SupervisorAgent {
+  private readonly options: SupervisorOptions;
+  private templatePlanner: Promise<TemplatePlanner> | null = null;
+
+  constructor(
+    private readonly registry: TaskRegistry,
+    private readonly redis: RedisCoordinator,
+    options?: SupervisorOptions,
+  ) {
+    if (options) this.options = options;
+    else {
+      const config = loadConfig();
+      this.options = { templatesDir: config.templatesDir, llm: config.llm };
+    }
+  }
+
+  private templates(): Promise<TemplatePlanner> {
+    this.templatePlanner ??= (async () => {
+      const dir = this.options.templatesDir;
+      return new TemplatePlanner({ templates: dir ? await loadUserTemplates(dir) : [] });
+    })();
+    return this.templatePlanner;
+  }
+
+  private async planner(choice: 'template' | 'llm' | Planner | undefined): Promise<Planner> {
+    if (choice && typeof choice === 'object') return choice;
+    const templates = await this.templates();
+    if (choice === 'template' || (!choice && !this.options.llm)) return templates;
+    if (!this.options.llm)
+      throw new InputError('no LLM endpoint is configured (AGENTQ_LLM_URL)', 'planner');
+    return new LlmPlanner({
+      ...this.options.llm,
+      fallback: templates,
+      onFallback: this.options.onWarning,
+    });
+  }
+
+  /** A goal as text → a plan by a planner (`llm` when configured, else templates) → a running goal. */
+  async executeGoal(
+    text: string,
+    options: { key?: string; planner?: 'template' | 'llm' | Planner } = {},
+  ): Promise<SubmittedGoal> {
+    if (typeof text !== 'string' || text.trim() === '') throw new InputError('is required', 'goal');
+    const planner = await this.planner(options.planner);
+    const planned = await planner.plan(text.trim(), options.key ? { key: options.key } : {});
+    return this.submit(planned.plan, planned.planner);
+  }
+
+  /** A plan object, or the path of a plan file (JSON or YAML) → a running goal. */
+  async submitPlan(plan: PlanSpec | string): Promise<SubmittedGoal> {
+    if (typeof plan === 'string') return this.submit(await loadPlanFile(plan), 'file');
+    return this.submit(plan, 'object');
+  }
+
+  /** A single task, as a goal of one task. Returns the task. */
+  async createTask(input: CreateTaskInput): Promise<TaskRecord> {
+    const { tasks } = await this.submit(
+      { goal: input?.title, tasks: [{ key: 'task', ...input }] },
+      'task',
+    );
+    return tasks[0]!;
+  }
+
+  private async submit(input: unknown, plannerName: string): Promise<SubmittedGoal> {
+    const plan = resolvePlan(input);
+    const template = plannerName.startsWith('template:') ? plannerName.split(/[: ]/)[1] : undefined;
+    const goalId = goalIdFor(plan.key);
+    if (plan.key) {
+      const existing = await this.registry.getGoalByKey(plan.key);
+      if (existing) return this.existing(existing, template);
+    }
+    const tasks: NewTask[] = plan.tasks.map((t) => ({
+      ...t,
+      id: taskJobId(goalId, t.key),
+      state: t.dependsOn.length > 0 ? 'BACKLOG' : 'PENDING',
+    }));
+    const created = await this.registry.createGoal(
+      { id: goalId, key: plan.key, title: plan.goal, planner: plannerName, plan: toPlanSpec(plan) },
+      tasks,
+      this.options.actor ?? 'supervisor',
+    );
+    if (!created.created) return this.existing(created.goal, template);
+    try {
+      await this.redis.registerCapabilities([...new Set(plan.tasks.map((t) => t.type))]);
+      await addGoalFlow(this.redis, {
+        goalId,
+        title: plan.goal,
+        shard: shardOf(goalId, this.redis.shards),
+        tasks: plan.tasks,
+      });
+    } catch (error) {
+      await this.registry.deleteGoal(goalId).catch(() => undefined);
+      throw error;
+    }
+    return {
+      goalId,
+      tasks: created.tasks,
+      planner: plannerName,
+      created: true,
+      ...(template ? { template } : {}),
+    };
+  }
+
+  private async existing(goal: GoalRecord, template?: string): Promise<SubmittedGoal> {
+    const tasks = await this.registry.findTasks({ goalId: goal.id, limit: goal.taskCount });
+    return {
+      goalId: goal.id,
+      tasks,
+      planner: goal.planner,
+      created: false,
+      ...(template ? { template } : {}),
+    };
+  }
+
+  async getGoal(goalId: string): Promise<{ goal: GoalRecord; tasks: TaskRecord[] }> {
+    const goal = await this.registry.getGoal(goalId);
+    if (!goal) throw new NotFoundError('goal', goalId);
+    return { goal, tasks: await this.registry.findTasks({ goalId, limit: goal.taskCount }) };
+  }
+
+  /** Cancels a task and its dependents; the goal ends CANCELLED once the rest has finished. */
+  async cancelTask(taskId: string, actor: string | null = null): Promise<void> {
+    await cancelTasks(this.redis, [taskId], actor);
+  }
+
+  /** Cancels every unfinished task of the goal; the goal ends CANCELLED. */
+  async cancelGoal(goalId: string, actor: string | null = null): Promise<void> {
+    await cancelGoal(this.redis, goalId, actor);
+  }
+
+  /** The supervisor owns no connection: the registry and the coordinator are closed by their owner. */
+  async close(): Promise<void> {}
+}
