@@ -89,7 +89,19 @@ export async function treeAlive(rootPid: number): Promise<boolean> {
 
 /** Is any process of group `pgid` still running (zombies waiting for a reaper do not count)? */
 export async function groupAlive(pgid: number): Promise<boolean> {
-  const pids = (await readdir('/proc')).filter((name) => /^\d+$/.test(name)).map(Number);
+  let entries: string[];
+  try {
+    entries = await readdir('/proc');
+  } catch {
+    // No /proc (not Linux): signal 0 says whether the group has members, zombies included.
+    try {
+      process.kill(-pgid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  const pids = entries.filter((name) => /^\d+$/.test(name)).map(Number);
   const samples = await Promise.all(pids.map(sampleProcess));
   return samples.some((s) => s !== null && s.pgrp === pgid && s.state !== 'Z');
 }

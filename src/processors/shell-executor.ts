@@ -6,6 +6,7 @@
  * lost lock) stops the whole tree, grandchildren included.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -153,7 +154,7 @@ async function runCommand(
   child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
   const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
 
-  const exit = await waitForExit(child, file, ctx.signal, settings);
+  const exit = await waitForExit(child, file, ctx.workdir, ctx.signal, settings);
   // Background children left behind (`cmd &`) would hold the pipes open and run on unowned.
   await stopLeftovers(child, closed, settings.killGraceMs);
   if (hasRecordMetrics(ctx)) ctx.recordMetrics(exit.metrics);
@@ -190,6 +191,7 @@ async function runCommand(
 async function waitForExit(
   child: ChildProcess,
   file: string,
+  cwd: string,
   signal: AbortSignal,
   settings: Required<ShellHandlerOptions>,
 ): Promise<Exit & { metrics: ExecutionMetrics }> {
@@ -202,7 +204,9 @@ async function waitForExit(
     child.once('error', (error) =>
       reject(
         new ShellCommandError(
-          `command ${file} could not start: ${error.message}`,
+          existsSync(cwd)
+            ? `command ${file} could not start: ${error.message}`
+            : `command ${file} could not start: its workdir ${cwd} does not exist`,
           null,
           null,
           '',

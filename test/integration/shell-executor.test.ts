@@ -153,6 +153,14 @@ describe('shell executor: exits, tails and output', () => {
     );
   });
 
+  it('says so when the workdir does not exist', async () => {
+    const handler = createShellHandler('true');
+    const { ctx } = context();
+    await expect(
+      handler(taskInput(), { ...ctx, workdir: join(workdir, 'missing') }),
+    ).rejects.toThrow(/its workdir .*missing does not exist/);
+  });
+
   it('keeps the last 4 KiB of stdout and stderr and parses a JSON last line', async () => {
     const script = [
       'process.stderr.write("e".repeat(10000) + "END-ERR");',
