@@ -7,6 +7,9 @@ import { Redis } from 'ioredis';
 import type { RedisConfig } from '../src/config';
 import { probeBullmqClaim, probePing, probePubSub, type ProbeOptions } from './latency-probes';
 import type { LatencySummary } from './stats';
+import { probeAgentqClaim } from './agentq/claim-latency';
+import { probeStatusUpdate } from './agentq/status-latency';
+import { deleteByPrefix } from './context';
 
 export interface LatencyClaim {
   p50: number;
@@ -56,7 +59,24 @@ async function redisVersion(config: RedisConfig): Promise<string> {
   }
 }
 
+const agentqPrefix = (prefix: string) => `${prefix}a`;
+const statusPrefix = (prefix: string) => `${prefix}s`;
+
+/** Runs every probe, then deletes every key the probes made (SCAN + UNLINK by prefix). */
 export async function runLatencyTest(options: LatencyTestOptions): Promise<LatencyReport> {
+  try {
+    return await runProbes(options);
+  } finally {
+    const client = new Redis(options.redis.url);
+    client.on('error', () => undefined);
+    await deleteByPrefix(client, options.prefix)
+      .then(() => deleteByPrefix(client, agentqPrefix(options.prefix)))
+      .then(() => deleteByPrefix(client, statusPrefix(options.prefix)))
+      .finally(() => client.quit());
+  }
+}
+
+async function runProbes(options: LatencyTestOptions): Promise<LatencyReport> {
   const step = options.onProbe ?? (() => undefined);
   const lines: LatencyLine[] = [];
   step('ping');
@@ -72,22 +92,24 @@ export async function runLatencyTest(options: LatencyTestOptions): Promise<Laten
       await probeBullmqClaim(options),
     ),
   );
-  lines.push({
-    name: 'claim-agentq',
-    what: 'claim, agentq AutonomousAgent (enqueue → handler start)',
-    claim: COORDINATION,
-    verdict: 'NEEDS',
-    summary: null,
-    note: 'needs AutonomousAgent (src/processors/autonomous-agent.ts), not on main yet',
-  });
-  lines.push({
-    name: 'status-update',
-    what: 'status update (mirror commit → tasks:* delivery)',
-    claim: STATUS_UPDATE,
-    verdict: 'NEEDS',
-    summary: null,
-    note: 'needs the mirror and the pub/sub bridge (src/board/mirror.ts, bridge.ts), not on main yet',
-  });
+  step('claim-agentq');
+  lines.push(
+    judged(
+      'claim-agentq',
+      'claim, agentq AutonomousAgent (enqueue → handler start)',
+      COORDINATION,
+      await probeAgentqClaim({ ...options, prefix: agentqPrefix(options.prefix) }),
+    ),
+  );
+  step('status-update');
+  lines.push(
+    judged(
+      'status-update',
+      'status update (handler done → mirror → tasks:complete)',
+      STATUS_UPDATE,
+      await probeStatusUpdate({ ...options, prefix: statusPrefix(options.prefix) }),
+    ),
+  );
   return {
     date: new Date().toISOString(),
     redis: {
