@@ -6,8 +6,9 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Redis } from 'ioredis';
 import { TaskRegistry } from '../../src/entities/task-registry';
-import { GOALS_QUEUE } from '../../src/queues/names';
+import { GATES_QUEUE, GOALS_QUEUE } from '../../src/queues/names';
 import { RedisCoordinator } from '../../src/queues/redis-coordinator';
 import { SupervisorAgent } from '../../src/queues/supervisor-agent';
 import type { RunRecord } from './dag-worker-process';
@@ -23,6 +24,10 @@ export interface DagHarness {
   records(): Promise<RunRecord[]>;
   blocked(): Promise<string[]>;
   /** Waits until the goal's root job is completed or failed; returns that state and reason. */
+  /** Ids of the goal's jobs still waiting anywhere (waiting-children, delayed, waiting, …). */
+  leftovers(goalId: string, queues: string[]): Promise<string[]>;
+  /** `agentq` entries of a queue's events stream: taskId → { to, reason, dependency }. */
+  agentqEvents(queue: string): Promise<Map<string, Record<string, string>>>;
   goalEnd(goalId: string, timeoutMs?: number): Promise<{ state: string; reason: string }>;
   close(): Promise<void>;
 }
@@ -76,6 +81,30 @@ export async function startDagHarness(capabilities: string[]): Promise<DagHarnes
       return raw.map((r) => JSON.parse(r) as RunRecord);
     },
     blocked: () => coordinator.client.lrange(`${recordKey}:blocked`, 0, -1),
+    async leftovers(goalId, queues) {
+      const out: string[] = [];
+      for (const name of [...queues, GATES_QUEUE]) {
+        const jobs = await coordinator
+          .queue(name, 0)
+          .getJobs(['waiting-children', 'delayed', 'waiting', 'prioritized', 'active']);
+        for (const job of jobs) if (job?.id?.startsWith(`${goalId}.`)) out.push(job.id);
+      }
+      return out;
+    },
+    async agentqEvents(queue) {
+      const entries = await coordinator.client.xrange(
+        coordinator.queue(queue, 0).keys.events!,
+        '-',
+        '+',
+      );
+      const out = new Map<string, Record<string, string>>();
+      for (const [, fields] of entries) {
+        const f: Record<string, string> = {};
+        for (let i = 0; i < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
+        if (f.event === 'agentq' && f.taskId) out.set(f.taskId, f);
+      }
+      return out;
+    },
     async goalEnd(goalId, timeoutMs = 60000) {
       const queue = coordinator.queue(GOALS_QUEUE, 0);
       return waitFor(
@@ -93,7 +122,7 @@ export async function startDagHarness(capabilities: string[]): Promise<DagHarnes
       await Promise.all(workers.map((w) => stop(w.child)));
       await supervisor.close();
       // Only this file's keys: everything under its own prefix's hash tag.
-      for await (const keys of coordinator.client.scanStream({
+      for await (const keys of (coordinator.client as Redis).scanStream({
         match: `{${prefix}}*`,
         count: 1000,
       })) {
