@@ -27,9 +27,17 @@ export class TreeSampler {
   /** Takes a first sample at once, then one every `intervalMs` until `stop()`. */
   start(): this {
     const { intervalMs = 50 } = this.options;
-    this.inFlight = this.sample();
+    let busy = true;
+    this.inFlight = this.sample()
+      .catch(() => undefined)
+      .finally(() => (busy = false));
     this.timer = setInterval(() => {
-      this.inFlight = this.inFlight.then(() => this.sample());
+      // On a loaded machine a look can take longer than the period: skip a beat rather than queue.
+      if (busy) return;
+      busy = true;
+      this.inFlight = this.sample()
+        .catch(() => undefined)
+        .finally(() => (busy = false));
     }, intervalMs);
     return this;
   }
