@@ -94,14 +94,17 @@ export class MirrorConsumer {
     await this.publishing;
   }
 
-  /** New queues join; a stream trimmed past its cursor is reconciled before it is read. */
+  /**
+   * New queues join. Every stream, new or known, is checked for entries trimmed past the cursor
+   * (a mirror that was down, or fell more than `maxLen` entries behind) and reconciled first.
+   */
   private async refreshStreams(): Promise<void> {
     this.refreshedAt = Date.now();
     for (const stream of await listStreams(this.s.coordinator)) {
-      if (this.streams.has(stream.key)) continue;
       const info = await streamInfo(this.s.coordinator.client, stream.key);
-      if (isTrimmedPast(info, this.cursor[stream.key] ?? '0-0'))
+      if (isTrimmedPast(info, this.cursor[stream.key] ?? '0-0')) {
         await this.reconcile(stream, info.lastId);
+      }
       this.streams.set(stream.key, stream);
     }
   }

@@ -16,10 +16,17 @@ import type { EventsStream, StreamInfo } from './mirror-streams';
 
 const OPEN_STATES: TaskState[] = ['BACKLOG', 'PENDING', 'ASSIGNED', 'ACTIVE'];
 
-/** True when entries after `cursorId` were trimmed away before the mirror read them. */
+/**
+ * True when entries after `cursorId` may have been removed before the mirror read them: trimming
+ * (MAXLEN) removed entries and the oldest one left (or, when none is left, the newest ever
+ * added) is past the cursor, or an XDEL removed one past it. When trimming stopped exactly at
+ * the cursor this says yes too: a reconcile is then merely redundant.
+ */
 export function isTrimmedPast(info: StreamInfo, cursorId: string): boolean {
   if (!info.exists) return false;
-  return compareStreamIds(info.maxDeletedId, cursorId) > 0;
+  if (compareStreamIds(info.maxDeletedId, cursorId) > 0) return true;
+  if (info.entriesAdded <= info.length) return false;
+  return compareStreamIds(info.firstId ?? info.lastId, cursorId) > 0;
 }
 
 /** The shortest legal path of states from `from` to `to` (without `from`); null when none. */

@@ -63,9 +63,13 @@ export async function readStreams(
 export interface StreamInfo {
   exists: boolean;
   lastId: string;
-  /** The highest id ever trimmed or deleted (Redis ≥ 7); '0-0' when none. */
+  /** The highest id removed by XDEL (Redis ≥ 7; trimming does not move it); '0-0' when none. */
   maxDeletedId: string;
+  /** The oldest entry still in the stream; null when it is empty. */
   firstId: string | null;
+  length: number;
+  /** Entries ever added (Redis ≥ 7; `length` on older servers). */
+  entriesAdded: number;
 }
 
 export async function streamInfo(client: RedisConnection, key: string): Promise<StreamInfo> {
@@ -73,7 +77,14 @@ export async function streamInfo(client: RedisConnection, key: string): Promise<
   try {
     raw = (await client.call('XINFO', 'STREAM', key)) as unknown[];
   } catch {
-    return { exists: false, lastId: '0-0', maxDeletedId: '0-0', firstId: null };
+    return {
+      exists: false,
+      lastId: '0-0',
+      maxDeletedId: '0-0',
+      firstId: null,
+      length: 0,
+      entriesAdded: 0,
+    };
   }
   const info = new Map<string, unknown>();
   for (let i = 0; i + 1 < raw.length; i += 2) info.set(String(raw[i]), raw[i + 1]);
@@ -83,5 +94,7 @@ export async function streamInfo(client: RedisConnection, key: string): Promise<
     lastId: String(info.get('last-generated-id') ?? '0-0'),
     maxDeletedId: String(info.get('max-deleted-entry-id') ?? '0-0'),
     firstId: first ? first[0] : null,
+    length: Number(info.get('length') ?? 0),
+    entriesAdded: Number(info.get('entries-added') ?? info.get('length') ?? 0),
   };
 }
