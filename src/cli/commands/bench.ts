@@ -21,6 +21,8 @@ export function register(program: Command): void {
     .option('--quick', 'smaller counts, under 3 minutes')
     .option('--json', 'one JSON document on stdout')
     .action(async (options: BenchOptions) => {
-      process.exitCode = await runBench(options);
+      const code = await runBench(options);
+      // The child printed its own output and error; exit with its code (main.ts would reset it).
+      if (code !== 0) process.exit(code);
     });
 }

@@ -24,6 +24,8 @@ export function register(program: Command): void {
     .option('--json', 'one JSON document on stdout')
     .option('--samples <n>', 'samples per line, run one after another', '1000')
     .action(async (options: LatencyOptions) => {
-      process.exitCode = await runLatency(options);
+      const code = await runLatency(options);
+      // The child printed its own output and error; exit with its code (main.ts would reset it).
+      if (code !== 0) process.exit(code);
     });
 }
