@@ -25,6 +25,23 @@ export interface ProcessSample {
   rssBytes: number;
 }
 
+/** Parses the text of /proc/<pid>/stat and /proc/<pid>/status into a sample. */
+export function parseProcessSample(pid: number, stat: string, status: string): ProcessSample {
+  // The command name (field 2) is in parentheses and may itself contain spaces or ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const field = (n: number): number => Number(fields[n - 3]);
+  const ticks = field(14) + field(15) + field(16) + field(17);
+  const rssKb = /^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1];
+  return {
+    pid,
+    ppid: field(4),
+    pgrp: field(5),
+    state: fields[0] ?? '?',
+    cpuMs: (ticks * 1000) / CLOCK_TICKS_PER_SECOND,
+    rssBytes: rssKb === undefined ? 0 : Number(rssKb) * 1024,
+  };
+}
+
 /** Reads one process's stat and status; null when it is gone (or /proc does not exist). */
 export async function sampleProcess(pid: number): Promise<ProcessSample | null> {
   try {
@@ -32,19 +49,7 @@ export async function sampleProcess(pid: number): Promise<ProcessSample | null> 
       readFile(`/proc/${pid}/stat`, 'utf8'),
       readFile(`/proc/${pid}/status`, 'utf8'),
     ]);
-    // The command name (field 2) is in parentheses and may itself contain spaces or ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const field = (n: number): number => Number(fields[n - 3]);
-    const ticks = field(14) + field(15) + field(16) + field(17);
-    const rssKb = /^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1];
-    return {
-      pid,
-      ppid: field(4),
-      pgrp: field(5),
-      state: fields[0] ?? '?',
-      cpuMs: (ticks * 1000) / CLOCK_TICKS_PER_SECOND,
-      rssBytes: rssKb === undefined ? 0 : Number(rssKb) * 1024,
-    };
+    return parseProcessSample(pid, stat, status);
   } catch {
     return null;
   }
