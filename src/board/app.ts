@@ -23,6 +23,7 @@ import { goalsRouter } from './routes/goals';
 import { errorMiddleware, sendError } from './routes/http-errors';
 import { statusRouter } from './routes/status';
 import { taskActionsRouter } from './routes/task-actions';
+import { submitRouter, type SubmitterFor } from './routes/submit';
 import { tasksRouter } from './routes/tasks';
 import { createEventStream } from './sse';
 
@@ -30,6 +31,11 @@ export interface AppDeps {
   store: TaskStore;
   coordinator: RedisCoordinator;
   config: Pick<AgentqConfig, 'token' | 'readonlyToken'>;
+  /**
+   * The supervisor, bound to the audit actor of each request (`api:admin`, …): creates goals and
+   * tasks. Without it `POST /api/goals` and `POST /api/tasks` answer 503.
+   */
+  submitterFor?: SubmitterFor;
   /** Other parts' prom-client metrics to expose on /metrics (the mirror's). @defaultValue [] */
   metrics?: readonly Metric[];
   /** Where server faults and audit lines go. @defaultValue console.error */
@@ -79,6 +85,12 @@ export function createApp(deps: AppDeps): AgentqApp {
   app.use('/api', express.json({ limit: BODY_LIMIT }));
   app.use(statusRouter(ctx));
   app.use(tasksRouter(ctx));
+  if (deps.submitterFor) app.use(submitRouter(ctx, deps.submitterFor));
+  else {
+    app.post(['/api/goals', '/api/tasks'], (_req, res) =>
+      sendError(res, 503, 'unavailable', 'this server was started without a supervisor'),
+    );
+  }
   app.use(taskActionsRouter(ctx));
   app.use(goalsRouter(ctx));
   app.use(goalActionsRouter(ctx));

@@ -13,6 +13,7 @@ import type { TaskState } from '../../src/entities/task-state';
 import type { NewTask } from '../../src/entities/task-store';
 import { taskJobId } from '../../src/queues/task-job';
 import { RedisCoordinator } from '../../src/queues/redis-coordinator';
+import { SupervisorAgent } from '../../src/queues/supervisor-agent';
 import { redisConfig, uniquePrefix } from './servers';
 
 export interface ApiFixture extends AgentqApp {
@@ -42,7 +43,7 @@ const PATH: Record<TaskState, TaskState[]> = {
 let goalCounter = 0;
 
 export async function startApiApp(
-  options: { token?: string | null; readonlyToken?: string | null } = {},
+  options: { token?: string | null; readonlyToken?: string | null; supervisor?: boolean } = {},
 ): Promise<ApiFixture> {
   const dir = mkdtempSync(join(tmpdir(), 'agentq-api-'));
   const store = new TaskRegistry({ backend: 'sqlite', path: join(dir, 'agentq.db') });
@@ -54,6 +55,12 @@ export async function startApiApp(
     coordinator,
     config: { token: options.token ?? null, readonlyToken: options.readonlyToken ?? null },
     log: (line) => lines.push(line),
+    ...(options.supervisor
+      ? {
+          submitterFor: (actor: string) =>
+            new SupervisorAgent(store, coordinator, { templatesDir: null, llm: null, actor }),
+        }
+      : {}),
   });
   await app.ready;
 
