@@ -6,17 +6,19 @@ import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import { InputError } from '../errors';
 
+/** The line of a JSON syntax error: from V8's message when it has one, else from the YAML parser. */
 function jsonLine(text: string, error: Error): string {
-  const pos = /position (\d+)/.exec(error.message);
   const line = /line (\d+)/.exec(error.message);
   if (line) return ` at line ${line[1]}`;
-  if (!pos) return '';
-  return ` at line ${text.slice(0, Number(pos[1])).split('\n').length}`;
+  const pos = /position (\d+)/.exec(error.message);
+  if (pos) return ` at line ${text.slice(0, Number(pos[1])).split('\n').length}`;
+  const yamlLine = parseDocument(text).errors[0]?.linePos?.[0]?.line;
+  return yamlLine ? ` at line ${yamlLine}` : '';
 }
 
 export function parsePlanText(text: string, file: string): unknown {
   if (/\.ya?ml$/i.test(file)) {
-    const doc = parseDocument(text, { prettyErrors: false });
+    const doc = parseDocument(text);
     const error = doc.errors[0];
     if (error) {
       const line = error.linePos?.[0]?.line;
