@@ -46,6 +46,8 @@ export interface AgentqApp {
   app: Express;
   /** Resolves once the SSE relay's Redis subscription is live. */
   ready: Promise<void>;
+  /** Open SSE streams (health and tests). */
+  sseClients(): number;
   /** Ends open SSE streams and the subscription; the store and coordinator stay the caller's. */
   close(): Promise<void>;
 }
@@ -105,5 +107,5 @@ export function createApp(deps: AppDeps): AgentqApp {
   app.use((req, res) => sendError(res, 404, 'not_found', `no route ${req.method} ${req.path}`));
   app.use(errorMiddleware(log));
 
-  return { app, ready: stream.ready, close: () => stream.close() };
+  return { app, ready: stream.ready, sseClients: stream.clientCount, close: () => stream.close() };
 }
