@@ -81,7 +81,7 @@ export interface AutonomousAgentOptions {
 }
 
 /** A declined task comes back to the same agent after a short, growing delay, not at once. */
-const DECLINE_BACKOFF_MS = [0, 250, 1000, 5000] as const;
+const DECLINE_BACKOFF_MS = [0, 100, 500, 2000] as const;
 
 export class AutonomousAgent {
   readonly agentId: string;
@@ -184,7 +184,8 @@ export class AutonomousAgent {
     await closed;
     await this.control?.close();
     await this.coordinator.removeAgent(this.agentId).catch((e: unknown) => this.report(e));
-    await Promise.allSettled(this.connections.map((c) => c.quit()));
+    // The workers are closed; a QUIT would wait behind a blocking fetch for up to drainDelay.
+    for (const connection of this.connections) connection.disconnect();
   }
 
   private createBreaker(capability: string): CircuitBreaker {
