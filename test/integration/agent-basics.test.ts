@@ -56,8 +56,8 @@ describe('AutonomousAgent', () => {
   it('runs a task and returns its result in an envelope with the quality score', async () => {
     await startAgent({ agentId: 'basic-1' });
     const job = await addTask(coordinator, { type: 'work', data: { ms: 10 } });
-    const finished = await waitFor('completion', async () => (await job.isCompleted()) && job);
-    const done = await finished.queue.getJob(job.id!).then((j) => j!);
+    await waitFor('completion', () => job.isCompleted());
+    const done = (await coordinator.queue('work').getJob(job.id!))!;
     expect(done.returnvalue).toMatchObject({
       v: 1,
       key: 'task',
