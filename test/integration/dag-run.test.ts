@@ -2,7 +2,9 @@
  * Plans run on two real worker processes: every task exactly once, never before all of its
  * dependencies ended, always with all of their results — through tree links and gates alike.
  */
+import type { JobNode } from 'bullmq';
 import type { PlanSpec } from '../../src/entities/task-model';
+import { GOALS_QUEUE } from '../../src/queues/names';
 import { startDagHarness, type DagHarness } from '../helpers/dag-harness';
 import {
   chain,
@@ -31,6 +33,34 @@ describe('a plan on two worker processes', () => {
     const mine = (await h.records()).filter((r) => r.taskId.startsWith(`${goalId}.`));
     expect(checkRun(plan, mine)).toEqual([]);
   }
+
+  it('keeps every task and gate of a goal beneath its root job (what Bull Board shows)', async () => {
+    const plan = randomDag(60, 7);
+    const { goalId } = await h.supervisor.submitPlan(plan);
+    await h.goalEnd(goalId);
+    const tree = await h.coordinator.flowProducer(0).getFlow({
+      id: goalId,
+      queueName: GOALS_QUEUE,
+      prefix: h.coordinator.bullPrefix(0),
+      maxChildren: 10000,
+    });
+    const ids = new Set<string>();
+    const walk = (node: JobNode): void => {
+      ids.add(node.job.id!);
+      for (const child of node.children ?? []) walk(child);
+    };
+    walk(tree);
+    for (const t of plan.tasks) expect(ids).toContain(`${goalId}.${t.key}`);
+  });
+
+  it('submits a goal of 10,000 tasks with one SQL transaction and one flow add', async () => {
+    const plan = randomDag(10000, 11);
+    const started = Date.now();
+    const { goalId, tasks } = await h.supervisor.submitPlan(plan);
+    console.log(`submitPlan of 10,000 tasks: ${Date.now() - started} ms`);
+    expect(tasks).toHaveLength(10000);
+    await h.goalEnd(goalId, 180000);
+  }, 240000);
 
   it('runs a diamond: the shared task once, the join with both results', async () => {
     await runToEnd(diamond());
