@@ -52,7 +52,8 @@ export function describeEnvironment(redisVersion: string, quick: boolean): Envir
   };
 }
 
-const fmt = (value: number | null, digits = 2) => (value === null ? 'n/a' : value.toFixed(digits));
+const fmt = (value: number | null | undefined, digits = 2) =>
+  typeof value === 'number' && Number.isFinite(value) ? value.toFixed(digits) : 'n/a';
 
 /** The markdown table the README shows: one row per figure, agentq | plain BullMQ | target. */
 export function toMarkdown(doc: BenchDocument): string {
@@ -80,6 +81,7 @@ export function toMarkdown(doc: BenchDocument): string {
       '≤ 4 (10,000 tasks)',
     ],
     [`mirror lag p99 at ${doc.mirrorLag.rate}/s (ms)`, fmt(doc.mirrorLag.p99, 1), '—', '≤ 50'],
+    [`pub/sub delivery after the transition, p50 (ms)`, fmt(doc.mirrorLag.deliveryP50), '—', '≤ 2'],
     ...doc.scaling.map((s) => [
       `scaling efficiency, ${s.slots} slots (${s.bullmq.processes} × ${s.bullmq.concurrency})`,
       'efficiency' in s.agentq ? fmt(s.agentq.efficiency) : 'n/a',

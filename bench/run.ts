@@ -18,7 +18,7 @@ import { scalingScenario, SLOTS } from './scenarios/scaling';
 import { throughputScenario } from './scenarios/throughput';
 
 // Steps the progress bar counts: one per ctx.step() call of the scenarios.
-const STEPS = 1 + RATES.length + 1 + 1 + SLOTS.length + 1;
+const STEPS = 2 + 2 * RATES.length + 2 + 1 + 2 * SLOTS.length + 2;
 
 async function redisVersion(url: string): Promise<string> {
   const client = new Redis(url);

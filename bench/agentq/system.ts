@@ -1,50 +1,59 @@
 /**
- * agentq's side of a benchmark: a temp SQLite registry, a coordinator under a unique prefix,
- * optionally the mirror (with the pub/sub bridge), and agents. Goals go in the way
- * SupervisorAgent submits them: validated plan → tasks in SQL → one flow in Redis.
+ * agentq's side of a benchmark: a temp SQLite registry, a coordinator under a unique prefix, a
+ * SupervisorAgent, agentq's internal workers (gates, goals), optionally the mirror with the
+ * pub/sub bridge, and agents. `close()` stops them all and deletes every key under the prefix.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import { deleteByPrefix } from '../context';
 import type { RedisConfig } from '../../src/config';
 import { TaskRegistry } from '../../src/entities/task-registry';
 import type { PlanSpec } from '../../src/entities/task-model';
-import type { NewTask } from '../../src/entities/task-store';
 import { startMirror, type MirrorHandle } from '../../src/board/mirror';
 import {
   AutonomousAgent,
   type AutonomousAgentOptions,
 } from '../../src/processors/autonomous-agent';
-import { addGoalFlow } from '../../src/queues/compiler';
-import { goalIdFor } from '../../src/queues/goal-ids';
-import { resolvePlan } from '../../src/queues/plan-schema';
+import { startInternalWorkers } from '../../src/queues/internal-workers';
+import { GOALS_QUEUE } from '../../src/queues/names';
 import { RedisCoordinator } from '../../src/queues/redis-coordinator';
-import { taskJobId } from '../../src/queues/task-job';
+import { SupervisorAgent } from '../../src/queues/supervisor-agent';
 
 export interface BenchSystem {
   registry: TaskRegistry;
   coordinator: RedisCoordinator;
+  supervisor: SupervisorAgent;
   mirror: MirrorHandle | null;
   agent(options: Omit<AutonomousAgentOptions, 'redisCoordinator'>): Promise<AutonomousAgent>;
-  /** Submits a plan as SupervisorAgent does; returns the goal id. */
+  /** Submits a plan through the supervisor (SQL, then one flow); returns the goal id. */
   submit(plan: PlanSpec): Promise<string>;
+  /** Resolves when the goal's root job has completed (every task done). */
+  goalDone(goalId: string, timeoutMs?: number): Promise<void>;
+  /** How many jobs of a capability queue have completed. */
+  completed(capability: string): Promise<number>;
   close(): Promise<void>;
 }
 
 export async function startBenchSystem(
   redis: RedisConfig,
   prefix: string,
-  options: { mirror: boolean },
+  options: { mirror: boolean; internalWorkers?: boolean },
 ): Promise<BenchSystem> {
   const dir = mkdtempSync(join(tmpdir(), 'agentq-bench-'));
   const registry = new TaskRegistry({ backend: 'sqlite', path: join(dir, 'agentq.db') });
   await registry.open();
   const coordinator = new RedisCoordinator({ redis, prefix });
+  const supervisor = new SupervisorAgent(registry, coordinator, { actor: 'bench' });
+  const internal = options.internalWorkers === false ? null : startInternalWorkers(coordinator);
   const mirror = options.mirror ? startMirror({ store: registry, coordinator }) : null;
   const agents: AutonomousAgent[] = [];
   return {
     registry,
     coordinator,
+    supervisor,
     mirror,
     async agent(agentOptions) {
       const agent = new AutonomousAgent({ ...agentOptions, redisCoordinator: coordinator });
@@ -52,28 +61,32 @@ export async function startBenchSystem(
       await agent.start();
       return agent;
     },
-    async submit(input) {
-      const plan = resolvePlan(input);
-      const goalId = goalIdFor(plan.key);
-      const tasks: NewTask[] = plan.tasks.map((t) => ({
-        ...t,
-        id: taskJobId(goalId, t.key),
-        state: t.dependsOn.length > 0 ? 'BACKLOG' : 'PENDING',
-      }));
-      await registry.createGoal(
-        { id: goalId, key: plan.key, title: plan.goal, planner: 'bench', plan: input },
-        tasks,
-        'bench',
-      );
-      await coordinator.registerCapabilities([...new Set(plan.tasks.map((t) => t.type))]);
-      await addGoalFlow(coordinator, { goalId, title: plan.goal, shard: 0, tasks: plan.tasks });
-      return goalId;
+    async submit(plan) {
+      return (await supervisor.submitPlan(plan)).goalId;
+    },
+    async goalDone(goalId, timeoutMs = 600_000) {
+      const goals = coordinator.queue(GOALS_QUEUE);
+      let done = false;
+      const started = Date.now();
+      while (!done) {
+        const job = await Job.fromId(goals, goalId);
+        done = (await job?.isCompleted()) ?? false;
+        if (!done && Date.now() - started > timeoutMs) throw new Error(`goal ${goalId} not done`);
+        if (!done) await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    },
+    async completed(capability) {
+      return coordinator.queue(capability).getCompletedCount();
     },
     async close() {
       await Promise.allSettled(agents.map((a) => a.close({ graceMs: 1000 })));
+      await internal?.close();
       await mirror?.close();
       await coordinator.close();
       await registry.close();
+      const cleaner = new Redis(redis.url);
+      cleaner.on('error', () => undefined);
+      await deleteByPrefix(cleaner, prefix).finally(() => cleaner.quit());
       rmSync(dir, { recursive: true, force: true });
     },
   };

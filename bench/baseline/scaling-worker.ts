@@ -1,6 +1,6 @@
 /**
  * A worker process of the scaling scenario (plain BullMQ): a Worker that sleeps TASK_MS per job,
- * started on the parent's 'go' and reporting each completion over IPC.
+ * started on the parent's 'go' and reporting each finished job over IPC.
  */
 import { Worker } from 'bullmq';
 import { benchConnection } from '../context';
@@ -11,7 +11,11 @@ const connection = benchConnection(parseRedisUrl(env.BENCH_REDIS_URL ?? 'redis:/
 const taskMs = Number(env.BENCH_TASK_MS ?? 10);
 const worker = new Worker(
   'scaling',
-  async () => new Promise((resolve) => setTimeout(resolve, taskMs)),
+  async () => {
+    await new Promise((resolve) => setTimeout(resolve, taskMs));
+    // Reported as the handler ends, as the agentq worker process does.
+    process.send?.('done');
+  },
   {
     connection,
     prefix: `{${env.BENCH_PREFIX}}`,
@@ -20,7 +24,6 @@ const worker = new Worker(
   },
 );
 worker.on('error', () => undefined);
-worker.on('completed', () => process.send?.('done'));
 
 process.on('message', (message: string) => {
   if (message === 'go') void worker.run();

@@ -1,6 +1,8 @@
 /** A random-DAG goal end to end; plain BullMQ runs a flow with as many children. */
 import { bullmqFlow } from '../baseline/dag';
-import { needs, type BenchContext, type Missing } from './types';
+import { agentqDag } from '../agentq/dag';
+import { ratio } from '../stats';
+import type { BenchContext, Missing } from './types';
 
 export interface DagSection {
   tasks: number;
@@ -15,11 +17,13 @@ export async function dagScenario(ctx: BenchContext): Promise<DagSection> {
   const tasks = ctx.quick ? 2_000 : 10_000;
   ctx.step(`dag: a flow of ${tasks} children, plain BullMQ`);
   const bullmq = await bullmqFlow(ctx, tasks);
+  ctx.step(`dag: a random DAG goal of ${tasks} tasks, agentq`);
+  const agentq = await agentqDag(ctx, tasks);
   return {
     tasks,
-    seconds: null,
+    seconds: agentq.seconds,
     bullmqSeconds: bullmq.seconds,
-    ratio: null,
-    agentq: needs('SupervisorAgent and AutonomousAgent'),
+    ratio: ratio(agentq.seconds, bullmq.seconds),
+    agentq,
   };
 }

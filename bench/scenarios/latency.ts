@@ -1,7 +1,8 @@
 /** Enqueue → start latency at fixed rates with an open-loop producer, p50/p99/p99.9. */
 import { bullmqOpenLoopLatency } from '../baseline/latency';
 import type { LatencySummary } from '../stats';
-import { needs, type BenchContext, type Missing } from './types';
+import { agentqOpenLoopLatency } from '../agentq/open-loop-latency';
+import type { BenchContext, Missing } from './types';
 
 export const RATES = [100, 500, 2000] as const;
 
@@ -22,12 +23,14 @@ export interface LatencySection {
 }
 
 export async function latencyScenario(ctx: BenchContext): Promise<LatencySection> {
-  const seconds = ctx.quick ? 3 : 10;
+  const seconds = ctx.quick ? 2 : 10;
   const rates: LatencyAtRate[] = [];
   for (const rate of RATES) {
     ctx.step(`latency: ${rate}/s for ${seconds} s, plain BullMQ`);
     const bullmq = await bullmqOpenLoopLatency(ctx, rate, seconds);
-    rates.push({ rate, seconds, bullmq, agentq: needs('AutonomousAgent') });
+    ctx.step(`latency: ${rate}/s for ${seconds} s, agentq`);
+    const agentq = await agentqOpenLoopLatency(ctx, rate, seconds);
+    rates.push({ rate, seconds, bullmq, agentq });
   }
   const at500 = rates.find((r) => r.rate === 500)!;
   const agentq = 'p50' in at500.agentq ? at500.agentq : null;

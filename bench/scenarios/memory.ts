@@ -4,7 +4,9 @@
  */
 import { ensureRedis, type RedisForCommand } from '../../src/cli/private-redis';
 import { bullmqBytesPerTask } from '../baseline/memory';
-import { needs, type BenchContext, type Missing } from './types';
+import { agentqBytesPerTask } from '../agentq/memory';
+import { ratio } from '../stats';
+import type { BenchContext, Missing } from './types';
 
 export interface MemorySection {
   tasks: number;
@@ -27,13 +29,15 @@ export async function memoryScenario(ctx: BenchContext): Promise<MemorySection> 
     const onRedis = { ...ctx, redis: redis.config };
     ctx.step(`memory: ${tasks} pending tasks, plain BullMQ`);
     const bullmq = await bullmqBytesPerTask(onRedis, tasks);
+    ctx.step(`memory: ${tasks} pending tasks, agentq`);
+    const agentq = await agentqBytesPerTask(onRedis, tasks);
     return {
       tasks,
-      agentqBytesPerTask: null,
+      agentqBytesPerTask: agentq,
       bullmqBytesPerTask: bullmq,
-      ratio: null,
+      ratio: ratio(agentq, bullmq),
       privateRedis: redis.isPrivate,
-      agentq: needs('the plan compiler run on pending tasks'),
+      agentq: { bytesPerTask: agentq },
     };
   } finally {
     await redis.stop();

@@ -1,6 +1,7 @@
 /** 10 ms tasks over 1, 4, 16, 64 concurrent slots in 1–4 worker processes; efficiency vs ideal. */
 import { bullmqScaling, type ScalingFigure } from '../baseline/scaling';
-import { needs, type BenchContext, type Missing } from './types';
+import { agentqScaling } from '../agentq/scaling';
+import type { BenchContext, Missing } from './types';
 
 export const SLOTS = [1, 4, 16, 64] as const;
 
@@ -19,13 +20,9 @@ export async function scalingScenario(ctx: BenchContext): Promise<ScalingRow[]> 
   for (const slots of SLOTS) {
     ctx.step(`scaling: ${slots} slots × ${perSlot} tasks of 10 ms, plain BullMQ`);
     const bullmq = await bullmqScaling(ctx, slots, perSlot);
-    rows.push({
-      slots,
-      efficiency: bullmq.efficiency,
-      of: 'bullmq',
-      bullmq,
-      agentq: needs('AutonomousAgent'),
-    });
+    ctx.step(`scaling: ${slots} slots × ${perSlot} tasks of 10 ms, agentq`);
+    const agentq = await agentqScaling(ctx, slots, perSlot);
+    rows.push({ slots, efficiency: agentq.efficiency, of: 'agentq', bullmq, agentq });
   }
   return rows;
 }

@@ -1,6 +1,8 @@
 /** No-op tasks, one worker at concurrency 50: agentq (mirror and bridge on) against plain BullMQ. */
 import { bullmqThroughput, type ThroughputFigure } from '../baseline/throughput';
-import { needs, type BenchContext, type Missing } from './types';
+import { agentqThroughput } from '../agentq/throughput';
+import { ratio } from '../stats';
+import type { BenchContext, Missing } from './types';
 
 export interface ThroughputSection {
   tasks: number;
@@ -15,12 +17,13 @@ export async function throughputScenario(ctx: BenchContext): Promise<ThroughputS
   const tasks = ctx.quick ? 5_000 : 50_000;
   ctx.step(`throughput: ${tasks} no-op tasks, plain BullMQ`);
   const bullmq = await bullmqThroughput(ctx, tasks);
-  const agentq = needs('AutonomousAgent, the mirror and the bridge');
+  ctx.step(`throughput: ${tasks} no-op tasks, agentq (mirror and bridge on)`);
+  const agentq = await agentqThroughput(ctx, tasks);
   return {
     tasks,
-    agentq: null,
+    agentq: agentq.tasksPerSecond,
     bullmq: bullmq.tasksPerSecond,
-    ratio: null,
+    ratio: ratio(agentq.tasksPerSecond, bullmq.tasksPerSecond),
     detail: { bullmq, agentq },
   };
 }
