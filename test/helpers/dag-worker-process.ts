@@ -4,11 +4,16 @@
  * `releaseGates` after completion and after a final failure, an immediate failure when the job is
  * marked cancelled, and the control channel for running tasks. It also runs the internal workers.
  *
+ * With AGENT=autonomous (the default of the DAG harness) it runs the project's AutonomousAgent
+ * with handlers that record the same things instead; AGENT=plain keeps the plain workers.
+ *
  * Env: REDIS_URL, PREFIX, CAPABILITIES (a,b,c), AGENT_ID, RECORD_KEY (a Redis list each run is
  * pushed to, with start/end sequence numbers from one Redis counter). Task data drives behaviour:
  * `{ fail: true }` fails for good, `{ block: true }` runs until cancelled.
  */
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { AutonomousAgent } from '../../src/processors/autonomous-agent';
+import type { TaskHandler } from '../../src/processors/handler-types';
 import { collectDependencies } from '../../src/queues/dependencies';
 import { releaseGates } from '../../src/queues/gates';
 import { startInternalWorkers } from '../../src/queues/internal-workers';
@@ -71,6 +76,55 @@ async function run(job: Job<TaskJobData>): Promise<TaskResultEnvelope> {
   };
 }
 
+/** The same behaviour as `run`, as a handler of the AutonomousAgent. */
+const handler: TaskHandler = async (task, ctx) => {
+  const startSeq = await coordinator.client.incr(`${recordKey}:seq`);
+  if (task.data.fail) throw new UnrecoverableError(`task ${task.key} failed on purpose`);
+  if (task.data.block) {
+    await coordinator.client.rpush(`${recordKey}:blocked`, task.key);
+    await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }));
+    throw new Error('aborted');
+  }
+  const endSeq = await coordinator.client.incr(`${recordKey}:seq`);
+  const record: RunRecord = {
+    key: task.key,
+    taskId: task.id,
+    agentId,
+    startSeq,
+    endSeq,
+    deps: ctx.dependencies,
+  };
+  await coordinator.client.rpush(recordKey, JSON.stringify(record));
+  return { from: task.key };
+};
+
+async function mainAutonomous(): Promise<void> {
+  // The agent does not start the internal workers yet (its call site awaits the integrator).
+  const internal = startInternalWorkers(coordinator, { reconcileIntervalMs: 1000 });
+  const capabilities = env('CAPABILITIES').split(',');
+  const agent = new AutonomousAgent({
+    agentId,
+    capabilities,
+    redisCoordinator: coordinator,
+    handlers: Object.fromEntries(capabilities.map((c) => [c, handler])),
+    concurrency: 20,
+    breaker: false,
+    graceMs: 1000,
+    heartbeatMs: 500,
+    onError: () => undefined,
+  });
+  await agent.start();
+  process.send?.('ready');
+  process.on('SIGTERM', () => {
+    void (async () => {
+      await agent.close();
+      await internal.close();
+      await coordinator.close();
+      process.exit(0);
+    })();
+  });
+}
+
 async function main(): Promise<void> {
   const internal = startInternalWorkers(coordinator, { reconcileIntervalMs: 1000 });
   const subscriber = coordinator.duplicate('worker');
@@ -111,4 +165,4 @@ async function main(): Promise<void> {
   });
 }
 
-void main();
+void (process.env.AGENT === 'plain' ? main() : mainAutonomous());
