@@ -13,6 +13,8 @@ const common = {
 /** Integration tests that must also pass on Redis Cluster (issue 8). */
 const CLUSTER_TESTS = ['redis-coordinator'];
 module.exports = {
+  // Real servers and child processes; a test that needs more says so itself.
+  testTimeout: 60000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     {

@@ -1,0 +1,67 @@
+/**
+ * agentq's public API (`import { … } from 'agentq'`): the seed's names in TypeScript casing, the
+ * handler contract, the executors, and `createAgentSystem` which wires them all.
+ */
+export { createAgentSystem } from './agent-system';
+export type { AgentSystem, AgentSystemOptions, ConfigOverrides } from './agent-system';
+
+export { loadConfig, parseRedisUrl } from './config';
+export type { AgentqConfig, DbConfig, RedisConfig } from './config';
+export {
+  AgentqError,
+  ConflictError,
+  ConnectionError,
+  InputError,
+  NotFoundError,
+  UnrecoverableError,
+} from './errors';
+
+export { TaskRegistry } from './entities/task-registry';
+export type { TaskRegistryOptions } from './entities/task-registry';
+export { TASK_STATES, TRANSITIONS, IllegalTransitionError } from './entities/task-state';
+export type { TaskState } from './entities/task-state';
+export type {
+  GoalRecord,
+  GoalState,
+  Json,
+  PlanSpec,
+  TaskEventRecord,
+  TaskRecord,
+  TaskSpec,
+  AgentInfo,
+} from './entities/task-model';
+
+export { RedisCoordinator } from './queues/redis-coordinator';
+export type { RedisCoordinatorOptions, PendingTaskSummary } from './queues/redis-coordinator';
+export { SupervisorAgent } from './queues/supervisor-agent';
+export type { SubmittedGoal, SupervisorOptions, CreateTaskInput } from './queues/supervisor-agent';
+export { resolvePlan } from './queues/plan-schema';
+export { loadPlanFile } from './queues/plan-loader';
+export { checkRedisServer, RedisConfigError } from './queues/redis-checks';
+
+export { AutonomousAgent } from './processors/autonomous-agent';
+export type { AutonomousAgentOptions, WorkdirProvider } from './processors/autonomous-agent';
+export type {
+  ExecutionMetrics,
+  HandlerMap,
+  TaskContext,
+  TaskHandler,
+  TaskInput,
+} from './processors/handler-types';
+export { loadHandlerModule } from './processors/handler-module';
+export { createShellHandler, ShellCommandError } from './processors/shell-executor';
+export type { ShellHandlerOptions, ShellResult } from './processors/shell-executor';
+export { WorktreeManager } from './processors/worktree';
+export { withWorktree } from './processors/worktree-handler';
+export type { WorktreeManagerOptions } from './processors/worktree';
+export { CircuitBreaker } from './processors/circuit-breaker';
+export { listDeadLetters, retryAllDeadLetters, retryDeadLetter } from './processors/dead-letters';
+export type { DeadLetter } from './processors/dead-letters';
+
+export { InterfaceAgent } from './board/interface-agent';
+export type { InterfaceAgentOptions, TaskSummary } from './board/interface-agent';
+export type { SystemStatus } from './board/interface-status';
+export { startMirror } from './board/mirror';
+export type { MirrorHandle, MirrorOptions } from './board/mirror';
+export { createApp } from './board/app';
+export { startServer } from './board/server';
