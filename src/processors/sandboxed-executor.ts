@@ -40,7 +40,9 @@ function sandboxEntry(): string {
 function childExecArgv(entry: string): string[] {
   const argv = [...process.execArgv];
   // A TypeScript entry needs tsx's loader in the child (BullMQ loads it with `import()`).
-  if (entry.endsWith('.ts') && !argv.some((a) => a.includes('tsx'))) argv.push('--import', 'tsx');
+  // (`-r tsx/cjs` alone only hooks `require`, not `import()`.)
+  const hasEsmHook = argv.some((a, i) => a === 'tsx' && argv[i - 1] === '--import');
+  if (entry.endsWith('.ts') && !hasEsmHook) argv.push('--import', 'tsx');
   return argv;
 }
 
