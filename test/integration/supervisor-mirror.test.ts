@@ -1,0 +1,84 @@
+/**
+ * Goals end to end with the state mirror on: the SQL rows of a failed goal (dependents FAILED by
+ * "dependency X failed", goal FAILED) and of a cancelled goal (every unfinished task CANCELLED,
+ * goal CANCELLED), from two real worker processes.
+ */
+import { startMirror, type MirrorHandle } from '../../src/board/mirror';
+import type { TaskSpec } from '../../src/entities/task-model';
+import { startDagHarness, type DagHarness } from '../helpers/dag-harness';
+import { waitFor } from '../helpers/wait-for';
+
+const task = (
+  key: string,
+  type: string,
+  dependsOn: string[] = [],
+  extra: Partial<TaskSpec> = {},
+) => ({
+  key,
+  title: `task ${key}`,
+  type,
+  dependsOn,
+  ...extra,
+});
+
+describe('supervisor goals as the SQL mirror records them', () => {
+  let h: DagHarness;
+  let mirror: MirrorHandle;
+
+  beforeAll(async () => {
+    h = await startDagHarness(['a', 'b', 'c']);
+    mirror = startMirror({ store: h.registry, coordinator: h.coordinator });
+  });
+
+  afterAll(async () => {
+    await mirror?.close();
+    await h?.close();
+  });
+
+  async function goalEndsIn(goalId: string, state: string) {
+    return waitFor(`goal ${goalId} ${state} in SQL`, async () => {
+      const { goal, tasks } = await h.supervisor.getGoal(goalId);
+      const settled = tasks.every((t) => ['DONE', 'FAILED', 'CANCELLED'].includes(t.state));
+      return goal.state === state && settled ? tasks : null;
+    });
+  }
+
+  it('records the dependents of a failed task FAILED by a dependency, and the goal FAILED', async () => {
+    const { goalId } = await h.supervisor.submitPlan({
+      goal: 'failure in SQL',
+      tasks: [
+        task('bad', 'a', [], { data: { fail: true }, attempts: 1 }),
+        task('child', 'b', ['bad']),
+        task('gated', 'c', ['bad']),
+        task('join', 'a', ['child', 'gated', 'fine']),
+        task('fine', 'b'),
+      ],
+    });
+    const tasks = await goalEndsIn(goalId, 'FAILED');
+    const byKey = Object.fromEntries(tasks.map((t) => [t.key, t]));
+    expect(byKey.bad!.state).toBe('FAILED');
+    expect(byKey.fine!.state).toBe('DONE');
+    for (const k of ['child', 'gated', 'join']) {
+      expect(byKey[k]!.state).toBe('FAILED');
+      expect(byKey[k]!.error?.message).toMatch(/^dependency (bad|child|gated) failed$/);
+    }
+  });
+
+  it('records every unfinished task of a cancelled goal CANCELLED, and the goal CANCELLED', async () => {
+    const { goalId } = await h.supervisor.submitPlan({
+      goal: 'cancel in SQL',
+      tasks: [
+        task('running', 'a', [], { data: { block: true } }),
+        task('next', 'b', ['running']),
+        task('gated', 'c', ['running']),
+        task('last', 'a', ['next', 'gated']),
+      ],
+    });
+    await waitFor('the blocking task to run', async () =>
+      (await h.blocked()).includes('running') ? true : null,
+    );
+    await h.supervisor.cancelGoal(goalId, 'tester');
+    const tasks = await goalEndsIn(goalId, 'CANCELLED');
+    expect(tasks.map((t) => t.state)).toEqual(['CANCELLED', 'CANCELLED', 'CANCELLED', 'CANCELLED']);
+  });
+});
