@@ -71,9 +71,11 @@ export class PubSubBridge {
     return this.enqueue(async () => {
       const fresh = events.filter((e) => e.seq > this.lastSeq);
       if (fresh.length > 0 && fresh[0]!.seq === this.lastSeq + 1 && isContiguous(fresh)) {
+        // The fast path: no read of the log. Other writers' events wait for the next poll.
         await this.publish(fresh);
+      } else if (fresh.length > 0) {
+        await this.catchUp();
       }
-      await this.catchUp();
     });
   }
 

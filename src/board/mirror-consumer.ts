@@ -3,7 +3,7 @@
  * transitions, commit each batch with the new cursor in one transaction, then hand the recorded
  * events to the bridge. Streams trimmed past the cursor are reconciled from the jobs' states.
  */
-import type { GoalState, TaskChange } from '../entities/task-model';
+import type { GoalState, TaskChange, TaskEventRecord } from '../entities/task-model';
 import type { TaskStore } from '../entities/task-store';
 import type { RedisConnection } from '../queues/connection';
 import { GOALS_QUEUE } from '../queues/names';
@@ -44,6 +44,14 @@ export interface ConsumerSettings {
   stats: MirrorStats;
   lags: RecentSamples;
   log: (line: string) => void;
+  onCommit?: (commit: MirrorCommit) => void;
+}
+
+/** What one committed batch recorded; `committedAt` is high-resolution epoch ms. */
+export interface MirrorCommit {
+  events: TaskEventRecord[];
+  entries: number;
+  committedAt: number;
 }
 
 type GoalEnd = { goalId: string; state: Exclude<GoalState, 'ACTIVE'> };
@@ -187,6 +195,11 @@ export class MirrorConsumer {
     });
     this.cursor = batch.cursor;
     const now = Date.now();
+    this.s.onCommit?.({
+      events: result.events,
+      entries: batch.stamps.length,
+      committedAt: performance.timeOrigin + performance.now(),
+    });
     for (const stamp of batch.stamps) {
       mirrorLagSeconds.observe((now - stamp) / 1000);
       this.s.lags.add(now - stamp);

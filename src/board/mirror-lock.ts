@@ -23,6 +23,8 @@ export class LeaderLock {
   readonly token = randomUUID();
   private readonly ttlMs: number;
   readonly intervalMs: number;
+  /** Local time until which the lock is surely ours (last acquire/renew + ttl − a safety margin). */
+  private safeUntil = 0;
 
   constructor(
     private readonly client: RedisConnection,
@@ -38,20 +40,32 @@ export class LeaderLock {
 
   /** Takes the lock when it is free; true when we hold it. */
   async tryAcquire(): Promise<boolean> {
-    return (await this.client.set(this.key, this.token, 'PX', this.ttlMs, 'NX')) === 'OK';
+    const asked = Date.now();
+    const won = (await this.client.set(this.key, this.token, 'PX', this.ttlMs, 'NX')) === 'OK';
+    if (won) this.safeUntil = asked + this.ttlMs - this.intervalMs;
+    return won;
   }
 
   /** Renews the lock; false when it is no longer ours (expired and taken, or deleted). */
   async renew(): Promise<boolean> {
-    return Number(await this.client.eval(RENEW, 1, this.key, this.token, this.ttlMs)) === 1;
+    const asked = Date.now();
+    const renewed =
+      Number(await this.client.eval(RENEW, 1, this.key, this.token, this.ttlMs)) === 1;
+    this.safeUntil = renewed ? asked + this.ttlMs - this.intervalMs : 0;
+    return renewed;
   }
 
-  /** True when the lock is ours right now (checked before every commit). */
+  /**
+   * True when the lock is ours right now (checked before every commit). Within the period a
+   * renewal vouches for, no round trip; past it (a stalled process), asks Redis.
+   */
   async held(): Promise<boolean> {
+    if (Date.now() < this.safeUntil) return true;
     return (await this.client.get(this.key)) === this.token;
   }
 
   async release(): Promise<void> {
+    this.safeUntil = 0;
     await this.client.eval(RELEASE, 1, this.key, this.token);
   }
 }

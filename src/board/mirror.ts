@@ -13,11 +13,11 @@
 import type { TaskStore } from '../entities/task-store';
 import type { RedisCoordinator } from '../queues/redis-coordinator';
 import { PubSubBridge } from './bridge';
-import { MirrorConsumer, type MirrorStats } from './mirror-consumer';
+import { MirrorConsumer, type MirrorCommit, type MirrorStats } from './mirror-consumer';
 import { LeaderLock, type LeaderLockOptions } from './mirror-lock';
 import { mirrorIsLeader, RecentSamples } from './mirror-metrics';
 
-export type { MirrorStats } from './mirror-consumer';
+export type { MirrorCommit, MirrorStats } from './mirror-consumer';
 
 export interface MirrorOptions {
   store: TaskStore;
@@ -36,6 +36,8 @@ export interface MirrorOptions {
   bridge?: boolean;
   /** The bridge's poll for transitions of other writers. @defaultValue 100 */
   bridgePollMs?: number;
+  /** Called after each committed batch (benchmarks measure delivery from here). */
+  onCommit?: (commit: MirrorCommit) => void;
 }
 
 export interface MirrorHandle {
@@ -161,6 +163,7 @@ class MirrorCandidate implements MirrorHandle {
       stats: this.stats,
       lags: this.lags,
       log: this.log,
+      onCommit: this.options.onCommit,
     });
     this.consumer = consumer;
     this.running = consumer.run().catch(async (error: Error) => {
