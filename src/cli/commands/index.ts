@@ -8,6 +8,7 @@ import * as events from './events';
 import * as latency from './latency';
 import * as migrate from './migrate';
 import * as pending from './pending';
+import * as recover from './recover';
 import * as status from './status';
 import * as task from './task';
 
@@ -24,6 +25,7 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
   migrate,
   latency,
   bench,
+  recover,
 ];
 
 export function registerCommands(program: Command): void {

@@ -14,15 +14,19 @@ import { startServer } from '../../board/server';
 import { loadConfig } from '../../config';
 import { TaskRegistry } from '../../entities/task-registry';
 import { startInternalWorkers } from '../../queues/internal-workers';
+import { recoverGoals } from '../../queues/recover';
+import { checkRedisServer } from '../../queues/redis-checks';
 import { RedisCoordinator } from '../../queues/redis-coordinator';
 import { SupervisorAgent } from '../../queues/supervisor-agent';
 import { globalOptions } from '../context';
 import { onInterrupt } from '../interrupt';
 import { watchRedisHealth } from '../redis-health';
+import { reportLines } from './recover';
 
 interface ServeOptions {
   host?: string;
   port?: string;
+  recover?: boolean;
 }
 
 function log(line: string): void {
@@ -47,6 +51,19 @@ async function serve(options: ServeOptions, command: Command): Promise<void> {
     shards: config.shards,
     role: 'worker',
   });
+  try {
+    // Refuse an evicting server (it would lose accepted tasks); say what else is worth knowing.
+    const redis = await checkRedisServer(coordinator.client);
+    for (const warning of redis.warnings) log(`warning: ${warning}`);
+    if (options.recover) {
+      const recovered = await recoverGoals(registry, coordinator);
+      for (const line of reportLines(recovered)) log(`recover: ${line}`);
+    }
+  } catch (error) {
+    await coordinator.close();
+    await registry.close();
+    throw error;
+  }
   const health = watchRedisHealth(coordinator.client, config.redis, { write: log });
   const mirror = startMirror({ store: registry, coordinator, onLog: log });
   const internal = startInternalWorkers(coordinator, {
@@ -103,5 +120,6 @@ export function register(program: Command): void {
     .description('REST API, Bull Board at /board, SSE, /metrics and goal pages; runs the mirror')
     .option('--host <host>', 'interface to listen on (AGENTQ_HOST, default 127.0.0.1)')
     .option('--port <port>', 'port (AGENTQ_PORT, default 3000)')
+    .option('--recover', 'first rebuild unfinished goals Redis lost (as `agentq recover`)')
     .action((options: ServeOptions, command: Command) => serve(options, command));
 }

@@ -1,0 +1,180 @@
+/**
+ * What `agentq recover` does to one goal whose flow Redis lost, decided from SQL alone (pure, so
+ * the rules are unit-tested without servers):
+ * - DONE tasks are not run again: their results go to their dependents through
+ *   `TaskJobData.resolved`.
+ * - FAILED and CANCELLED tasks keep their state and end their dependents the way the goal's
+ *   policy would have: a non-optional failure ends the whole goal (dependents FAILED with the
+ *   dependency named, the rest CANCELLED, the goal FAILED); a cancelled task cancels its
+ *   dependents and the goal ends CANCELLED once the rest has run; an optional failure hands its
+ *   dependents `{ error: { message } }`.
+ * - Every other task is re-queued: ASSIGNED/ACTIVE go back to PENDING in a new epoch (their
+ *   interrupted attempt was not their fault, and the mirror must not take the new run's attempt 1
+ *   for a stale change), BACKLOG tasks whose dependencies are all settled become PENDING.
+ */
+import type {
+  GoalState,
+  Json,
+  ResolvedTaskSpec,
+  TaskChange,
+  TaskRecord,
+} from '../entities/task-model';
+import { isTerminal } from '../entities/task-state';
+import { topologicalOrder } from './plan-cycles';
+
+/** The audit actor of every change recover makes. */
+export const RECOVER_ACTOR = 'recover';
+
+export interface RequeuedTask {
+  /** The spec the flow is compiled from: `dependsOn` holds only re-queued dependencies. */
+  spec: ResolvedTaskSpec;
+  /** The task's full `dependsOn`, as its handler sees it. */
+  dependsOn: string[];
+  /** Results of settled dependencies (DONE, or optional and FAILED as `{ error }`). */
+  resolved: { [key: string]: Json };
+  /** The epoch the task runs under after recovery. */
+  epoch: number;
+}
+
+export interface GoalRecovery {
+  /** Tasks to put back into a new flow, in plan order. Empty when the goal ends instead. */
+  requeue: RequeuedTask[];
+  /** SQL transitions, in order (actor `recover`). */
+  changes: TaskChange[];
+  /** Keys of the tasks SQL records as DONE: not run again. */
+  keptDone: string[];
+  /** Set when nothing is left to run: the goal's final state. */
+  goalEnd: Exclude<GoalState, 'ACTIVE'> | null;
+  /** True when a task was cancelled: the rebuilt goal must still end CANCELLED. */
+  cancelled: boolean;
+}
+
+type Blame = { kind: 'failed'; key: string } | { kind: 'cancelled'; key: string } | null;
+
+const REASON = 'recovered after Redis lost the goal';
+
+function specOf(task: TaskRecord, dependsOn: string[]): ResolvedTaskSpec {
+  return {
+    key: task.key,
+    title: task.title,
+    description: task.description,
+    type: task.type,
+    priority: task.priority,
+    dependsOn,
+    data: task.data,
+    attempts: task.attempts,
+    timeoutMs: task.timeoutMs,
+    optional: task.optional,
+  };
+}
+
+/**
+ * For every task: the failure (through non-optional dependencies) or cancellation (through any
+ * dependency) it inherits, or that it is itself.
+ */
+function blameAll(tasks: ReadonlyMap<string, TaskRecord>, order: string[]): Map<string, Blame> {
+  const blame = new Map<string, Blame>();
+  for (const key of order) {
+    const task = tasks.get(key)!;
+    let inherited: Blame = null;
+    for (const d of task.dependsOn) {
+      const b = blame.get(d) ?? null;
+      if (b?.kind === 'failed' && !tasks.get(d)!.optional) inherited ??= b;
+      if (b?.kind === 'cancelled') inherited ??= b;
+    }
+    if (task.state === 'FAILED') blame.set(key, inherited ?? { kind: 'failed', key });
+    else if (task.state === 'CANCELLED') blame.set(key, inherited ?? { kind: 'cancelled', key });
+    else blame.set(key, task.state === 'DONE' ? null : inherited);
+  }
+  return blame;
+}
+
+/**
+ * Decides one goal's recovery. `tasks` are the goal's SQL records; `planOrder` their keys in plan
+ * order (the compiler's tree parents follow it). `at` stamps the changes.
+ */
+export function planGoalRecovery(
+  tasks: readonly TaskRecord[],
+  planOrder: readonly string[],
+  at: Date,
+): GoalRecovery {
+  const byKey = new Map(tasks.map((t) => [t.key, t]));
+  const ordered = [
+    ...planOrder.filter((k) => byKey.has(k)),
+    ...tasks.map((t) => t.key).filter((k) => !planOrder.includes(k)),
+  ].map((k) => byKey.get(k)!);
+  const order = topologicalOrder(ordered);
+  const blame = blameAll(byKey, order);
+  const open = ordered.filter((t) => !isTerminal(t.state));
+  const keptDone = ordered.filter((t) => t.state === 'DONE').map((t) => t.key);
+  const hardFailure = ordered.some((t) => t.state === 'FAILED' && !t.optional);
+  const cancelled = ordered.some((t) => t.state === 'CANCELLED');
+  const changes: TaskChange[] = [];
+  const base = { at, actor: RECOVER_ACTOR };
+
+  if (hardFailure) {
+    // The goal had failed (its finalizer may not have run): end everything still open.
+    for (const t of open) {
+      const b = blame.get(t.key);
+      changes.push(
+        b?.kind === 'failed'
+          ? {
+              ...base,
+              taskId: t.id,
+              to: 'FAILED',
+              error: { message: `dependency ${b.key} failed`, dependency: b.key },
+              reason: `dependency ${b.key} failed`,
+            }
+          : { ...base, taskId: t.id, to: 'CANCELLED', reason: `goal failed; ${REASON}` },
+      );
+    }
+    return { requeue: [], changes, keptDone, goalEnd: 'FAILED', cancelled };
+  }
+
+  const requeueKeys = new Set<string>();
+  for (const t of open) {
+    const b = blame.get(t.key);
+    if (b?.kind === 'cancelled') {
+      changes.push({
+        ...base,
+        taskId: t.id,
+        to: 'CANCELLED',
+        reason: `dependency ${b.key} was cancelled`,
+      });
+    } else {
+      requeueKeys.add(t.key);
+    }
+  }
+  if (requeueKeys.size === 0) {
+    return { requeue: [], changes, keptDone, goalEnd: cancelled ? 'CANCELLED' : 'DONE', cancelled };
+  }
+
+  const requeue: RequeuedTask[] = [];
+  for (const t of ordered) {
+    if (!requeueKeys.has(t.key)) continue;
+    const waitsFor = t.dependsOn.filter((d) => requeueKeys.has(d));
+    const resolved: { [key: string]: Json } = {};
+    for (const d of t.dependsOn) {
+      const dep = byKey.get(d)!;
+      if (dep.state === 'DONE') resolved[d] = dep.result;
+      else if (dep.state === 'FAILED') {
+        resolved[d] = { error: { message: dep.error?.message ?? 'failed' } };
+      }
+    }
+    let epoch = t.epoch;
+    if (t.state === 'ASSIGNED' || t.state === 'ACTIVE') {
+      epoch = t.epoch + 1;
+      changes.push({ ...base, taskId: t.id, to: 'PENDING', epoch, attempt: 0, reason: REASON });
+    } else if (t.state === 'BACKLOG' && waitsFor.length === 0) {
+      changes.push({
+        ...base,
+        taskId: t.id,
+        to: 'PENDING',
+        reason: REASON,
+        metrics: { queuedAt: at },
+      });
+    }
+    requeue.push({ spec: specOf(t, waitsFor), dependsOn: t.dependsOn, resolved, epoch });
+  }
+  return { requeue, changes, keptDone, goalEnd: null, cancelled };
+}

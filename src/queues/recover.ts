@@ -1,0 +1,166 @@
+/**
+ * `agentq recover`: after Redis lost a deployment's keys (a flush, a fresh instance, a failover
+ * without persistence), rebuild the flow of every goal SQL holds as ACTIVE whose root job is not
+ * in `_goals` of its shard. What is done is not run again (recover-plan.ts decides); the SQL
+ * transitions are written first, with actor `recover`, and the flow added after, so a recover
+ * that dies half-way is simply run again. A goal Redis knows is never touched: running recover
+ * twice does nothing the second time.
+ *
+ * ```ts
+ * const report = await recoverGoals(registry, coordinator);
+ * ```
+ */
+import type { FlowJob } from 'bullmq';
+import type { TaskStore } from '../entities/task-store';
+import { TASK_CANCELLED_FIELD } from './cancellation';
+import { compileFlow, goalRecordKey, saveGoalRecord, type CompileInput } from './compiler';
+import { GOALS_QUEUE } from './names';
+import { shardOf } from './protocol';
+import { planGoalRecovery, RECOVER_ACTOR, type RequeuedTask } from './recover-plan';
+import type { RedisCoordinator } from './redis-coordinator';
+import type { TaskJobData } from './task-job';
+
+export interface GoalRecoveryReport {
+  goalId: string;
+  title: string;
+  /** `rebuilt`: a new flow runs the rest; otherwise the state the goal was ended in. */
+  outcome: 'rebuilt' | 'DONE' | 'FAILED' | 'CANCELLED';
+  requeued: string[];
+  keptDone: string[];
+  /** Open tasks ended because a dependency had failed or been cancelled. */
+  ended: string[];
+}
+
+export interface RecoveryReport {
+  /** ACTIVE goals in SQL that were looked at. */
+  checked: number;
+  goals: GoalRecoveryReport[];
+  /** Changes the store refused (another writer moved the task meanwhile). */
+  rejected: Array<{ taskId: string; message: string }>;
+}
+
+export interface RecoverOptions {
+  /** Called once per goal handled, for progress output. */
+  onGoal?: (goal: GoalRecoveryReport) => void;
+  now?: () => Date;
+}
+
+const PAGE = 1000;
+
+/** ACTIVE goals in SQL whose root job Redis does not have. */
+export async function goalsRedisLost(
+  store: TaskStore,
+  coordinator: RedisCoordinator,
+): Promise<{ checked: number; lost: string[] }> {
+  const lost: string[] = [];
+  let checked = 0;
+  for (let offset = 0; ; offset += PAGE) {
+    const goals = await store.listGoals({ state: 'ACTIVE', limit: PAGE, offset });
+    checked += goals.length;
+    for (const goal of goals) {
+      const queue = coordinator.queue(GOALS_QUEUE, shardOf(goal.id, coordinator.shards));
+      if ((await queue.getJobState(goal.id)) === 'unknown') lost.push(goal.id);
+    }
+    if (goals.length < PAGE) return { checked, lost };
+  }
+}
+
+/** The compiled flow with each task job's full `dependsOn`, settled results and epoch put back. */
+function restoredFlow(input: CompileInput, requeue: readonly RequeuedTask[]): FlowJob {
+  const byKey = new Map(requeue.map((r) => [r.spec.key, r]));
+  const flow = compileFlow(input);
+  const stack: FlowJob[] = [flow];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    const data = node.data as Partial<TaskJobData> | undefined;
+    const task = data?.kind === 'task' ? byKey.get(data.key!) : undefined;
+    if (task) {
+      const resolved = Object.keys(task.resolved).length > 0 ? { resolved: task.resolved } : {};
+      node.data = { ...data, dependsOn: task.dependsOn, epoch: task.epoch, ...resolved };
+    }
+    for (const child of node.children ?? []) stack.push(child);
+  }
+  return flow;
+}
+
+async function addRestoredFlow(
+  coordinator: RedisCoordinator,
+  input: CompileInput,
+  requeue: readonly RequeuedTask[],
+  cancelled: boolean,
+): Promise<void> {
+  await coordinator.registerCapabilities([...new Set(input.tasks.map((t) => t.type))]);
+  await saveGoalRecord(coordinator, input);
+  if (cancelled) {
+    // A task was cancelled before the loss: the goal worker must still end the goal CANCELLED.
+    await coordinator.client.hsetnx(
+      goalRecordKey(coordinator, input.goalId),
+      TASK_CANCELLED_FIELD,
+      JSON.stringify(RECOVER_ACTOR),
+    );
+  }
+  await coordinator.flowProducer(input.shard).add(restoredFlow(input, requeue));
+}
+
+async function recoverGoal(
+  store: TaskStore,
+  coordinator: RedisCoordinator,
+  goalId: string,
+  at: Date,
+): Promise<{ report: GoalRecoveryReport; rejected: RecoveryReport['rejected'] } | null> {
+  const goal = await store.getGoal(goalId);
+  if (!goal || goal.state !== 'ACTIVE') return null;
+  const tasks = await store.findTasks({ goalId, limit: Math.max(goal.taskCount, 1) });
+  const plan = planGoalRecovery(
+    tasks,
+    goal.plan.tasks.map((t) => t.key),
+    at,
+  );
+  const applied = await store.applyChanges(plan.changes);
+  const rejected = applied.rejected.map((r) => ({
+    taskId: r.change.taskId,
+    message: r.error.message,
+  }));
+  const ended = plan.changes
+    .filter((c) => c.to === 'FAILED' || c.to === 'CANCELLED')
+    .map((c) => tasks.find((t) => t.id === c.taskId)!.key);
+  const report: GoalRecoveryReport = {
+    goalId,
+    title: goal.title,
+    outcome: plan.goalEnd ?? 'rebuilt',
+    requeued: plan.requeue.map((r) => r.spec.key),
+    keptDone: plan.keptDone,
+    ended,
+  };
+  if (plan.goalEnd) {
+    await store.setGoalState(goalId, plan.goalEnd, at);
+    return { report, rejected };
+  }
+  const input: CompileInput = {
+    goalId,
+    title: goal.title,
+    shard: shardOf(goalId, coordinator.shards),
+    tasks: plan.requeue.map((r) => r.spec),
+  };
+  await addRestoredFlow(coordinator, input, plan.requeue, plan.cancelled);
+  return { report, rejected };
+}
+
+/** Rebuilds every unfinished goal Redis lost; returns what it did. */
+export async function recoverGoals(
+  store: TaskStore,
+  coordinator: RedisCoordinator,
+  options: RecoverOptions = {},
+): Promise<RecoveryReport> {
+  const now = options.now ?? (() => new Date());
+  const { checked, lost } = await goalsRedisLost(store, coordinator);
+  const out: RecoveryReport = { checked, goals: [], rejected: [] };
+  for (const goalId of lost) {
+    const done = await recoverGoal(store, coordinator, goalId, now());
+    if (!done) continue;
+    out.goals.push(done.report);
+    out.rejected.push(...done.rejected);
+    options.onGoal?.(done.report);
+  }
+  return out;
+}
