@@ -81,4 +81,60 @@ describe('supervisor goals as the SQL mirror records them', () => {
     const tasks = await goalEndsIn(goalId, 'CANCELLED');
     expect(tasks.map((t) => t.state)).toEqual(['CANCELLED', 'CANCELLED', 'CANCELLED', 'CANCELLED']);
   });
+
+  it('cancels a task with its dependents; the rest of the goal runs and the goal ends CANCELLED', async () => {
+    const { goalId } = await h.supervisor.submitPlan({
+      goal: 'cancel one task',
+      tasks: [
+        task('slow', 'a', [], { data: { block: true } }),
+        task('after', 'b', ['slow']),
+        task('later', 'c', ['after', 'other']),
+        task('other', 'b'),
+        task('alone', 'c', ['other']),
+      ],
+    });
+    await waitFor('the blocking task to run', async () =>
+      (await h.blocked()).includes('slow') ? true : null,
+    );
+    await h.supervisor.cancelTask(`${goalId}.slow`, 'tester');
+    const tasks = await goalEndsIn(goalId, 'CANCELLED');
+    const states = Object.fromEntries(tasks.map((t) => [t.key, t.state]));
+    expect(states).toEqual({
+      slow: 'CANCELLED',
+      after: 'CANCELLED',
+      later: 'CANCELLED',
+      other: 'DONE',
+      alone: 'DONE',
+    });
+  });
+
+  it('plans a goal given as text from a template, and cancels it while no agent serves it', async () => {
+    const submitted = await h.supervisor.executeGoal('Build user authentication system', {
+      key: `auth-${h.prefix}`,
+    });
+    expect(submitted.template).toBe('feature');
+    expect(submitted.planner).toBe('template:feature');
+    expect(submitted.tasks.map((t) => [t.key, t.state])).toEqual(
+      expect.arrayContaining([
+        ['design', 'PENDING'],
+        ['backend', 'BACKLOG'],
+      ]),
+    );
+    await h.supervisor.cancelGoal(submitted.goalId, 'tester');
+    const tasks = await goalEndsIn(submitted.goalId, 'CANCELLED');
+    expect(new Set(tasks.map((t) => t.state))).toEqual(new Set(['CANCELLED']));
+    expect(
+      await h.leftovers(submitted.goalId, ['design', 'backend', 'frontend', 'testing']),
+    ).toEqual([]);
+  });
+
+  it('creates a single task as a goal of one', async () => {
+    const created = await h.supervisor.createTask({
+      title: 'one thing',
+      description: 'd',
+      type: 'a',
+    });
+    expect(created).toMatchObject({ key: 'task', type: 'a', state: 'PENDING', priority: 5 });
+    await goalEndsIn(created.goalId, 'DONE');
+  });
 });
