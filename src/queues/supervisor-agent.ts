@@ -108,6 +108,9 @@ export class SupervisorAgent {
 
   /** A single task, as a goal of one task. Returns the task. */
   async createTask(input: CreateTaskInput): Promise<TaskRecord> {
+    if (typeof input?.title !== 'string' || input.title.trim() === '') {
+      throw new InputError('is required', 'title');
+    }
     const { tasks } = await this.submit(
       { goal: input?.title, tasks: [{ key: 'task', ...input }] },
       'task',
