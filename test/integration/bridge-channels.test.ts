@@ -6,8 +6,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import type { Worker } from 'bullmq';
+import { UnrecoverableError, type Worker } from 'bullmq';
+import Ajv2020 from 'ajv/dist/2020';
+import { cancelledReason } from '../../src/queues/protocol';
 import { TaskRegistry } from '../../src/entities/task-registry';
 import { TASK_STATES } from '../../src/entities/task-state';
 import { TASK_EVENT_NAMES } from '../../src/entities/task-model';
@@ -20,6 +23,12 @@ import { goalWorker, newGoalId, submitGoal, taskWorker } from './mirror-protocol
 
 // Real workers, a real mirror and a retry with backoff: room beyond Jest's default.
 jest.setTimeout(60000);
+
+const schema = JSON.parse(
+  readFileSync(join(__dirname, '..', '..', 'docs', 'events.schema.json'), 'utf8'),
+) as object;
+// Formats are documentation here; the test checks `at` round-trips as ISO-8601 itself.
+const validate = new Ajv2020({ validateFormats: false }).compile(schema);
 
 describe('pub/sub bridge', () => {
   const prefix = uniquePrefix();
@@ -99,6 +108,10 @@ describe('pub/sub bridge', () => {
     expect(payloads[0]!.seq).toBe(firstSeq);
     for (const [i, m] of tasks.entries()) {
       const p = m.payload as TaskChannelPayload;
+      expect({ valid: validate(p), errors: validate.errors }).toEqual({
+        valid: true,
+        errors: null,
+      });
       expect(m.channel).toBe(`tasks:${p.event}`);
       expect(p.v).toBe(1);
       expect(TASK_EVENT_NAMES).toContain(p.event);
@@ -148,5 +161,54 @@ describe('pub/sub bridge', () => {
     expect(failed).toMatchObject({ attempt: 2, final: true, error: { message: 'flaky broke' } });
 
     expect((await store.getGoal(goalId))?.state).toBe('FAILED');
+    expect(validate(goalEnd.payload)).toBe(true);
+  });
+
+  it('publishes progress, a failure by a dependency and a cancel on their channels', async () => {
+    await Promise.all(workers.splice(0).map((w) => w.close()));
+    const goalId = newGoalId();
+    await submitGoal(store, coordinator, goalId, [
+      { key: 'base', type: 'dev' },
+      { key: 'top', type: 'dev', dependsOn: 'base', mayFail: true },
+      { key: 'report', type: 'ops' },
+      { key: 'stop', type: 'ops', mayFail: true },
+    ]);
+    workers.push(
+      taskWorker(coordinator, 'dev', (data) => {
+        if (data.key === 'base') throw new Error('base broke');
+        return 'unreachable';
+      }),
+      taskWorker(coordinator, 'ops', async (data, _attempt, progress) => {
+        if (data.key === 'stop') throw new UnrecoverableError(cancelledReason('api:ops'));
+        await progress({ qualityScore: 0.75, step: 1 });
+        return 'reported';
+      }),
+      goalWorker(coordinator),
+    );
+    const ofGoal = () =>
+      messages
+        .map((m) => ({ channel: m.channel, p: m.payload as TaskChannelPayload }))
+        .filter((m) => m.p.goalId === goalId);
+    await waitFor('the goal to end', () => ofGoal().some((m) => m.channel === 'goals:complete'));
+    await waitFor('the last task events', () =>
+      ['top', 'report', 'stop'].every((key) => ofGoal().some((m) => m.p.key === key && m.p.final)),
+    );
+    for (const m of ofGoal()) expect(validate(m.p)).toBe(true);
+
+    const top = ofGoal().find((m) => m.p.key === 'top' && m.p.final)!;
+    expect(top.channel).toBe('tasks:failed');
+    expect(top.p).toMatchObject({
+      state: 'FAILED',
+      error: { message: 'dependency base failed', dependency: 'base' },
+    });
+    const stop = ofGoal().find((m) => m.p.key === 'stop' && m.p.final)!;
+    expect(stop.channel).toBe('tasks:cancelled');
+    expect(stop.p.state).toBe('CANCELLED');
+    const progress = ofGoal().find((m) => m.p.key === 'report' && m.p.progress !== undefined)!;
+    expect(progress).toMatchObject({
+      channel: 'tasks:updated',
+      p: { state: 'ACTIVE', progress: { qualityScore: 0.75, step: 1 } },
+    });
+    expect((await store.getTask(`${goalId}.report`))?.qualityScore).toBe(0.75);
   });
 });

@@ -102,7 +102,11 @@ function jobData(goalId: string, t: TestTask): TaskJobData {
   };
 }
 
-export type TestHandler = (data: TaskJobData, attempt: number) => Promise<Json> | Json;
+export type TestHandler = (
+  data: TaskJobData,
+  attempt: number,
+  progress: (value: Json) => Promise<void>,
+) => Promise<Json> | Json;
 
 /** A task worker that follows the protocol: `started` progress, handler, result envelope. */
 export function taskWorker(
@@ -124,7 +128,11 @@ export function taskWorker(
         startedAt,
       };
       await job.updateProgress(started);
-      const result = await handler(job.data, attempt);
+      const progress = async (value: Json) => {
+        const message: TaskProgressMessage = { phase: 'progress', agentId, attempt, value };
+        await job.updateProgress(message);
+      };
+      const result = await handler(job.data, attempt, progress);
       return {
         v: 1,
         key: job.data.key,
