@@ -27,7 +27,12 @@ export function parsePlanText(text: string, file: string): unknown {
         file,
       );
     }
-    return doc.toJS() as unknown;
+    try {
+      return doc.toJS() as unknown;
+    } catch (toJsError) {
+      // The yaml package refuses alias bombs (and similar) here, after parsing succeeded.
+      throw new InputError(`not a usable YAML plan: ${(toJsError as Error).message}`, file);
+    }
   }
   try {
     return JSON.parse(text) as unknown;

@@ -11,6 +11,11 @@ import { findCycle } from './plan-cycles';
 
 export const MAX_TASKS = 100_000;
 export const MAX_DATA_BYTES = 1024 * 1024;
+/**
+ * How deep a task's JSON may nest. zod and JSON.stringify recurse, so a 1 MiB body of `[[[…`
+ * would otherwise overflow the stack (a 500, or a crashed CLI) instead of a 400.
+ */
+export const MAX_DATA_DEPTH = 64;
 export const TASK_DEFAULTS = {
   description: '',
   priority: 5,
@@ -78,7 +83,21 @@ function firstIssue(error: z.ZodError, base = ''): InputError {
   return new InputError(issue.message, fieldOf(issue.path, base));
 }
 
+/** Throws when `value` nests deeper than `max`; iterative, so it cannot overflow itself. */
+export function assertJsonDepth(value: unknown, max: number, field: string): void {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (typeof node !== 'object' || node === null) continue;
+    if (depth >= max) throw new InputError(`nests deeper than ${max} levels`, field);
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+}
+
 function resolveTask(raw: unknown, index: number): ResolvedTaskSpec {
+  if (typeof raw === 'object' && raw !== null && 'data' in raw) {
+    assertJsonDepth(raw.data, MAX_DATA_DEPTH, `tasks[${index}].data`);
+  }
   const parsed = taskSchema.safeParse(raw);
   if (!parsed.success) throw firstIssue(parsed.error, `tasks[${index}]`);
   const task = parsed.data;

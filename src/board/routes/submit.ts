@@ -8,6 +8,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { PlanSpec, TaskRecord } from '../../entities/task-model';
 import { InputError } from '../../errors';
+import { assertJsonDepth, MAX_DATA_DEPTH } from '../../queues/plan-schema';
 import type { CreateTaskInput, SubmittedGoal } from '../../queues/supervisor-agent';
 import { actorOf } from '../auth';
 import type { ApiContext } from './context';
@@ -76,6 +77,11 @@ export function submitRouter(_ctx: ApiContext, submitterFor: SubmitterFor): Rout
   });
 
   router.post('/api/tasks', async (req, res) => {
+    // zod's z.json() recurses: refuse deep nesting before it overflows the stack.
+    const raw: unknown = req.body;
+    if (typeof raw === 'object' && raw !== null && 'data' in raw) {
+      assertJsonDepth(raw.data, MAX_DATA_DEPTH, 'data');
+    }
     const body = parseInput(taskBody, req.body ?? {}, 'body');
     const task = await submitterFor(actorOf(res)).createTask(body as CreateTaskInput);
     res.status(201).json({ task });
