@@ -1,0 +1,102 @@
+/**
+ * An AutonomousAgent in its own process for the fault tests:
+ * `node -r tsx/cjs test/helpers/fault-agent.ts '<json FaultAgentConfig>'`. Its handler (every
+ * capability) appends one JSON line per start and per end to `recordFile` — a file, not Redis,
+ * because these tests wipe, kill and pause Redis — and sleeps `task.data.ms` (abortable).
+ * Prints `ready` once its workers run; SIGTERM closes it.
+ */
+import { appendFileSync } from 'node:fs';
+import type { Json } from '../../src/entities/task-model';
+import { AutonomousAgent } from '../../src/processors/autonomous-agent';
+import type { TaskContext, TaskInput } from '../../src/processors/handler-types';
+import { RedisCoordinator } from '../../src/queues/redis-coordinator';
+
+export interface FaultAgentConfig {
+  url: string;
+  prefix: string;
+  agentId: string;
+  capabilities: string[];
+  recordFile: string;
+  concurrency?: number;
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+}
+
+export interface FaultRecord {
+  phase: 'start' | 'end' | 'aborted';
+  key: string;
+  taskId: string;
+  agentId: string;
+  attempt: number;
+  /** Wall-clock ms in this process. */
+  at: number;
+  deps?: { [key: string]: Json };
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new Error(String(signal.reason)));
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        reject(new Error(String(signal.reason)));
+      },
+      { once: true },
+    );
+  });
+}
+
+async function main(): Promise<void> {
+  const config = JSON.parse(process.argv[2] ?? '{}') as FaultAgentConfig;
+  const write = (record: Omit<FaultRecord, 'agentId' | 'at'>) =>
+    appendFileSync(
+      config.recordFile,
+      `${JSON.stringify({ ...record, agentId: config.agentId, at: Date.now() })}\n`,
+    );
+  const handler = async (task: TaskInput, ctx: TaskContext): Promise<Json> => {
+    const base = { key: task.key, taskId: task.id, attempt: task.attempt };
+    write({ ...base, phase: 'start' });
+    const ms = typeof task.data.ms === 'number' ? task.data.ms : 0;
+    try {
+      await sleep(ms, ctx.signal);
+    } catch (error) {
+      write({ ...base, phase: 'aborted' });
+      throw error;
+    }
+    write({ ...base, phase: 'end', deps: ctx.dependencies });
+    return { from: task.key, by: config.agentId };
+  };
+  const coordinator = new RedisCoordinator({
+    url: config.url,
+    prefix: config.prefix,
+    onError: () => undefined,
+  });
+  const agent = new AutonomousAgent({
+    agentId: config.agentId,
+    capabilities: config.capabilities,
+    redisCoordinator: coordinator,
+    handlers: Object.fromEntries(config.capabilities.map((c) => [c, handler])),
+    concurrency: config.concurrency ?? 2,
+    breaker: false,
+    graceMs: 1000,
+    heartbeatMs: 500,
+    lockDurationMs: config.lockDurationMs ?? 30000,
+    stalledIntervalMs: config.stalledIntervalMs ?? 15000,
+    onError: () => undefined,
+  });
+  process.once('SIGTERM', () => {
+    void agent
+      .close({ graceMs: 500 })
+      .then(() => coordinator.close())
+      .finally(() => process.exit(0));
+  });
+  await agent.start();
+  process.stdout.write('ready\n');
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${String(error)}\n`);
+  process.exit(1);
+});
