@@ -43,7 +43,7 @@ import { LOCK_LOST_REASON, SHUTDOWN_REASON, taskInput } from './task-runner';
 /** Where tasks work: a git worktree per task (WorktreeManager) or anything with this shape. */
 export interface WorkdirProvider {
   acquire(taskId: string): Promise<string>;
-  release(taskId: string, outcome: { ok: boolean }): Promise<void>;
+  release(taskId: string, outcome: { ok: boolean }): Promise<unknown>;
 }
 
 export interface AutonomousAgentOptions {

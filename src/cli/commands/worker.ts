@@ -1,0 +1,103 @@
+/**
+ * `agentq worker --id ID --capabilities a,b [--concurrency N] (--handlers FILE | --shell "CMD")
+ * [--worktree REPO] [--sandboxed] [--grace-ms MS]`: one agent in this process until SIGINT/SIGTERM
+ * (graceful: running tasks get the grace period, then go back to their queues).
+ */
+import { hostname } from 'node:os';
+import type { Command } from 'commander';
+import { InputError } from '../../errors';
+import { AutonomousAgent } from '../../processors/autonomous-agent';
+import { loadHandlerModule } from '../../processors/handler-module';
+import type { HandlerMap } from '../../processors/handler-types';
+import { createShellHandler } from '../../processors/shell-executor';
+import { installShutdownHandlers } from '../../processors/shutdown';
+import { WorktreeManager } from '../../processors/worktree';
+import { withContext } from '../context';
+
+interface WorkerFlags {
+  id?: string;
+  capabilities: string;
+  concurrency: string;
+  handlers?: string;
+  shell?: string;
+  worktree?: string;
+  sandboxed?: boolean;
+  graceMs: string;
+}
+
+function positiveInt(raw: string, field: string): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InputError(`'${raw}' must be a whole number of at least 1`, field);
+  return n;
+}
+
+async function handlersFor(flags: WorkerFlags, capabilities: string[]): Promise<HandlerMap> {
+  if (flags.shell) {
+    const handler = createShellHandler(flags.shell);
+    return Object.fromEntries(capabilities.map((c) => [c, handler]));
+  }
+  return loadHandlerModule(flags.handlers!);
+}
+
+export function register(program: Command): void {
+  program
+    .command('worker')
+    .description('run an agent: claim and run tasks of the given capabilities')
+    .option('--id <id>', 'agent id (default: <host>-<pid>)')
+    .requiredOption('--capabilities <list>', 'comma-separated capabilities it serves')
+    .option('--concurrency <n>', 'tasks at once per capability', '1')
+    .option(
+      '--handlers <file>',
+      'handler module (CommonJS or ESM): capability → async (task, ctx) => result',
+    )
+    .option(
+      '--shell <command>',
+      'run this command for every task (no shell; task in env and a JSON file)',
+    )
+    .option('--worktree <repo>', 'run each task in its own git worktree of this repository')
+    .option('--sandboxed', 'run handlers from --handlers in child processes')
+    .option('--grace-ms <ms>', 'how long running tasks may finish on SIGINT/SIGTERM', '30000')
+    .action((flags: WorkerFlags, command: Command) =>
+      withContext(command, { db: false, role: 'worker' }, async ({ coordinator, out }) => {
+        if (!flags.handlers === !flags.shell)
+          throw new InputError('give either --handlers FILE or --shell "CMD"', 'handlers');
+        if (flags.sandboxed && !flags.handlers)
+          throw new InputError('--sandboxed needs --handlers', 'sandboxed');
+        const capabilities = flags.capabilities
+          .split(',')
+          .map((c) => c.trim())
+          .filter(Boolean);
+        const agentId = flags.id ?? `${hostname()}-${process.pid}`;
+        const handlers = await handlersFor(flags, capabilities);
+        let worktree: WorktreeManager | undefined;
+        if (flags.worktree) {
+          worktree = new WorktreeManager({ repo: flags.worktree, agentId });
+          const live = (await coordinator.getAllAgents()).map((a) => a.id);
+          await worktree.prepare(live);
+        }
+        const agent = new AutonomousAgent({
+          agentId,
+          capabilities,
+          redisCoordinator: coordinator,
+          handlers,
+          concurrency: positiveInt(flags.concurrency, 'concurrency'),
+          graceMs: positiveInt(flags.graceMs, 'grace-ms'),
+          ...(flags.sandboxed ? { sandboxed: { handlersFile: flags.handlers! } } : {}),
+          ...(worktree ? { worktree } : {}),
+          onError: (error) => {
+            process.stderr.write(`agent ${agentId}: ${error.message}\n`);
+          },
+        });
+        await agent.start();
+        out.print(`Agent ${agentId} serves ${capabilities.join(', ')}. Ctrl-C to stop.`);
+        await new Promise<void>((done) => {
+          installShutdownHandlers(async () => {
+            out.print('Stopping: running tasks get the grace period…');
+            await agent.close();
+            done();
+          });
+        });
+      }),
+    );
+}
