@@ -35,6 +35,8 @@ async function main(): Promise<void> {
     options: {
       quick: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
+      // Where latest.json and latest.md go (tests write elsewhere than the committed results).
+      out: { type: 'string' },
     },
   });
   const quick = values.quick ?? false;
@@ -69,7 +71,7 @@ async function main(): Promise<void> {
     };
     bar?.update(STEPS, { label: 'done' });
     bar?.stop();
-    writeResults(doc);
+    writeResults(doc, values.out);
     console.log(values.json ? JSON.stringify(doc) : toMarkdown(doc));
   } finally {
     bar?.stop();

@@ -5,10 +5,15 @@ import { runCheckoutScript } from '../run-script';
 export interface BenchOptions {
   quick?: boolean;
   json?: boolean;
+  out?: string;
 }
 
 export async function runBench(options: BenchOptions): Promise<number> {
-  const args = [...(options.quick ? ['--quick'] : []), ...(options.json ? ['--json'] : [])];
+  const args = [
+    ...(options.quick ? ['--quick'] : []),
+    ...(options.json ? ['--json'] : []),
+    ...(options.out ? ['--out', options.out] : []),
+  ];
   return runCheckoutScript('bench/run.ts', args);
 }
 
@@ -20,6 +25,7 @@ export function register(program: Command): void {
     )
     .option('--quick', 'smaller counts, under 3 minutes')
     .option('--json', 'one JSON document on stdout')
+    .option('--out <dir>', 'where latest.json and latest.md go', 'bench/results')
     .action(async (options: BenchOptions) => {
       const code = await runBench(options);
       // The child printed its own output and error; exit with its code (main.ts would reset it).

@@ -1,0 +1,80 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import type { BenchDocument } from '../../bench/report';
+import { REDIS_URL } from '../helpers/servers';
+
+const run = promisify(execFile);
+const ROOT = join(__dirname, '..', '..');
+// `bench --quick` is meant to finish in under 3 minutes; a loaded machine gets twice that.
+const BENCH_TIMEOUT_MS = 6 * 60_000;
+
+function benchCommand(out: string): [string, string[]] {
+  const args = ['--quick', '--json', '--out', out];
+  const index = join(ROOT, 'src', 'cli', 'commands', 'index.ts');
+  if (existsSync(index) && readFileSync(index, 'utf8').includes("'./bench'")) {
+    return [process.execPath, [join(ROOT, 'bin', 'agentq.js'), 'bench', ...args]];
+  }
+  return [
+    process.execPath,
+    ['--require', require.resolve('tsx/cjs'), join(ROOT, 'bench', 'run.ts'), ...args],
+  ];
+}
+
+const num = expect.any(Number);
+
+describe('agentq bench --quick --json (a real child process)', () => {
+  let redis: Redis;
+  let out: string;
+  beforeAll(() => {
+    redis = new Redis(REDIS_URL);
+    out = mkdtempSync(join(tmpdir(), 'agentq-bench-test-'));
+  });
+  afterAll(async () => {
+    await redis.quit();
+    rmSync(out, { recursive: true, force: true });
+  });
+
+  it(
+    'prints exactly one document of the agreed shape, writes latest.json and .md, leaves no keys',
+    async () => {
+      const [file, argv] = benchCommand(out);
+      const { stdout } = await run(file, argv, {
+        cwd: ROOT,
+        env: { ...process.env, REDIS_URL },
+        maxBuffer: 16 * 1024 * 1024,
+      });
+      const doc = JSON.parse(stdout) as BenchDocument;
+      expect(doc.throughput).toEqual(
+        expect.objectContaining({ agentq: num, bullmq: num, ratio: num }),
+      );
+      expect(doc.latency).toEqual(expect.objectContaining({ rate: 500, p50: num, p99: num }));
+      expect(doc.latency.rates.map((r) => r.rate)).toEqual([100, 500, 2000]);
+      expect(doc.dag).toEqual(expect.objectContaining({ tasks: num, seconds: num }));
+      expect(doc.mirrorLag).toEqual(expect.objectContaining({ p99: num }));
+      expect(doc.scaling.map((s) => s.slots)).toEqual([1, 4, 16, 64]);
+      for (const row of doc.scaling) expect(row.efficiency).toBeGreaterThan(0);
+      expect(doc.memory).toEqual(
+        expect.objectContaining({ agentqBytesPerTask: num, bullmqBytesPerTask: num }),
+      );
+      expect(doc.environment).toEqual(
+        expect.objectContaining({
+          mode: 'quick',
+          node: process.version,
+          bullmq: expect.any(String),
+        }),
+      );
+      const written = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8')) as BenchDocument;
+      expect(written.environment.date).toBe(doc.environment.date);
+      const markdown = readFileSync(join(out, 'latest.md'), 'utf8');
+      expect(markdown).toContain('| scenario | agentq | plain BullMQ | target |');
+      expect(markdown).toContain(`Node ${process.version}`);
+      const [, left] = await redis.scan('0', 'MATCH', '{bench-*', 'COUNT', 100_000);
+      expect(left).toEqual([]);
+    },
+    BENCH_TIMEOUT_MS,
+  );
+});
