@@ -57,9 +57,19 @@ export class PubSubBridge {
   /** Picks up where the last publisher stopped; a first start begins at the current log end. */
   async start(): Promise<void> {
     const client = this.options.coordinator.client;
-    const stored = await client.get(this.seqKey);
+    const [stored, logEnd] = await Promise.all([
+      client.get(this.seqKey),
+      this.options.store.lastSeq(),
+    ]);
     if (stored === null) {
-      await client.set(this.seqKey, String(await this.options.store.lastSeq()), 'NX');
+      await client.set(this.seqKey, String(logEnd), 'NX');
+    } else if (Number(stored) > logEnd) {
+      // A new or restored database under an old prefix: publish its events rather than wait for
+      // its seq to pass a number from another history.
+      this.options.onLog?.(
+        `bridge: published seq ${stored} is past the audit log's ${logEnd}; starting from ${logEnd}`,
+      );
+      await client.set(this.seqKey, String(logEnd));
     }
     this.lastSeq = Number(await client.get(this.seqKey));
     this.timer = setInterval(() => this.poll(), this.options.pollMs ?? 100);
