@@ -182,7 +182,11 @@ export async function cancelTasks(
   for (const taskId of taskIds) {
     const record = await requireGoalRecord(c, goalIdOfTaskId(taskId));
     const key = taskKeyOfJobId(taskId);
-    if (!record.tasks.some((t) => t[0] === key)) throw new NotFoundError('task', taskId);
+    const spec = record.tasks.find((t) => t[0] === key);
+    if (!spec) throw new NotFoundError('task', taskId);
+    const state = await c.queue(spec[1], record.shard).getJobState(taskId);
+    if (FINISHED.has(state)) throw new ConflictError(`task ${taskId} has already ended (${state})`);
+    // Marked first, so a root woken by the removals below already sees the goal as cancelled.
     await c.client.hsetnx(
       goalRecordKey(c, record.goalId),
       TASK_CANCELLED_FIELD,

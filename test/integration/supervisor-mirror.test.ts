@@ -98,6 +98,9 @@ describe('supervisor goals as the SQL mirror records them', () => {
     );
     await h.supervisor.cancelTask(`${goalId}.slow`, 'tester');
     const tasks = await goalEndsIn(goalId, 'CANCELLED');
+    await expect(h.supervisor.cancelTask(`${goalId}.other`, 'tester')).rejects.toThrow(
+      /has already ended \(completed\)/,
+    );
     const states = Object.fromEntries(tasks.map((t) => [t.key, t.state]));
     expect(states).toEqual({
       slow: 'CANCELLED',
