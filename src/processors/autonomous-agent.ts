@@ -26,6 +26,7 @@ import {
 import { coerceError, InputError } from '../errors';
 import type { TaskRegistry } from '../entities/task-registry';
 import { releaseGates } from '../queues/gates';
+import { startInternalWorkers, type InternalWorkers } from '../queues/internal-workers';
 import { assertCapability } from '../queues/names';
 import { cancelledReason, isCancelledReason, type TaskResultEnvelope } from '../queues/protocol';
 import type { RedisCoordinator } from '../queues/redis-coordinator';
@@ -76,6 +77,8 @@ export interface AutonomousAgentOptions {
   stalledIntervalMs?: number;
   /** @defaultValue 2 */
   maxStalledCount?: number;
+  /** Also run the gate and goal workers and the reconciler in this process. @defaultValue true */
+  internalWorkers?: boolean;
   /** Worker, heartbeat and reporting errors. @defaultValue a warning on stderr */
   onError?: (error: Error) => void;
 }
@@ -96,6 +99,7 @@ export class AutonomousAgent {
   private readonly declined = new Map<string, number>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private control: ControlListener | null = null;
+  private internal: InternalWorkers | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
   private startedAt = new Date();
   private closing: Promise<void> | null = null;
@@ -140,8 +144,10 @@ export class AutonomousAgent {
       for (const shard of shards)
         this.workers.push({ capability, worker: this.createWorker(capability, shard) });
     }
-    // INTEGRATOR: switch on once src/queues/internal-workers.ts is wired (the one call site):
-    // this.internal = await startInternalWorkers(this.coordinator, { shards });
+    // Gates, goal roots and the reconciler run wherever agents run (shared per coordinator).
+    if (this.options.internalWorkers !== false) {
+      this.internal = startInternalWorkers(this.coordinator, { onError: (e) => this.report(e) });
+    }
     for (const { worker } of this.workers) void worker.run().catch((e: unknown) => this.report(e));
     await this.beat();
     const heartbeatMs = this.options.heartbeatMs ?? 2000;
@@ -183,6 +189,7 @@ export class AutonomousAgent {
     clearTimeout(grace);
     await closed;
     await this.control?.close();
+    await this.internal?.close();
     await this.coordinator.removeAgent(this.agentId).catch((e: unknown) => this.report(e));
     // The workers are closed; a QUIT would wait behind a blocking fetch for up to drainDelay.
     for (const connection of this.connections) connection.disconnect();

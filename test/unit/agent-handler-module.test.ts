@@ -1,5 +1,4 @@
 /** Handler maps: which exports are accepted, and the errors that name what is wrong. */
-import { resolve } from 'node:path';
 import { InputError } from '../../src/errors';
 import { pickHandlers, toHandlerMap } from '../../src/processors/handler-module';
 import { assertJson } from '../../src/processors/json-value';
@@ -30,6 +29,5 @@ describe('handler modules', () => {
     expect(() => assertJson({ when: new Date() }, 'r')).toThrow(/result\.when is a Date/);
     expect(() => assertJson({ f: [() => 1] }, 'r')).toThrow(/result\.f\[0\] is a function/);
     expect(() => assertJson(Number.NaN, 'r')).toThrow(/NaN/);
-    expect(resolve('.')).toBeTruthy();
   });
 });
