@@ -80,6 +80,11 @@ export function errorMiddleware(log: (line: string) => void): ErrorRequestHandle
       }
       return;
     }
+    if (error instanceof URIError) {
+      // The router could not decode a `%`-escape of a path parameter: the client's fault.
+      sendError(res, 400, 'invalid_input', 'the path holds a malformed %-escape', 'path');
+      return;
+    }
     if (error instanceof AgentqError) {
       const status = statusOf(error);
       if (status === 500) log(`internal error: ${error.stack ?? error.message}`);
