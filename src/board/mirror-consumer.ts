@@ -54,7 +54,7 @@ export interface MirrorCommit {
   committedAt: number;
 }
 
-type GoalEnd = { goalId: string; state: Exclude<GoalState, 'ACTIVE'> };
+type GoalEnd = { goalId: string; state: Exclude<GoalState, 'ACTIVE'>; at: Date };
 
 interface Batch {
   changes: TaskChange[];
@@ -185,7 +185,7 @@ export class MirrorConsumer {
     if (!(await lock.held())) throw new Error('mirror lock lost: stepping down');
     // Goal states first: a crash before the commit below replays them (idempotent), never loses one.
     for (const goal of batch.goals) {
-      await store.setGoalState(goal.goalId, goal.state, new Date()).catch((error: Error) => {
+      await store.setGoalState(goal.goalId, goal.state, goal.at).catch((error: Error) => {
         this.s.log(`mirror: goal ${goal.goalId}: ${error.message}`);
       });
     }
@@ -214,9 +214,8 @@ export class MirrorConsumer {
     mirrorEventsTotal.inc({ outcome: 'stale' }, result.stale.length);
     const bridge = this.s.bridge;
     if (!bridge) return;
-    const at = new Date();
     this.publishing = bridge.offer(result.events, batch.known).then(async () => {
-      for (const goal of batch.goals) await bridge.publishGoal(goal.goalId, goal.state, at);
+      for (const goal of batch.goals) await bridge.publishGoal(goal.goalId, goal.state, goal.at);
     });
   }
 }
@@ -224,7 +223,10 @@ export class MirrorConsumer {
 function goalEndOf(entry: StreamEntry): GoalEnd | null {
   const goalId = entry.fields.jobId;
   if (!goalId) return null;
-  if (entry.fields.event === 'completed') return { goalId, state: 'DONE' };
+  // The entry's own time, so a replay after a crash writes the same finishedAt.
+  const at = new Date(streamIdMs(entry.id));
+  if (entry.fields.event === 'completed') return { goalId, state: 'DONE', at };
   if (entry.fields.event !== 'failed') return null;
-  return { goalId, state: isCancelledReason(entry.fields.failedReason) ? 'CANCELLED' : 'FAILED' };
+  const state = isCancelledReason(entry.fields.failedReason) ? 'CANCELLED' : 'FAILED';
+  return { goalId, state, at };
 }

@@ -139,20 +139,21 @@ export async function reconcileGoals(
   store: TaskStore,
   coordinator: RedisCoordinator,
   shard: number,
-): Promise<Array<{ goalId: string; state: Exclude<GoalState, 'ACTIVE'>; reason: string }>> {
+): Promise<Array<{ goalId: string; state: Exclude<GoalState, 'ACTIVE'>; at: Date }>> {
   const goals = await store.listGoals({ state: 'ACTIVE', limit: 1_000_000 });
   const queue = coordinator.queue(GOALS_QUEUE, shard);
-  const out: Array<{ goalId: string; state: Exclude<GoalState, 'ACTIVE'>; reason: string }> = [];
+  const out: Array<{ goalId: string; state: Exclude<GoalState, 'ACTIVE'>; at: Date }> = [];
   for (const goal of goals.filter((g) => shardOf(g.id, coordinator.shards) === shard)) {
     const job = await Job.fromId(queue, goal.id);
     const state = job ? await job.getState() : 'unknown';
-    if (state === 'completed') out.push({ goalId: goal.id, state: 'DONE', reason: '' });
+    const at = new Date(job?.finishedOn ?? Date.now());
+    if (state === 'completed') out.push({ goalId: goal.id, state: 'DONE', at });
     if (state === 'failed') {
       const reason = job!.failedReason ?? '';
       out.push({
         goalId: goal.id,
         state: isCancelledReason(reason) ? 'CANCELLED' : 'FAILED',
-        reason,
+        at,
       });
     }
   }
