@@ -9,6 +9,7 @@
  */
 import type { FlowJob, FlowJobNode, JobsOptions } from 'bullmq';
 import type { ResolvedTaskSpec } from '../entities/task-model';
+import { ConnectionError } from '../errors';
 import { GATES_QUEUE, GOALS_QUEUE } from './names';
 import { bullPriority } from './protocol';
 import type { RedisCoordinator } from './redis-coordinator';
@@ -217,6 +218,21 @@ export async function addGoalFlow(
     await coordinator.flowProducer(input.shard).add(compileFlow(input));
   } catch (error) {
     await coordinator.client.del(goalRecordKey(coordinator, input.goalId)).catch(() => 0);
-    throw error;
+    throw redisFullError(error) ?? error;
   }
+}
+
+/**
+ * Redis at `maxmemory` under noeviction refuses writes with OOM; inside BullMQ's MULTI that
+ * surfaces as a bare EXECABORT. Say what happened and the fix instead (HTTP 503).
+ */
+export function redisFullError(error: unknown): ConnectionError | null {
+  const e = error as { message?: unknown; previousErrors?: Array<{ message?: unknown }> };
+  const messages = [e?.message, ...(e?.previousErrors ?? []).map((p) => p?.message)];
+  if (!messages.some((m) => typeof m === 'string' && m.startsWith('OOM'))) return null;
+  return new ConnectionError(
+    'Redis is out of memory (maxmemory reached, policy noeviction): the goal was not submitted. ' +
+      'Raise maxmemory (CONFIG SET maxmemory …) or free memory, then submit again.',
+    { cause: error },
+  );
 }
