@@ -196,8 +196,8 @@ describe('every route without a token and with the read-only token', () => {
     expect(mutations.length).toBeGreaterThan(15);
     const unexpected: string[] = [];
     for (const { method, path } of mutations) {
-      const res = await request(api.app)
-        [method as 'post'](path)
+      const call = request(api.app)[method as 'post'];
+      const res = await call(path)
         .auth(READONLY, { type: 'bearer' })
         .send({ goal: 'x', title: 'x', type: 'x' });
       if (res.status !== 403 || res.body?.error?.code !== 'forbidden') {
