@@ -55,7 +55,7 @@ export async function withPrefix<T>(
   }
 }
 
-/** Resolves when `count()` reaches `target`; polled, for counts kept by event handlers. */
+/** Resolves when `done()` turns true; polled every 2 ms, for counts kept by event handlers. */
 export async function until(done: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!done()) {
