@@ -11,7 +11,15 @@ const common = {
   setupFilesAfterEnv: ['<rootDir>/test/helpers/leak-guard.ts'],
 };
 /** Integration tests that must also pass on Redis Cluster (issue 8). */
-const CLUSTER_TESTS = ['redis-coordinator'];
+const CLUSTER_TESTS = [
+  'redis-coordinator',
+  'dag-run',
+  'dag-failure',
+  'dag-validation',
+  'cancel-running',
+  'agent-processes',
+  'mirror-crash',
+];
 module.exports = {
   // Real servers and child processes; a test that needs more says so itself.
   testTimeout: 60000,

@@ -2,6 +2,7 @@
  * The events streams the mirror reads: `<bullPrefix(shard)>:<queue>:events` for every capability
  * queue and `_goals`, on every shard; plus XREAD and XINFO STREAM decoded into plain values.
  */
+import { Cluster } from 'ioredis';
 import type { RedisConnection } from '../queues/connection';
 import { GOALS_QUEUE } from '../queues/names';
 import type { RedisCoordinator } from '../queues/redis-coordinator';
@@ -32,14 +33,44 @@ function fieldsOf(flat: string[]): Record<string, string> {
   return fields;
 }
 
-/** XREAD COUNT … [BLOCK …] STREAMS …; entries by stream key, in order. */
+/** The hash tag of a key (`{agentq.s1}` of `{agentq.s1}:dev:events`); the key itself without one. */
+function hashTagOf(key: string): string {
+  const open = key.indexOf('{');
+  const close = open < 0 ? -1 : key.indexOf('}', open + 1);
+  return close > open + 1 ? key.slice(open + 1, close) : key;
+}
+
+/**
+ * XREAD COUNT … [BLOCK …] STREAMS …; entries by stream key, in order. On a Redis Cluster one
+ * XREAD may only name keys of one slot, and each shard is a hash tag of its own: there the read
+ * is one XREAD per shard, run side by side (each node blocks on its own connection).
+ */
 export async function readStreams(
   client: RedisConnection,
   ids: ReadonlyMap<string, string>,
   count: number,
   blockMs: number,
 ): Promise<Map<string, StreamEntry[]>> {
-  const keys = [...ids.keys()];
+  const groups = new Map<string, string[]>();
+  for (const key of ids.keys()) {
+    const tag = client instanceof Cluster ? hashTagOf(key) : '';
+    groups.set(tag, [...(groups.get(tag) ?? []), key]);
+  }
+  const out = new Map<string, StreamEntry[]>();
+  const reads = await Promise.all(
+    [...groups.values()].map((keys) => readGroup(client, keys, ids, count, blockMs)),
+  );
+  for (const read of reads) for (const [key, entries] of read) out.set(key, entries);
+  return out;
+}
+
+async function readGroup(
+  client: RedisConnection,
+  keys: string[],
+  ids: ReadonlyMap<string, string>,
+  count: number,
+  blockMs: number,
+): Promise<Map<string, StreamEntry[]>> {
   const raw = (await client.call(
     'XREAD',
     'COUNT',

@@ -6,12 +6,12 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Redis } from 'ioredis';
 import { TaskRegistry } from '../../src/entities/task-registry';
 import { GATES_QUEUE, GOALS_QUEUE } from '../../src/queues/names';
 import { RedisCoordinator } from '../../src/queues/redis-coordinator';
 import { SupervisorAgent } from '../../src/queues/supervisor-agent';
 import type { RunRecord } from './dag-worker-process';
+import { deleteKeysMatching } from './redis-cluster';
 import { REDIS_URL, uniquePrefix } from './servers';
 import { waitFor } from './wait-for';
 
@@ -122,12 +122,7 @@ export async function startDagHarness(capabilities: string[]): Promise<DagHarnes
       await Promise.all(workers.map((w) => stop(w.child)));
       await supervisor.close();
       // Only this file's keys: everything under its own prefix's hash tag.
-      for await (const keys of (coordinator.client as Redis).scanStream({
-        match: `{${prefix}}*`,
-        count: 1000,
-      })) {
-        if ((keys as string[]).length > 0) await coordinator.client.del(...(keys as string[]));
-      }
+      await deleteKeysMatching(coordinator.client, `{${prefix}}*`);
       await coordinator.close();
       await registry.close();
       rmSync(dir, { recursive: true, force: true });

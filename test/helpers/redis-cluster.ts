@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { freePort } from './redis-server';
 
 const run = promisify(execFile);
@@ -139,5 +139,31 @@ async function waitForPing(port: number): Promise<void> {
     } finally {
       client.disconnect();
     }
+  }
+}
+
+/** Every key matching `pattern`, on a single server or on every master of a cluster. */
+export async function keysMatching(client: Redis | Cluster, pattern: string): Promise<string[]> {
+  const nodes = client instanceof Cluster ? client.nodes('master') : [client];
+  const keys: string[] = [];
+  for (const node of nodes) {
+    for await (const batch of node.scanStream({ match: pattern, count: 1000 })) {
+      keys.push(...(batch as string[]));
+    }
+  }
+  return keys;
+}
+
+/**
+ * Deletes every key matching `pattern` on a single server or on every master of a cluster (SCAN
+ * runs per node there; `scanStream` and `KEYS` on a Cluster client see one node only). Keys are
+ * unlinked one by one: a cluster refuses a multi-key command whose keys are in different slots.
+ */
+export async function deleteKeysMatching(client: Redis | Cluster, pattern: string): Promise<void> {
+  const keys = await keysMatching(client, pattern);
+  for (let i = 0; i < keys.length; i += 1000) {
+    const pipeline = client.pipeline();
+    for (const key of keys.slice(i, i + 1000)) pipeline.unlink(key);
+    await pipeline.exec();
   }
 }

@@ -5,11 +5,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Redis } from 'ioredis';
 import { TaskRegistry } from '../../src/entities/task-registry';
 import { InputError } from '../../src/errors';
 import { RedisCoordinator } from '../../src/queues/redis-coordinator';
 import { SupervisorAgent } from '../../src/queues/supervisor-agent';
+import { keysMatching } from '../helpers/redis-cluster';
 import { REDIS_URL, uniquePrefix } from '../helpers/servers';
 
 const ok = (extra: object = {}) => ({ key: 'a', title: 'A', type: 'dev', ...extra });
@@ -29,10 +29,7 @@ describe('plan validation through the supervisor', () => {
   });
 
   async function nothingWritten(): Promise<void> {
-    const keys: string[] = [];
-    for await (const batch of (coordinator.client as Redis).scanStream({ match: `{${prefix}}*` })) {
-      keys.push(...(batch as string[]));
-    }
+    const keys = await keysMatching(coordinator.client, `{${prefix}}*`);
     expect(keys).toEqual([]);
     expect(await registry.listGoals()).toEqual([]);
     expect(await registry.findTasks({})).toEqual([]);

@@ -7,11 +7,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue, type Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import { TaskRegistry } from '../../src/entities/task-registry';
 import { RedisCoordinator } from '../../src/queues/redis-coordinator';
 import { taskJobId } from '../../src/queues/task-job';
 import type { TaskChannelPayload } from '../../src/board/channel-payload';
+import { deleteKeysMatching } from '../helpers/redis-cluster';
 import { REDIS_URL, uniquePrefix } from '../helpers/servers';
 import { waitFor } from '../helpers/wait-for';
 import { newGoalId, taskJob, taskWorker } from './mirror-protocol';
@@ -36,7 +36,7 @@ describe('mirror crash', () => {
     prefix: coordinator.bullPrefix(0),
     streams: { events: { maxLen: 200000 } },
   });
-  const subscriber = new Redis(REDIS_URL);
+  const subscriber = coordinator.duplicate('worker');
   const seqs: number[] = [];
   const processes: MirrorProcess[] = [];
   let worker: Worker | null = null;
@@ -56,8 +56,7 @@ describe('mirror crash', () => {
     await worker?.close();
     for (const p of processes) await p.killHard();
     await queue.close();
-    const keys = await coordinator.client.keys(`{${prefix}}*`);
-    if (keys.length > 0) await coordinator.client.del(...keys);
+    await deleteKeysMatching(coordinator.client, `{${prefix}}*`);
     await coordinator.close();
     await subscriber.quit();
     await store.close();
