@@ -9,6 +9,8 @@ async function main(): Promise<void> {
   const [url, channelPrefix] = process.argv.slice(2);
   const subscriber = new Redis(url ?? 'redis://127.0.0.1:6379');
   subscriber.on('error', () => undefined);
+  // Subscribing before ioredis' ready check ends breaks the check.
+  await new Promise((resolve) => subscriber.once('ready', resolve));
   const seqs: number[] = [];
   const times: number[] = [];
   subscriber.on('pmessage', (_pattern, _channel, raw) => {

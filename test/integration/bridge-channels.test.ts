@@ -11,6 +11,8 @@ import { Redis } from 'ioredis';
 import { UnrecoverableError, type Worker } from 'bullmq';
 import Ajv2020 from 'ajv/dist/2020';
 import { cancelledReason } from '../../src/queues/protocol';
+import { SupervisorAgent } from '../../src/queues/supervisor-agent';
+import { AutonomousAgent } from '../../src/processors/autonomous-agent';
 import { TaskRegistry } from '../../src/entities/task-registry';
 import { TASK_STATES } from '../../src/entities/task-state';
 import { TASK_EVENT_NAMES } from '../../src/entities/task-model';
@@ -44,7 +46,9 @@ describe('pub/sub bridge', () => {
   beforeAll(async () => {
     await store.open();
     subscriber.on('error', () => undefined);
-    await new Promise((resolve) => subscriber.once('ready', resolve));
+    // Subscribing before ioredis' ready check ends breaks the check: wait for it (once).
+    if (subscriber.status !== 'ready')
+      await new Promise((resolve) => subscriber.once('ready', resolve));
     await subscriber.psubscribe(`${channelPrefix}tasks:*`);
     await subscriber.subscribe(`${channelPrefix}goals:complete`);
     const collect = (channel: string, raw: string) =>
@@ -210,5 +214,60 @@ describe('pub/sub bridge', () => {
       p: { state: 'ACTIVE', progress: { qualityScore: 0.75, step: 1 } },
     });
     expect((await store.getTask(`${goalId}.report`))?.qualityScore).toBe(0.75);
+  });
+
+  it('holds the contract for a diamond planned by the supervisor and run by an autonomous agent', async () => {
+    await Promise.all(workers.splice(0).map((w) => w.close()));
+    const supervisor = new SupervisorAgent(store, coordinator, { templatesDir: null, llm: null });
+    const agent = new AutonomousAgent({
+      agentId: 'dev-1',
+      capabilities: ['dev', 'ops'],
+      redisCoordinator: coordinator,
+      handlers: {
+        dev: (task, ctx) => ({ key: task.key, saw: Object.keys(ctx.dependencies).sort() }),
+        ops: (task) => ({ shipped: task.key }),
+      },
+      concurrency: 2,
+      onError: () => undefined,
+    });
+    await agent.start();
+    try {
+      const from = (await store.lastSeq()) + 1;
+      const { goalId } = await supervisor.submitPlan({
+        goal: 'diamond',
+        tasks: [
+          { key: 'schema', title: 'schema', type: 'dev' },
+          { key: 'api', title: 'api', type: 'dev', dependsOn: ['schema'] },
+          { key: 'ui', title: 'ui', type: 'dev', dependsOn: ['schema'] },
+          { key: 'ship', title: 'ship', type: 'ops', dependsOn: ['api', 'ui'] },
+        ],
+      });
+      await waitFor('goals:complete of the diamond', () =>
+        messages.some(
+          (m) =>
+            m.channel === 'goals:complete' && (m.payload as GoalChannelPayload).goalId === goalId,
+        ),
+      );
+      const recorded = await store.eventsAfter(from - 1, 1000);
+      await waitFor('every event of the diamond', () =>
+        messages.some((m) => (m.payload as TaskChannelPayload).seq === recorded.at(-1)!.seq),
+      );
+      const mine = messages
+        .map((m) => m.payload as TaskChannelPayload)
+        .filter((p) => p.seq >= from && p.seq <= recorded.at(-1)!.seq);
+      expect(mine.map((p) => p.seq)).toEqual(recorded.map((e) => e.seq));
+      for (const p of mine) expect(validate(p)).toBe(true);
+      const done = mine.filter((p) => p.event === 'complete');
+      expect(done.map((p) => p.key).sort()).toEqual(['api', 'schema', 'ship', 'ui']);
+      expect(done.every((p) => p.agentId === 'dev-1' && p.goalId === goalId)).toBe(true);
+      expect(done.find((p) => p.key === 'ship')).toMatchObject({
+        type: 'ops',
+        result: { shipped: 'ship' },
+      });
+      expect((await store.getGoal(goalId))?.state).toBe('DONE');
+    } finally {
+      await agent.close();
+      await supervisor.close();
+    }
   });
 });
