@@ -32,7 +32,8 @@ export async function run(argv: readonly string[], debug = false): Promise<numbe
   const program = buildProgram();
   try {
     await program.parseAsync([...argv], { from: 'user' });
-    return 0;
+    // A command that ended normally may still have chosen its code (`--wait` on a FAILED goal).
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     return reportError(error, debug);
   }

@@ -4,13 +4,19 @@
 import type { Command } from 'commander';
 import * as agents from './agents';
 import * as bench from './bench';
+import * as demo from './demo';
+import * as dlq from './dlq';
 import * as events from './events';
+import * as goal from './goal';
 import * as latency from './latency';
 import * as migrate from './migrate';
 import * as pending from './pending';
+import * as plan from './plan';
 import * as recover from './recover';
+import * as serve from './serve';
 import * as status from './status';
 import * as task from './task';
+import * as worker from './worker';
 
 interface CommandModule {
   register(program: Command): void;
@@ -21,11 +27,17 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
   agents,
   pending,
   task,
+  goal,
+  plan,
   events,
   migrate,
   latency,
   bench,
   recover,
+  serve,
+  worker,
+  dlq,
+  demo,
 ];
 
 export function registerCommands(program: Command): void {

@@ -4,7 +4,48 @@
  */
 import type { Command } from 'commander';
 import { InterfaceAgent } from '../../board/interface-agent';
-import { withContext } from '../context';
+import type { Json } from '../../entities/task-model';
+import { InputError } from '../../errors';
+import { withContext, type CliContext } from '../context';
+import { supervisorFor } from '../supervisor';
+
+interface CreateOptions {
+  title: string;
+  type: string;
+  priority?: string;
+  description?: string;
+  data?: string;
+}
+
+function interfaceFor(ctx: CliContext): InterfaceAgent {
+  return new InterfaceAgent(ctx.registry, ctx.coordinator, {
+    mutations: supervisorFor(ctx),
+    actor: ctx.actor,
+  });
+}
+
+function parseData(raw: string | undefined): { [key: string]: Json } | undefined {
+  if (raw === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch (error) {
+    throw new InputError(`is not JSON: ${(error as Error).message}`, 'data');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InputError('must be a JSON object', 'data');
+  }
+  return value as { [key: string]: Json };
+}
+
+function parsePriority(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 10) {
+    throw new InputError(`'${raw}' must be a whole number from 1 to 10`, 'priority');
+  }
+  return n;
+}
 
 export function register(program: Command): void {
   const task = program.command('task').description('show, create, cancel or retry one task');
@@ -18,6 +59,51 @@ export function register(program: Command): void {
         const summary = await iface.getTaskSummary(id);
         if (ctx.out.json) return ctx.out.printJson(summary);
         ctx.out.print(iface.formatTaskSummary(summary));
+      }),
+    );
+
+  task
+    .command('create')
+    .description('a goal of one task')
+    .requiredOption('--title <title>', 'what the task is')
+    .requiredOption('--type <capability>', 'the capability it needs')
+    .option('--priority <n>', '1–10, 10 first', undefined)
+    .option('--description <text>', 'more words for the handler')
+    .option('--data <json>', 'handler input, a JSON object')
+    .action((options: CreateOptions, command: Command) =>
+      withContext(command, {}, async (ctx) => {
+        const input = {
+          title: options.title,
+          type: options.type,
+          priority: parsePriority(options.priority),
+          description: options.description,
+          data: parseData(options.data),
+        };
+        const task = await supervisorFor(ctx).createTask(input);
+        if (ctx.out.json) return ctx.out.printJson(task);
+        ctx.out.print(`Created task ${task.id} (goal ${task.goalId}), ${task.state}.`);
+      }),
+    );
+
+  task
+    .command('cancel <id>')
+    .description('cancel a task and its dependents')
+    .action((id: string, _options: unknown, command: Command) =>
+      withContext(command, {}, async (ctx) => {
+        await interfaceFor(ctx).cancelTask(id, ctx.actor);
+        if (ctx.out.json) return ctx.out.printJson({ taskId: id, cancelled: true });
+        ctx.out.print(`Cancelling task ${id}.`);
+      }),
+    );
+
+  task
+    .command('retry <id>')
+    .description('run a FAILED task again (attempts reset)')
+    .action((id: string, _options: unknown, command: Command) =>
+      withContext(command, {}, async (ctx) => {
+        await interfaceFor(ctx).retryTask(id, ctx.actor);
+        if (ctx.out.json) return ctx.out.printJson({ taskId: id, retried: true });
+        ctx.out.print(`Retrying task ${id}.`);
       }),
     );
 }

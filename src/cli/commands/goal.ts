@@ -1,0 +1,84 @@
+/**
+ * `agentq goal "<text>" [--key K] [--wait]`, `goal show ID`, `goal cancel ID`. A goal is planned
+ * by the supervisor's planners (templates, or the LLM planner when AGENTQ_LLM_URL is set).
+ */
+import type { Command } from 'commander';
+import { withContext, type CliContext } from '../context';
+import { exitCodeOf, waitForGoal } from '../goal-wait';
+import { paintState } from '../output';
+import { supervisorFor } from '../supervisor';
+import type { SubmittedGoal } from '../../queues/supervisor-agent';
+
+export function register(program: Command): void {
+  const goal = program
+    .command('goal')
+    .description('plan and run a goal; show or cancel one')
+    .argument('[text]', 'what you want, in words')
+    .option('--key <key>', 'idempotency key: the same key returns the existing goal')
+    .option('--wait', 'wait for the goal to end: exit 0 when DONE, 1 when FAILED or CANCELLED')
+    .action(
+      (text: string | undefined, options: { key?: string; wait?: boolean }, command: Command) =>
+        withContext(command, {}, async (ctx) => {
+          if (text === undefined) return void command.help({ error: true });
+          const submitted = await supervisorFor(ctx).executeGoal(text, { key: options.key });
+          await reportSubmitted(ctx, submitted, options.wait === true);
+        }),
+    );
+
+  goal
+    .command('show <id>')
+    .description('a goal and its tasks')
+    .action((id: string, _options: unknown, command: Command) =>
+      withContext(command, {}, async (ctx) => {
+        const { goal: record, tasks } = await supervisorFor(ctx).getGoal(id);
+        if (ctx.out.json) return ctx.out.printJson({ goal: record, tasks });
+        const { color } = ctx.out;
+        ctx.out.print(
+          `${color.bold(record.id)} ${record.title} — ${paintState(color, record.state)}`,
+        );
+        ctx.out.table(
+          ['task', 'type', 'state', 'attempt', 'depends on', 'agent'],
+          tasks.map((t) => [
+            t.key,
+            t.type,
+            paintState(color, t.state),
+            `${t.attempt}/${t.attempts}`,
+            t.dependsOn.join(', '),
+            t.agentId ?? '',
+          ]),
+        );
+      }),
+    );
+
+  goal
+    .command('cancel <id>')
+    .description('cancel every unfinished task of a goal')
+    .action((id: string, _options: unknown, command: Command) =>
+      withContext(command, {}, async (ctx) => {
+        const supervisor = supervisorFor(ctx);
+        await supervisor.getGoal(id); // an unknown id is a NotFoundError, not a silent no-op
+        await supervisor.cancelGoal(id, ctx.actor);
+        if (ctx.out.json) ctx.out.printJson({ goalId: id, cancelled: true });
+        else ctx.out.print(`Cancelling goal ${id}.`);
+      }),
+    );
+}
+
+/** Prints what was submitted and, with `wait`, follows it; sets the exit code of `--wait`. */
+export async function reportSubmitted(
+  ctx: CliContext,
+  submitted: SubmittedGoal,
+  wait: boolean,
+): Promise<void> {
+  const end = wait ? await waitForGoal(ctx, submitted.goalId, submitted.tasks.length) : undefined;
+  if (ctx.out.json) {
+    ctx.out.printJson({ ...submitted, ...(end !== undefined ? { state: end } : {}) });
+  } else {
+    const verb = submitted.created ? 'Submitted' : 'Already submitted:';
+    ctx.out.print(
+      `${verb} goal ${submitted.goalId} with ${submitted.tasks.length} tasks (${submitted.planner}).`,
+    );
+    if (end !== undefined) ctx.out.print(`Goal ${submitted.goalId} ${end ?? 'still running'}.`);
+  }
+  if (end !== undefined) process.exitCode = exitCodeOf(end);
+}
