@@ -46,7 +46,11 @@ export async function startBenchSystem(
   const registry = new TaskRegistry({ backend: 'sqlite', path: join(dir, 'agentq.db') });
   await registry.open();
   const coordinator = new RedisCoordinator({ redis, prefix });
-  const supervisor = new SupervisorAgent(registry, coordinator, { actor: 'bench' });
+  // Goals of tens of thousands of tasks: their one flow add may take longer than the default 5 s.
+  const supervisor = new SupervisorAgent(registry, coordinator, {
+    actor: 'bench',
+    redisWriteTimeoutMs: 300_000,
+  });
   const internal = options.internalWorkers === false ? null : startInternalWorkers(coordinator);
   const mirror = options.mirror ? startMirror({ store: registry, coordinator }) : null;
   const agents: AutonomousAgent[] = [];
