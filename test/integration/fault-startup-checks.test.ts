@@ -1,6 +1,6 @@
 /**
- * Start-up checks of `agentq serve` (real processes, private Redis servers):
- * - against `maxmemory-policy allkeys-lru` it refuses to start (exit 1) naming the fix;
+ * Start-up checks of `agentq serve` and `agentq worker` (real processes, private Redis servers):
+ * - against `maxmemory-policy allkeys-lru` both refuse to start (exit 1) naming the fix;
  * - against a server without persistence it warns, and with `--recover` it rebuilds a goal SQL
  *   holds as unfinished that Redis lost.
  *
@@ -16,8 +16,7 @@ import { freePort } from '../helpers/redis-server';
 import { waitFor } from '../helpers/wait-for';
 
 const ROOT = resolve(__dirname, '../..');
-/** `agentq` with `serve` registered (fault-cli.ts), as the real bin runs it. */
-const AGENTQ = ['-r', 'tsx/cjs', join(ROOT, 'test/helpers/fault-cli.ts')];
+const AGENTQ = [join(ROOT, 'bin/agentq.js')];
 
 function agentq(world: FaultWorld, args: string[]) {
   const child = spawn(
@@ -65,6 +64,22 @@ describe('agentq serve start-up checks', () => {
     expect(serve.out.stderr).toMatch(/maxmemory-policy is 'allkeys-lru'/);
     expect(serve.out.stderr).toMatch(/CONFIG SET maxmemory-policy noeviction/);
     expect(serve.out.stdout).toBe('');
+  });
+
+  it('refuses to start a worker on a server that may evict keys', async () => {
+    const worker = agentq(evicting, [
+      'worker',
+      '--id',
+      'w-1',
+      '--capabilities',
+      'echo',
+      '--handlers',
+      join(ROOT, 'test/fixtures/handlers/cjs-exports.cjs'),
+    ]);
+    expect(await worker.closed).toBe(1);
+    expect(worker.out.stderr).toMatch(/maxmemory-policy is 'allkeys-lru'/);
+    expect(worker.out.stderr).toMatch(/CONFIG SET maxmemory-policy noeviction/);
+    expect(worker.out.stdout).not.toMatch(/serves/);
   });
 
   it('warns without persistence and rebuilds lost goals with --recover', async () => {

@@ -11,6 +11,7 @@ import { loadHandlerModule } from '../../processors/handler-module';
 import type { HandlerMap } from '../../processors/handler-types';
 import { createShellHandler } from '../../processors/shell-executor';
 import { installShutdownHandlers } from '../../processors/shutdown';
+import { checkRedisServer } from '../../queues/redis-checks';
 import { WorktreeManager } from '../../processors/worktree';
 import { withContext } from '../context';
 
@@ -68,6 +69,9 @@ export function register(program: Command): void {
           .split(',')
           .map((c) => c.trim())
           .filter(Boolean);
+        // Refuse an evicting server (it would lose accepted tasks); say what else is worth knowing.
+        const redis = await checkRedisServer(coordinator.client);
+        for (const warning of redis.warnings) out.warn(`warning: ${warning}`);
         const agentId = flags.id ?? `${hostname()}-${process.pid}`;
         const handlers = await handlersFor(flags, capabilities);
         let worktree: WorktreeManager | undefined;
