@@ -20,7 +20,7 @@ import {
 import { startInternalWorkers } from '../../src/queues/internal-workers';
 import { GOALS_QUEUE } from '../../src/queues/names';
 import { RedisCoordinator } from '../../src/queues/redis-coordinator';
-import { SupervisorAgent } from '../../src/queues/supervisor-agent';
+import { SupervisorAgent, type SupervisorOptions } from '../../src/queues/supervisor-agent';
 
 export interface BenchSystem {
   registry: TaskRegistry;
@@ -46,11 +46,13 @@ export async function startBenchSystem(
   const registry = new TaskRegistry({ backend: 'sqlite', path: join(dir, 'agentq.db') });
   await registry.open();
   const coordinator = new RedisCoordinator({ redis, prefix });
-  // Goals of tens of thousands of tasks: their one flow add may take longer than the default 5 s.
-  const supervisor = new SupervisorAgent(registry, coordinator, {
+  // Goals of tens of thousands of tasks: their one flow add may take longer than the default 5 s
+  // (`redisWriteTimeoutMs`, being added to SupervisorOptions; ignored by a supervisor without it).
+  const supervisorOptions: SupervisorOptions & { redisWriteTimeoutMs?: number } = {
     actor: 'bench',
     redisWriteTimeoutMs: 300_000,
-  });
+  };
+  const supervisor = new SupervisorAgent(registry, coordinator, supervisorOptions);
   const internal = options.internalWorkers === false ? null : startInternalWorkers(coordinator);
   const mirror = options.mirror ? startMirror({ store: registry, coordinator }) : null;
   const agents: AutonomousAgent[] = [];
