@@ -38,6 +38,8 @@ export type { SubmittedGoal, SupervisorOptions, CreateTaskInput } from './queues
 export { resolvePlan } from './queues/plan-schema';
 export { loadPlanFile } from './queues/plan-loader';
 export { checkRedisServer, RedisConfigError } from './queues/redis-checks';
+export { recoverGoals, goalsRedisLost } from './queues/recover';
+export type { RecoveryReport } from './queues/recover';
 
 export { AutonomousAgent } from './processors/autonomous-agent';
 export type { AutonomousAgentOptions, WorkdirProvider } from './processors/autonomous-agent';
