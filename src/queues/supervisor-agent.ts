@@ -8,7 +8,7 @@ import { loadConfig } from '../config';
 import type { GoalRecord, PlanSpec, TaskRecord } from '../entities/task-model';
 import type { TaskRegistry } from '../entities/task-registry';
 import type { NewTask } from '../entities/task-store';
-import { InputError, NotFoundError } from '../errors';
+import { ConnectionError, InputError, NotFoundError } from '../errors';
 import { cancelGoal, cancelTasks } from './cancellation';
 import { addGoalFlow } from './compiler';
 import { goalIdFor } from './goal-ids';
@@ -29,6 +29,28 @@ export interface SupervisorOptions {
   /** Who is recorded as having created goals. @defaultValue 'supervisor' */
   actor?: string;
   onWarning?: (message: string) => void;
+  /**
+   * How long a submit waits for Redis to take a one-key probe write, made before anything is
+   * written to SQL (paused or overloaded Redis: `CLIENT PAUSE WRITE`, a failover), before it gives
+   * up with a `ConnectionError` (HTTP 503). @defaultValue 5000
+   */
+  redisWriteTimeoutMs?: number;
+}
+
+/** Rejects with `ConnectionError` when `work` has not settled within `ms`. */
+async function withinMs<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new ConnectionError(`Redis did not take ${what} within ${ms} ms; retry later`)),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export interface SubmittedGoal {
@@ -126,6 +148,14 @@ export class SupervisorAgent {
       const existing = await this.registry.getGoalByKey(plan.key);
       if (existing) return this.existing(existing, template);
     }
+    const writeTimeoutMs = this.options.redisWriteTimeoutMs ?? 5000;
+    // One tiny write first: when Redis refuses writes (paused, failing over) the caller gets a
+    // 503 before anything is written to SQL, and no late flow lands in Redis afterwards.
+    await withinMs(
+      this.redis.client.set(this.redis.key('writable'), '1', 'PX', 60_000),
+      writeTimeoutMs,
+      'a write',
+    );
     const tasks: NewTask[] = plan.tasks.map((t) => ({
       ...t,
       id: taskJobId(goalId, t.key),
@@ -138,6 +168,8 @@ export class SupervisorAgent {
     );
     if (!created.created) return this.existing(created.goal, template);
     try {
+      // Not bounded: a 10,000-task flow may take seconds, and giving up would leave its late
+      // writes in Redis after the goal left SQL. The probe above catches a paused Redis.
       await this.redis.registerCapabilities([...new Set(plan.tasks.map((t) => t.type))]);
       await addGoalFlow(this.redis, {
         goalId,
