@@ -142,11 +142,15 @@ async function waitForPing(port: number): Promise<void> {
   }
 }
 
+/** The servers to SCAN: every master of a cluster, or the one server. */
+function nodesOf(client: Redis | Cluster): Redis[] {
+  return client instanceof Cluster ? client.nodes('master') : [client];
+}
+
 /** Every key matching `pattern`, on a single server or on every master of a cluster. */
 export async function keysMatching(client: Redis | Cluster, pattern: string): Promise<string[]> {
-  const nodes = client instanceof Cluster ? client.nodes('master') : [client];
   const keys: string[] = [];
-  for (const node of nodes) {
+  for (const node of nodesOf(client)) {
     for await (const batch of node.scanStream({ match: pattern, count: 1000 })) {
       keys.push(...(batch as string[]));
     }
@@ -156,14 +160,17 @@ export async function keysMatching(client: Redis | Cluster, pattern: string): Pr
 
 /**
  * Deletes every key matching `pattern` on a single server or on every master of a cluster (SCAN
- * runs per node there; `scanStream` and `KEYS` on a Cluster client see one node only). Keys are
- * unlinked one by one: a cluster refuses a multi-key command whose keys are in different slots.
+ * runs per node there; `scanStream` and `KEYS` on a Cluster client see one node only). Each node
+ * unlinks its own keys one by one: a cluster refuses multi-key commands across slots.
  */
 export async function deleteKeysMatching(client: Redis | Cluster, pattern: string): Promise<void> {
-  const keys = await keysMatching(client, pattern);
-  for (let i = 0; i < keys.length; i += 1000) {
-    const pipeline = client.pipeline();
-    for (const key of keys.slice(i, i + 1000)) pipeline.unlink(key);
-    await pipeline.exec();
+  for (const node of nodesOf(client)) {
+    for await (const batch of node.scanStream({ match: pattern, count: 1000 })) {
+      const keys = batch as string[];
+      if (keys.length === 0) continue;
+      const pipeline = node.pipeline();
+      for (const key of keys) pipeline.unlink(key);
+      await pipeline.exec();
+    }
   }
 }
