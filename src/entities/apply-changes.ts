@@ -46,12 +46,40 @@ export const METRIC_KEYS = [
 
 export type PendingEvent = Omit<TaskEventRecord, 'seq'>;
 
+/** A field of the head a change may rewrite (id and goalId never change). */
+export type HeadField = Exclude<keyof TaskHead, 'id' | 'goalId'>;
+
+/**
+ * What any change rewrites: the state and its time, and the run it belongs to (cheap integers,
+ * always written so the stored (epoch, attempt) can never lag the planned one).
+ */
+const ALWAYS_WRITTEN: readonly HeadField[] = ['state', 'updatedAt', 'epoch', 'attempt'];
+/** What a new epoch clears. */
+const OUTCOME_FIELDS: readonly HeadField[] = ['progress', 'result', 'error'];
+
 export interface ChangePlan extends Omit<ApplyResult, 'events'> {
   /** The events to record, in order; the store numbers them. */
   events: PendingEvent[];
   /** The new heads of the tasks that changed, by id. */
   heads: Map<string, TaskHead>;
+  /**
+   * Per changed task, the fields its changes rewrote. The SQL stores write only these, so they
+   * need not load (nor re-encode) the rest of the head: a field outside this set keeps its
+   * stored value whatever the head holds.
+   */
+  written: Map<string, Set<HeadField>>;
 }
+
+/**
+ * The fields `planChanges` reads from a current head. A store that writes only
+ * `ChangePlan.written` may load just these and leave the other fields of the head null.
+ */
+export const PLANNING_FIELDS = [
+  'state',
+  'attempt',
+  'epoch',
+  'agentId',
+] as const satisfies ReadonlyArray<HeadField>;
 
 /** Picks the head out of a full record (the json store keeps full records). */
 export function headOf(task: TaskRecord): TaskHead {
@@ -90,7 +118,8 @@ export function planChanges(
   changes: TaskChange[],
 ): ChangePlan {
   const heads = new Map<string, TaskHead>();
-  const plan: ChangePlan = { events: [], heads, rejected: [], stale: [] };
+  const written = new Map<string, Set<HeadField>>();
+  const plan: ChangePlan = { events: [], heads, written, rejected: [], stale: [] };
   for (const change of changes) {
     const before = heads.get(change.taskId) ?? current.get(change.taskId);
     if (!before) {
@@ -105,6 +134,9 @@ export function planChanges(
     } else {
       const after = applyOne(before, change);
       heads.set(after.id, after);
+      const fields = written.get(after.id) ?? new Set(ALWAYS_WRITTEN);
+      addWrittenFields(fields, before, change);
+      written.set(after.id, fields);
       plan.events.push(eventOf(before, after, change));
     }
   }
@@ -133,6 +165,21 @@ function applyOne(before: TaskHead, change: TaskChange): TaskHead {
     if (value !== undefined) (after as unknown as Record<string, unknown>)[key] = value;
   }
   return after;
+}
+
+/** Adds the fields `applyOne` rewrote besides ALWAYS_WRITTEN (keep the two in step). */
+function addWrittenFields(fields: Set<HeadField>, before: TaskHead, change: TaskChange): void {
+  if ((change.epoch ?? before.epoch) > before.epoch) {
+    for (const field of OUTCOME_FIELDS) fields.add(field);
+  }
+  if (change.agentId !== undefined) fields.add('agentId');
+  if (change.progress !== undefined) fields.add('progress');
+  if (change.result !== undefined) fields.add('result');
+  if (change.error !== undefined || change.to === 'DONE') fields.add('error');
+  const metrics = change.metrics;
+  if (metrics) {
+    for (const key of METRIC_KEYS) if (metrics[key] !== undefined) fields.add(key);
+  }
 }
 
 function eventOf(before: TaskHead, after: TaskHead, change: TaskChange): PendingEvent {

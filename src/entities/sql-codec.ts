@@ -4,7 +4,7 @@
  * `jsonb` (returned parsed by pg) and `boolean`, and returns `bigint` as a string.
  */
 import type { SqlDialect } from './entity-schemas';
-import { METRIC_KEYS, type TaskHead } from './apply-changes';
+import { METRIC_KEYS, type HeadField, type TaskHead } from './apply-changes';
 import type {
   AgentInfo,
   GoalRecord,
@@ -131,6 +131,79 @@ export function headFromRow(c: SqlCodec, row: Row): TaskHead {
     updatedAt: c.readTime(row.updated_at),
     ...readMetrics(c, row),
   };
+}
+
+/** The columns `planChanges` needs of a current head (see PLANNING_FIELDS). */
+export const PLANNING_COLUMNS = ['id', 'goal_id', 'state', 'attempt', 'epoch', 'agent_id'] as const;
+
+/** Stands for a field the store did not load; never written (updatedAt is always rewritten). */
+const NOT_LOADED = new Date(0);
+
+/**
+ * A head from a row of PLANNING_COLUMNS: enough to plan a batch whose heads are written back
+ * field by field (`ChangePlan.written`); the fields not loaded are null.
+ */
+export function planningHeadFromRow(row: Row): TaskHead {
+  return {
+    id: row.id as string,
+    goalId: row.goal_id as string,
+    state: row.state as TaskState,
+    attempt: Number(row.attempt),
+    epoch: Number(row.epoch),
+    agentId: (row.agent_id as string | null) ?? null,
+    progress: null,
+    result: null,
+    error: null,
+    updatedAt: NOT_LOADED,
+    queuedAt: null,
+    claimedAt: null,
+    startedAt: null,
+    finishedAt: null,
+    waitMs: null,
+    durationMs: null,
+    cpuMs: null,
+    peakRssBytes: null,
+    qualityScore: null,
+  };
+}
+
+/** The column of each head field. */
+export const HEAD_FIELD_COLUMNS: Readonly<Record<HeadField, string>> = {
+  state: 'state',
+  attempt: 'attempt',
+  epoch: 'epoch',
+  agentId: 'agent_id',
+  progress: 'progress',
+  result: 'result',
+  error: 'error',
+  updatedAt: 'updated_at',
+  queuedAt: 'queued_at',
+  claimedAt: 'claimed_at',
+  startedAt: 'started_at',
+  finishedAt: 'finished_at',
+  waitMs: 'wait_ms',
+  durationMs: 'duration_ms',
+  cpuMs: 'cpu_ms',
+  peakRssBytes: 'peak_rss_bytes',
+  qualityScore: 'quality_score',
+};
+
+const JSON_FIELDS = new Set<HeadField>(['progress', 'result', 'error']);
+
+/** One field of a head, ready to bind. */
+export function headFieldValue(c: SqlCodec, h: TaskHead, field: HeadField): unknown {
+  const value = h[field];
+  if (value === null || value === undefined) return null;
+  if (JSON_FIELDS.has(field)) return c.json(value);
+  return value instanceof Date ? c.time(value) : value;
+}
+
+/**
+ * The fields of a written set in a fixed order, so heads that rewrote the same fields share one
+ * statement shape.
+ */
+export function orderedFields(fields: ReadonlySet<HeadField>): HeadField[] {
+  return (Object.keys(HEAD_FIELD_COLUMNS) as HeadField[]).filter((field) => fields.has(field));
 }
 
 export function taskFromRow(c: SqlCodec, row: Row): TaskRecord {

@@ -14,6 +14,7 @@ import {
   newTaskRecord,
   numberEvents,
   planChanges,
+  type HeadField,
   type PendingEvent,
   type TaskHead,
 } from './apply-changes';
@@ -23,9 +24,11 @@ import {
   GOAL_COLUMNS,
   goalFromRow,
   goalValues,
-  HEAD_COLUMNS,
-  headFromRow,
-  headValues,
+  HEAD_FIELD_COLUMNS,
+  headFieldValue,
+  orderedFields,
+  PLANNING_COLUMNS,
+  planningHeadFromRow,
   TASK_INSERT_COLUMNS,
   taskFromRow,
   taskInsertValues,
@@ -38,21 +41,32 @@ import type { CreateGoalResult, NewGoal, NewTask } from './task-store';
 
 export type SqliteTaskStoreOptions = SqliteSourceOptions;
 
-const insertSql = (table: string, columns: readonly string[]) =>
-  `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;
+const insertSql = (table: string, columns: readonly string[], rows = 1) =>
+  `INSERT INTO ${table} (${columns.join(', ')}) VALUES ` +
+  Array.from({ length: rows }, () => `(${columns.map(() => '?').join(', ')})`).join(', ');
+
+/**
+ * Events per multi-row INSERT: one statement call binds many rows, which costs less than a
+ * call per row (64 × 11 parameters stays far below SQLite's limit of 32,766).
+ */
+const EVENT_ROWS_PER_INSERT = 64;
 
 const SQL = {
-  head: `SELECT ${HEAD_COLUMNS.join(', ')} FROM tasks WHERE id = ?`,
-  update: `UPDATE tasks SET ${HEAD_COLUMNS.slice(2)
-    .map((col) => `${col} = ?`)
-    .join(', ')} WHERE id = ?`,
+  head: `SELECT ${PLANNING_COLUMNS.join(', ')} FROM tasks WHERE id = ?`,
   bumpSeq: `UPDATE store_meta SET counter = counter + ?, updated_at = ? WHERE name = 'seq' RETURNING counter`,
   insertEvent: insertSql('task_events', EVENT_COLUMNS),
+  insertEvents: insertSql('task_events', EVENT_COLUMNS, EVENT_ROWS_PER_INSERT),
   insertTask: insertSql('tasks', TASK_INSERT_COLUMNS),
   insertGoal: insertSql('goals', GOAL_COLUMNS),
   goalByKey: 'SELECT * FROM goals WHERE key = ?',
   goalTasks: 'SELECT * FROM tasks WHERE goal_id = ? ORDER BY created_at, key',
 };
+
+/** The UPDATE that writes just these fields of one task (a few shapes, cached by `stmt`). */
+function updateSql(fields: HeadField[]): string {
+  const sets = fields.map((field) => `${HEAD_FIELD_COLUMNS[field]} = ?`).join(', ');
+  return `UPDATE tasks SET ${sets} WHERE id = ?`;
+}
 
 export class SqliteTaskStore extends SqlTaskStore {
   readonly backend = 'sqlite' as const;
@@ -139,13 +153,13 @@ export class SqliteTaskStore extends SqlTaskStore {
         for (const change of changes) {
           if (current.has(change.taskId)) continue;
           const row = select.get(change.taskId) as Row | undefined;
-          if (row) current.set(change.taskId, headFromRow(this.codec, row));
+          if (row) current.set(change.taskId, planningHeadFromRow(row));
         }
         const plan = planChanges(current, changes);
-        const update = this.stmt(SQL.update);
         for (const head of plan.heads.values()) {
-          const [id, , ...rest] = headValues(this.codec, head);
-          update.run(...rest, id);
+          const fields = orderedFields(plan.written.get(head.id)!);
+          const values = fields.map((field) => headFieldValue(this.codec, head, field));
+          this.stmt(updateSql(fields)).run(...values, head.id);
         }
         const now = new Date();
         const events = this.recordEvents(plan.events, now);
@@ -174,8 +188,17 @@ export class SqliteTaskStore extends SqlTaskStore {
       counter: number;
     };
     const events = numberEvents(pending, Number(counter) - pending.length + 1);
-    const insert = this.stmt(SQL.insertEvent);
-    for (const event of events) insert.run(...eventValues(this.codec, event));
+    const many = this.stmt(SQL.insertEvents);
+    const one = this.stmt(SQL.insertEvent);
+    let i = 0;
+    for (; i + EVENT_ROWS_PER_INSERT <= events.length; i += EVENT_ROWS_PER_INSERT) {
+      const values: unknown[] = [];
+      for (let j = i; j < i + EVENT_ROWS_PER_INSERT; j++) {
+        values.push(...eventValues(this.codec, events[j]!));
+      }
+      many.run(...values);
+    }
+    for (; i < events.length; i++) one.run(...eventValues(this.codec, events[i]!));
     return events;
   }
 

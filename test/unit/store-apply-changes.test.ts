@@ -1,4 +1,9 @@
-import { isStale, planChanges, type TaskHead } from '../../src/entities/apply-changes';
+import {
+  isStale,
+  planChanges,
+  type HeadField,
+  type TaskHead,
+} from '../../src/entities/apply-changes';
 import { NotFoundError } from '../../src/errors';
 import { IllegalTransitionError } from '../../src/entities/task-state';
 
@@ -93,5 +98,35 @@ describe('planning a batch of task changes', () => {
     const active = head({ state: 'ACTIVE', attempt: 2, error: { message: 'earlier attempt' } });
     const plan = planChanges(new Map([['t1', active]]), [{ taskId: 't1', to: 'DONE', at }]);
     expect(plan.heads.get('t1')!.error).toBeNull();
+  });
+
+  it('lists the fields each task rewrote, so a store may write only those', () => {
+    const failed = head({ id: 't2', state: 'FAILED', attempt: 3, result: 1 });
+    const plan = planChanges(
+      new Map([
+        ['t1', head()],
+        ['t2', failed],
+      ]),
+      [
+        { taskId: 't1', to: 'ASSIGNED', at, attempt: 1, agentId: 'a', metrics: { waitMs: 3 } },
+        { taskId: 't1', to: 'ACTIVE', at, progress: { pct: 5 } },
+        { taskId: 't2', to: 'PENDING', at, epoch: 1 },
+        { taskId: 't1', to: 'DONE', at },
+      ],
+    );
+    expect([...plan.written.get('t1')!].sort()).toEqual(
+      ['agentId', 'attempt', 'epoch', 'error', 'progress', 'state', 'updatedAt', 'waitMs'].sort(),
+    );
+    expect([...plan.written.get('t2')!].sort()).toEqual(
+      ['attempt', 'epoch', 'error', 'progress', 'result', 'state', 'updatedAt'].sort(),
+    );
+    for (const [id, fields] of plan.written) {
+      for (const field of Object.keys(head()) as HeadField[]) {
+        const before = id === 't1' ? head() : failed;
+        if (!fields.has(field) && field !== 'id' && field !== 'goalId') {
+          expect([id, field, plan.heads.get(id)![field]]).toEqual([id, field, before[field]]);
+        }
+      }
+    }
   });
 });
