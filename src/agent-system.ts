@@ -12,6 +12,7 @@ import { AutonomousAgent, type AutonomousAgentOptions } from './processors/auton
 import { startInternalWorkers, type InternalWorkers } from './queues/internal-workers';
 import { RedisCoordinator } from './queues/redis-coordinator';
 import { SupervisorAgent } from './queues/supervisor-agent';
+import { tracingFromConfig } from './tracing';
 
 export type ConfigOverrides = Partial<Record<(typeof CONFIG_VARIABLES)[number], string>>;
 
@@ -47,7 +48,10 @@ export async function createAgentSystem(options: AgentSystemOptions = {}): Promi
   const config = loadConfig(options.config ?? {});
   const registry = TaskRegistry.fromConfig(config.db);
   await registry.open();
+  // OTEL_EXPORTER_OTLP_ENDPOINT set: traces through bullmq-otel; unset: no OpenTelemetry loaded.
+  const tracing = tracingFromConfig(config);
   const redis = new RedisCoordinator({
+    ...(tracing ? { telemetry: tracing.telemetry } : {}),
     redis: config.redis,
     prefix: config.prefix,
     channelPrefix: config.channelPrefix,
@@ -104,6 +108,7 @@ export async function createAgentSystem(options: AgentSystemOptions = {}): Promi
         await iface.close();
         await redis.close();
         await registry.close();
+        await tracing?.shutdown();
       })();
       return closing;
     },

@@ -10,6 +10,7 @@ import { loadConfig, mask, type AgentqConfig, type DbConfig } from '../config';
 import { TaskRegistry } from '../entities/task-registry';
 import { ConnectionError } from '../errors';
 import { RedisCoordinator } from '../queues/redis-coordinator';
+import { tracingFromConfig } from '../tracing';
 import { createOutput, type Output } from './output';
 
 export interface GlobalOptions {
@@ -61,7 +62,10 @@ export async function withContext<T>(
   const options = globalOptions(command);
   const config = configFrom(options);
   const registry = TaskRegistry.fromConfig(config.db);
+  // Goals submitted and tasks run by this command are traced when an OTLP endpoint is set.
+  const tracing = tracingFromConfig(config, 'agentq-cli');
   const coordinator = new RedisCoordinator({
+    ...(tracing ? { telemetry: tracing.telemetry } : {}),
     redis: config.redis,
     prefix: config.prefix,
     channelPrefix: config.channelPrefix,
@@ -81,6 +85,7 @@ export async function withContext<T>(
     return await work(ctx);
   } finally {
     await Promise.allSettled([coordinator.close(), registry.close()]);
+    await tracing?.shutdown();
   }
 }
 

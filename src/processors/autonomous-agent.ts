@@ -235,6 +235,8 @@ export class AutonomousAgent {
       stalledInterval: this.options.stalledIntervalMs ?? 15000,
       maxStalledCount: this.options.maxStalledCount ?? 2,
       name: this.agentId,
+      // Tracing on: each attempt's `process` span continues its task's trace (and goal span).
+      ...(this.coordinator.telemetry ? { telemetry: this.coordinator.telemetry } : {}),
     };
   }
 

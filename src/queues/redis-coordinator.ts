@@ -3,12 +3,13 @@
  * capability (cached), flow producers, pub/sub channels, the live-agent directory and the list
  * of known capabilities. Every part that talks to Redis gets it from here.
  */
-import { FlowProducer, Queue } from 'bullmq';
+import { FlowProducer, Queue, type Telemetry } from 'bullmq';
 import { parseRedisUrl, type RedisConfig } from '../config';
 import type { AgentInfo } from '../entities/task-model';
 import { agentqKey, bullPrefix, INTERNAL_QUEUES } from './names';
 import { assertRedisReachable, createRedis, type RedisConnection } from './connection';
 import type { TaskJobData } from './task-job';
+import { GoalTracingFlowProducer } from '../tracing-goal-flow';
 
 export interface RedisCoordinatorOptions {
   /** @defaultValue 'localhost' */
@@ -32,6 +33,8 @@ export interface RedisCoordinatorOptions {
   role?: 'worker' | 'command';
   /** Called on connection errors (a warning in long-running processes). */
   onError?: (error: Error) => void;
+  /** BullMQ telemetry (`startTracing().telemetry`) for every queue, flow producer and worker. */
+  telemetry?: Telemetry;
 }
 
 /** An agent's heartbeat entry; it is live while `lastSeenAt` is within 3 heartbeats. */
@@ -54,6 +57,8 @@ export class RedisCoordinator {
   readonly prefix: string;
   readonly channelPrefix: string;
   readonly shards: number;
+  /** Given to every Queue, FlowProducer and agent Worker; undefined when tracing is off. */
+  readonly telemetry: Telemetry | undefined;
   private readonly role: 'worker' | 'command';
   private readonly onError: (error: Error) => void;
   private connection: RedisConnection | null = null;
@@ -73,6 +78,7 @@ export class RedisCoordinator {
     this.shards = options.shards ?? 1;
     this.role = options.role ?? 'worker';
     this.onError = options.onError ?? (() => undefined);
+    this.telemetry = options.telemetry;
   }
 
   /** The shared command connection (not for blocking commands or subscriptions). */
@@ -115,7 +121,11 @@ export class RedisCoordinator {
     const id = `${shard}/${name}`;
     let queue = this.queues.get(id);
     if (!queue) {
-      queue = new Queue(name, { connection: this.client, prefix: this.bullPrefix(shard) });
+      queue = new Queue(name, {
+        connection: this.client,
+        prefix: this.bullPrefix(shard),
+        ...(this.telemetry ? { telemetry: this.telemetry } : {}),
+      });
       queue.on('error', this.onError);
       this.queues.set(id, queue);
     }
@@ -125,7 +135,11 @@ export class RedisCoordinator {
   flowProducer(shard = 0): FlowProducer {
     let flow = this.flows.get(shard);
     if (!flow) {
-      flow = new FlowProducer({ connection: this.client, prefix: this.bullPrefix(shard) });
+      const options = { connection: this.client, prefix: this.bullPrefix(shard) };
+      // With tracing on, a goal's submission opens the goal span its tasks' spans hang under.
+      flow = this.telemetry
+        ? new GoalTracingFlowProducer({ ...options, telemetry: this.telemetry })
+        : new FlowProducer(options);
       flow.on('error', this.onError);
       this.flows.set(shard, flow);
     }

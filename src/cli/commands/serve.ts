@@ -17,6 +17,7 @@ import { startInternalWorkers } from '../../queues/internal-workers';
 import { recoverGoals } from '../../queues/recover';
 import { checkRedisServer } from '../../queues/redis-checks';
 import { RedisCoordinator } from '../../queues/redis-coordinator';
+import { tracingFromConfig } from '../../tracing';
 import { SupervisorAgent } from '../../queues/supervisor-agent';
 import { globalOptions } from '../context';
 import { onInterrupt } from '../interrupt';
@@ -44,7 +45,9 @@ async function serve(options: ServeOptions, command: Command): Promise<void> {
   });
   const registry = TaskRegistry.fromConfig(config.db);
   await registry.open();
+  const tracing = tracingFromConfig(config, 'agentq-serve');
   const coordinator = new RedisCoordinator({
+    ...(tracing ? { telemetry: tracing.telemetry } : {}),
     redis: config.redis,
     prefix: config.prefix,
     channelPrefix: config.channelPrefix,
@@ -62,6 +65,7 @@ async function serve(options: ServeOptions, command: Command): Promise<void> {
   } catch (error) {
     await coordinator.close();
     await registry.close();
+    await tracing?.shutdown();
     throw error;
   }
   const health = watchRedisHealth(coordinator.client, config.redis, { write: log });
@@ -111,6 +115,7 @@ async function serve(options: ServeOptions, command: Command): Promise<void> {
     health.stop();
     await coordinator.close();
     await registry.close();
+    await tracing?.shutdown();
   }
 }
 
