@@ -1,5 +1,5 @@
 /**
- * The leader's work: read every events stream from the SQL cursor, map the entries to
+ * The leader's work, one consumer per shard: read the shard's events streams from its SQL cursor, map the entries to
  * transitions, commit each batch with the new cursor in one transaction, then hand the recorded
  * events to the bridge. Streams trimmed past the cursor are reconciled from the jobs' states.
  */
@@ -12,7 +12,7 @@ import type { RedisCoordinator } from '../queues/redis-coordinator';
 import type { PubSubBridge } from './bridge';
 import { taskKeyOf, type TaskIdentity } from './channel-payload';
 import {
-  MIRROR_CURSOR,
+  mirrorCursorName,
   parseCursor,
   serializeCursor,
   streamIdMs,
@@ -35,6 +35,7 @@ export interface MirrorStats {
 }
 
 export interface ConsumerSettings {
+  shard: number;
   store: TaskStore;
   coordinator: RedisCoordinator;
   lock: LeaderLock;
@@ -81,7 +82,7 @@ export class MirrorConsumer {
 
   /** Runs until `stop()`; throws when leadership was lost or the store failed. */
   async run(): Promise<void> {
-    this.cursor = parseCursor(await this.s.store.getCursor(MIRROR_CURSOR));
+    this.cursor = parseCursor(await this.s.store.getCursor(mirrorCursorName(this.s.shard)));
     while (!this.stopped) {
       if (Date.now() - this.refreshedAt >= REFRESH_MS) await this.refreshStreams();
       const ids = new Map([...this.streams.keys()].map((k) => [k, this.cursor[k] ?? '0-0']));
@@ -108,7 +109,7 @@ export class MirrorConsumer {
    */
   private async refreshStreams(): Promise<void> {
     this.refreshedAt = Date.now();
-    for (const stream of await listStreams(this.s.coordinator)) {
+    for (const stream of await listStreams(this.s.coordinator, this.s.shard)) {
       const info = await streamInfo(this.s.coordinator.client, stream.key);
       if (isTrimmedPast(info, this.cursor[stream.key] ?? '0-0')) {
         await this.reconcile(stream, info.lastId);
@@ -190,7 +191,7 @@ export class MirrorConsumer {
       });
     }
     const result = await store.applyChanges(batch.changes, {
-      name: MIRROR_CURSOR,
+      name: mirrorCursorName(this.s.shard),
       value: serializeCursor(batch.cursor),
     });
     this.cursor = batch.cursor;

@@ -4,8 +4,13 @@
  */
 import { InputError } from '../errors';
 
-/** The store cursor name the mirror commits under. */
+/** The store cursor name the mirror commits shard 0's streams under. */
 export const MIRROR_CURSOR = 'mirror';
+
+/** Each shard has its own reader and cursor (a shard's streams share one Redis Cluster slot). */
+export function mirrorCursorName(shard: number): string {
+  return shard === 0 ? MIRROR_CURSOR : `${MIRROR_CURSOR}.s${shard}`;
+}
 
 /** stream key → last recorded entry id (`<ms>-<seq>`). */
 export type StreamCursor = Record<string, string>;

@@ -14,15 +14,17 @@ export interface EventsStream {
   shard: number;
 }
 
-export async function listStreams(coordinator: RedisCoordinator): Promise<EventsStream[]> {
+/** The streams of one shard: one XREAD reads them all (one hash tag, one cluster slot). */
+export async function listStreams(
+  coordinator: RedisCoordinator,
+  shard: number,
+): Promise<EventsStream[]> {
   const queues = [...(await coordinator.capabilities()), GOALS_QUEUE];
-  const streams: EventsStream[] = [];
-  for (let shard = 0; shard < coordinator.shards; shard++) {
-    for (const queue of queues) {
-      streams.push({ key: `${coordinator.bullPrefix(shard)}:${queue}:events`, queue, shard });
-    }
-  }
-  return streams;
+  return queues.map((queue) => ({
+    key: `${coordinator.bullPrefix(shard)}:${queue}:events`,
+    queue,
+    shard,
+  }));
 }
 
 type RawStreams = Array<[string, Array<[string, string[]]>]> | null;

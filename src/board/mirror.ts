@@ -71,7 +71,7 @@ class MirrorCandidate implements MirrorHandle {
   private readonly lags = new RecentSamples(10_000);
   private readonly lock: LeaderLock;
   private readonly log: (line: string) => void;
-  private consumer: MirrorConsumer | null = null;
+  private consumers: MirrorConsumer[] | null = null;
   private bridge: PubSubBridge | null = null;
   private running: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -94,7 +94,7 @@ class MirrorCandidate implements MirrorHandle {
   }
 
   get isLeader(): boolean {
-    return this.consumer !== null;
+    return this.consumers !== null;
   }
 
   get published(): number {
@@ -114,7 +114,7 @@ class MirrorCandidate implements MirrorHandle {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     await this.ticking;
-    if (this.consumer) {
+    if (this.consumers) {
       await this.stepDown();
       await this.lock.release().catch(() => undefined);
     }
@@ -128,7 +128,7 @@ class MirrorCandidate implements MirrorHandle {
   }
 
   private async renewOrAcquire(): Promise<void> {
-    if (this.consumer) {
+    if (this.consumers) {
       if (!(await this.lock.renew())) {
         this.log('mirror: lost the lock; stepping down');
         await this.stepDown();
@@ -153,35 +153,42 @@ class MirrorCandidate implements MirrorHandle {
       });
       await this.bridge.start();
     }
-    const consumer = new MirrorConsumer({
-      store,
-      coordinator,
-      lock: this.lock,
-      bridge: this.bridge,
-      batchSize: this.options.batchSize ?? 500,
-      blockMs: this.options.blockMs ?? 100,
-      stats: this.stats,
-      lags: this.lags,
-      log: this.log,
-      onCommit: this.options.onCommit,
-    });
-    this.consumer = consumer;
-    this.running = consumer.run().catch(async (error: Error) => {
-      if (this.consumer !== consumer) return;
-      this.log(`mirror: ${error.message}; stepping down`);
-      await this.stepDown(false);
-      await this.lock.release().catch(() => undefined);
-    });
+    const shards = Array.from({ length: coordinator.shards }, (_, shard) => shard);
+    const consumers = shards.map(
+      (shard) =>
+        new MirrorConsumer({
+          shard,
+          store,
+          coordinator,
+          lock: this.lock,
+          bridge: this.bridge,
+          batchSize: this.options.batchSize ?? 500,
+          blockMs: this.options.blockMs ?? 100,
+          stats: this.stats,
+          lags: this.lags,
+          log: this.log,
+          onCommit: this.options.onCommit,
+        }),
+    );
+    this.consumers = consumers;
+    this.running = Promise.all(consumers.map((c) => c.run()))
+      .then(() => undefined)
+      .catch(async (error: Error) => {
+        if (this.consumers !== consumers) return;
+        this.log(`mirror: ${error.message}; stepping down`);
+        await this.stepDown(false);
+        await this.lock.release().catch(() => undefined);
+      });
   }
 
   /** `awaitRun` is false when called from the run's own failure handler. */
   private async stepDown(awaitRun = true): Promise<void> {
-    const consumer = this.consumer;
+    const consumers = this.consumers ?? [];
     const bridge = this.bridge;
-    this.consumer = null;
+    this.consumers = null;
     this.bridge = null;
     mirrorIsLeader.set(0);
-    await consumer?.stop();
+    await Promise.all(consumers.map((c) => c.stop()));
     if (awaitRun) await this.running?.catch(() => undefined);
     if (bridge) {
       await bridge.close();
