@@ -147,6 +147,7 @@ export class MirrorConsumer {
     const prefix = `${this.s.coordinator.bullPrefix(stream.shard)}:${stream.queue}:`;
     return {
       failedReasonOf: (jobKey) => client.hget(jobKey, 'failedReason'),
+      jobFields: (jobKey, fields) => client.hmget(jobKey, ...fields),
       jobKey: (jobId) => prefix + jobId,
     };
   }

@@ -36,6 +36,8 @@ export interface TaskMemo {
 export interface MirrorLookups {
   /** `failedReason` of a job by its full key (`<bullPrefix>:<queue>:<jobId>`), null when gone. */
   failedReasonOf(jobKey: string): Promise<string | null>;
+  /** Fields of a job's hash (`failedReason`, `atm`, `data`, …), null where absent. */
+  jobFields(jobKey: string, fields: string[]): Promise<Array<string | null>>;
   /** The job key of a task job in the queue being mapped. */
   jobKey(jobId: string): string;
 }
@@ -106,10 +108,7 @@ async function changesOf(
       if (memo.state === 'PENDING') return [];
       memo.queuedAtMs = at.getTime();
       const change: TaskChange = { ...base, to: 'PENDING', metrics: { queuedAt: at } };
-      if (f.event === 'delayed' || f.prev === 'failed') {
-        const reason = await lookups.failedReasonOf(lookups.jobKey(taskId));
-        if (reason) change.error = { message: reason };
-      }
+      if (f.event === 'delayed' || f.prev === 'failed') await addRetryInfo(change, taskId, lookups);
       return [change];
     }
     case 'progress':
@@ -120,6 +119,28 @@ async function changesOf(
       return [await failedChange(base, f.failedReason ?? 'failed', lookups)];
     default:
       return [];
+  }
+}
+
+/**
+ * A retry: an attempt failed with attempts left (`delayed`, or `waiting` from failed) — the
+ * PENDING carries its error — or a dead-letter redrive (`waiting` from failed with the attempts
+ * reset and the job's epoch bumped) — the PENDING opens the new epoch, no error.
+ */
+async function addRetryInfo(change: TaskChange, taskId: string, lookups: MirrorLookups) {
+  const [reason, attemptsMade, raw] = await lookups.jobFields(lookups.jobKey(taskId), [
+    'failedReason',
+    'atm',
+    'data',
+  ]);
+  const data = parseJson(raw ?? undefined);
+  const epoch = isObject(data) && typeof data.epoch === 'number' ? data.epoch : undefined;
+  if (epoch !== undefined) change.epoch = epoch;
+  if (Number(attemptsMade ?? 0) === 0) {
+    // Redriven: attempts count again from 0 in the new epoch.
+    delete change.attempt;
+  } else if (reason) {
+    change.error = { message: reason };
   }
 }
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import { UnrecoverableError, type Worker } from 'bullmq';
+import { Job, UnrecoverableError, type Worker } from 'bullmq';
 import Ajv2020 from 'ajv/dist/2020';
 import { cancelledReason } from '../../src/queues/protocol';
 import { SupervisorAgent } from '../../src/queues/supervisor-agent';
@@ -269,5 +269,50 @@ describe('pub/sub bridge', () => {
       await agent.close();
       await supervisor.close();
     }
+  });
+
+  it('records a dead-letter redrive as a new epoch whose attempts count from 1 again', async () => {
+    await Promise.all(workers.splice(0).map((w) => w.close()));
+    const goalId = newGoalId();
+    const taskId = `${goalId}.once`;
+    await submitGoal(store, coordinator, goalId, [{ key: 'once', type: 'dev', mayFail: true }]);
+    workers.push(
+      taskWorker(coordinator, 'dev', (data) => {
+        if (data.epoch === 0) throw new Error('first run breaks');
+        return 'second run works';
+      }),
+    );
+    await waitFor('FAILED in SQL', async () => (await store.getTask(taskId))?.state === 'FAILED');
+    // What retryDeadLetter does: bump the job's epoch, re-run it with its attempts reset.
+    const job = (await Job.fromId(coordinator.queue('dev'), taskId))!;
+    await job.updateData({ ...job.data, epoch: 1 });
+    await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+    await waitFor('DONE in SQL', async () => (await store.getTask(taskId))?.state === 'DONE');
+    expect(await store.getTask(taskId)).toMatchObject({
+      epoch: 1,
+      attempt: 1,
+      result: 'second run works',
+      error: null,
+    });
+    await waitFor('the complete message', () =>
+      messages.some(
+        (m) =>
+          (m.payload as TaskChannelPayload).taskId === taskId && m.channel === 'tasks:complete',
+      ),
+    );
+    const seen = messages
+      .map((m) => m.payload as TaskChannelPayload)
+      .filter((p) => p.taskId === taskId)
+      .map((p) => `${p.event}:${p.state}:${p.attempt}`);
+    expect(seen).toEqual([
+      'new:PENDING:0',
+      'claimed:ASSIGNED:1',
+      'updated:ACTIVE:1',
+      'failed:FAILED:1',
+      'updated:PENDING:0',
+      'claimed:ASSIGNED:1',
+      'updated:ACTIVE:1',
+      'complete:DONE:1',
+    ]);
   });
 });

@@ -4,8 +4,10 @@ import { cancelledReason, type TaskResultEnvelope } from '../../src/queues/proto
 
 const ID = 'g-1.build';
 const reasons = new Map<string, string>();
+const jobs = new Map<string, Record<string, string>>();
 const lookups: MirrorLookups = {
   failedReasonOf: async (key) => reasons.get(key) ?? null,
+  jobFields: async (key, fields) => fields.map((f) => jobs.get(key)?.[f] ?? null),
   jobKey: (jobId) => `{aq}:dev:${jobId}`,
 };
 
@@ -18,7 +20,10 @@ function map(
 }
 
 describe('mirror event mapping', () => {
-  beforeEach(() => reasons.clear());
+  beforeEach(() => {
+    reasons.clear();
+    jobs.clear();
+  });
 
   it('ignores a fresh add and `active` (the agent id comes with `started`)', async () => {
     expect(await map({ event: 'waiting' })).toEqual([]);
@@ -90,12 +95,20 @@ describe('mirror event mapping', () => {
   });
 
   it('puts a failed attempt with attempts left back to PENDING with its error', async () => {
-    reasons.set(`{aq}:dev:${ID}`, 'boom');
+    jobs.set(`{aq}:dev:${ID}`, { failedReason: 'boom', atm: '1', data: '{"epoch":0}' });
     const memos = new Map<string, TaskMemo>([[ID, { state: 'ACTIVE', attempt: 1 }]]);
     const [change] = await map({ event: 'delayed', delay: '123' }, memos);
     expect(change).toMatchObject({ to: 'PENDING', attempt: 1, error: { message: 'boom' } });
     // The backoff's end is then the same PENDING: not recorded twice.
     expect(await map({ event: 'waiting', prev: 'delayed' }, memos)).toEqual([]);
+  });
+
+  it('opens a new epoch for a dead-letter redrive, without the old error', async () => {
+    jobs.set(`{aq}:dev:${ID}`, { failedReason: 'boom', data: '{"epoch":2}' });
+    const [change] = await map({ event: 'waiting', prev: 'failed' });
+    expect(change).toMatchObject({ to: 'PENDING', epoch: 2 });
+    expect(change).not.toHaveProperty('attempt');
+    expect(change).not.toHaveProperty('error');
   });
 
   it('records a cancel as CANCELLED with its actor', async () => {
