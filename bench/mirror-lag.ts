@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { fork, type ChildProcess } from 'node:child_process';
@@ -243,6 +243,8 @@ async function main(): Promise<void> {
   const report = {
     ...result,
     cpus: cpus().length,
+    // The figures depend on what else runs: say how busy the machine was.
+    loadAverage1m: loadavg()[0],
     node: process.version,
     at: new Date().toISOString(),
   };
