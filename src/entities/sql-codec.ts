@@ -198,12 +198,32 @@ export function headFieldValue(c: SqlCodec, h: TaskHead, field: HeadField): unkn
   return value instanceof Date ? c.time(value) : value;
 }
 
-/**
- * The fields of a written set in a fixed order, so heads that rewrote the same fields share one
- * statement shape.
- */
-export function orderedFields(fields: ReadonlySet<HeadField>): HeadField[] {
-  return (Object.keys(HEAD_FIELD_COLUMNS) as HeadField[]).filter((field) => fields.has(field));
+const ALL_HEAD_FIELDS = Object.keys(HEAD_FIELD_COLUMNS) as HeadField[];
+
+/** Which fields of a head a write rewrites: heads with the same shape share one statement. */
+export interface WriteShape {
+  /** One bit per field of ALL_HEAD_FIELDS: the same fields, the same key. */
+  key: number;
+  /** The fields in a fixed order. */
+  fields: HeadField[];
+  columns: string[];
+}
+
+const shapes = new Map<number, WriteShape>();
+
+/** The shape of a written set (`ChangePlan.written`), memoised: a batch has but a few. */
+export function writeShapeOf(written: ReadonlySet<HeadField>): WriteShape {
+  let key = 0;
+  for (let i = 0; i < ALL_HEAD_FIELDS.length; i++) {
+    if (written.has(ALL_HEAD_FIELDS[i]!)) key |= 1 << i;
+  }
+  let shape = shapes.get(key);
+  if (!shape) {
+    const fields = ALL_HEAD_FIELDS.filter((field) => written.has(field));
+    shape = { key, fields, columns: fields.map((field) => HEAD_FIELD_COLUMNS[field]) };
+    shapes.set(key, shape);
+  }
+  return shape;
 }
 
 export function taskFromRow(c: SqlCodec, row: Row): TaskRecord {
