@@ -3,7 +3,7 @@
  * the README, both written to bench/results/latest.{json,md} with the machine and versions.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { DagSection } from './scenarios/dag';
 import type { LatencySection } from './scenarios/latency';
@@ -22,6 +22,8 @@ export interface Environment {
   redis: string;
   bullmq: string;
   mode: 'quick' | 'full';
+  /** 1-minute load average when the run ended: figures from a busy machine are not comparable. */
+  loadAverage: number;
 }
 
 export interface BenchDocument {
@@ -49,6 +51,7 @@ export function describeEnvironment(redisVersion: string, quick: boolean): Envir
     redis: redisVersion,
     bullmq,
     mode: quick ? 'quick' : 'full',
+    loadAverage: Math.round(loadavg()[0]! * 100) / 100,
   };
 }
 
@@ -97,8 +100,8 @@ export function toMarkdown(doc: BenchDocument): string {
   ];
   return [
     `Measured ${e.date.slice(0, 10)} (${e.mode} run) on ${e.machine}, ${e.cpu} × ${e.cores}, ` +
-      `${e.memoryGiB} GiB; Node ${e.node}, Redis ${e.redis}, BullMQ ${e.bullmq}. ` +
-      '"n/a": the agentq part it needs was not on main when this ran.',
+      `${e.memoryGiB} GiB, load average ${e.loadAverage}; Node ${e.node}, Redis ${e.redis}, ` +
+      `BullMQ ${e.bullmq}. Both columns ran in the same run on the same Redis.`,
     '',
     '| scenario | agentq | plain BullMQ | target |',
     '| --- | ---: | ---: | --- |',
