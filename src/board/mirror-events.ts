@@ -67,6 +67,10 @@ function qualityOf(value: unknown): number | undefined {
   return isObject(value) && typeof value.qualityScore === 'number' ? value.qualityScore : undefined;
 }
 
+function isEnd(state: TaskState): boolean {
+  return state === 'DONE' || state === 'FAILED' || state === 'CANCELLED';
+}
+
 /** Maps one entry of a task queue's stream; `memo` is updated with what the changes imply. */
 export async function mapTaskEntry(
   entry: StreamEntry,
@@ -75,7 +79,12 @@ export async function mapTaskEntry(
 ): Promise<TaskChange[]> {
   const f = entry.fields;
   const at = new Date(streamIdMs(entry.id));
-  if (f.event === AGENTQ_STREAM_EVENT) return agentqChanges(f, at);
+  if (f.event === AGENTQ_STREAM_EVENT) {
+    const changes = agentqChanges(f, at);
+    // A task cancelled before it ran ends here: forget its queue time.
+    for (const change of changes) if (isEnd(change.to)) memos.delete(change.taskId);
+    return changes;
+  }
   const taskId = f.jobId;
   if (!taskId) return [];
   const memo = memos.get(taskId) ?? {};
@@ -84,9 +93,9 @@ export async function mapTaskEntry(
     memo.state = change.to;
     if (change.attempt !== undefined) memo.attempt = change.attempt;
   }
-  if (memo.state === 'DONE' || memo.state === 'FAILED' || memo.state === 'CANCELLED') {
+  if (memo.state !== undefined && isEnd(memo.state)) {
     memos.delete(taskId);
-  } else if (changes.length > 0 || memos.has(taskId)) {
+  } else if (changes.length > 0 || memos.has(taskId) || memo.queuedAtMs !== undefined) {
     memos.set(taskId, memo);
   }
   return changes;
@@ -104,7 +113,11 @@ async function changesOf(
   switch (f.event) {
     case 'waiting':
     case 'delayed': {
-      if (f.event === 'waiting' && (f.prev === undefined || f.prev === 'waiting')) return [];
+      if (f.event === 'waiting' && (f.prev === undefined || f.prev === 'waiting')) {
+        // Added straight to its queue (PENDING from creation): remember when, for its waitMs.
+        memo.queuedAtMs ??= at.getTime();
+        return [];
+      }
       if (memo.state === 'PENDING') return [];
       memo.queuedAtMs = at.getTime();
       const change: TaskChange = { ...base, to: 'PENDING', metrics: { queuedAt: at } };

@@ -184,6 +184,10 @@ async function runCommand(
   const result: ShellResult = { exitCode: 0, stdout: stdoutTail, stderr: stderrTail };
   const output = lastLineJson(stdout.text());
   if (output !== undefined) result.output = output;
+  // A command reports its quality on its last JSON line, as a function handler would through
+  // ctx.progress: the task's qualityScore metric.
+  const quality = qualityScoreOf(output);
+  if (quality !== undefined) await ctx.progress({ qualityScore: quality });
   return result;
 }
 
@@ -263,6 +267,12 @@ async function settlesWithin(promise: Promise<void>, ms: number): Promise<boolea
 }
 
 /** The last non-empty line of stdout parsed as JSON, or undefined when it is not JSON. */
+function qualityScoreOf(output: Json | undefined): number | undefined {
+  if (typeof output !== 'object' || output === null || Array.isArray(output)) return undefined;
+  const score = output.qualityScore;
+  return typeof score === 'number' && score >= 0 && score <= 1 ? score : undefined;
+}
+
 function lastLineJson(stdout: string): Json | undefined {
   const line = stdout.trimEnd().split('\n').pop()?.trim();
   if (!line) return undefined;
