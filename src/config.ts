@@ -117,7 +117,8 @@ export function parseDbUrl(raw: string, name = 'AGENTQ_DB'): DbConfig {
 
 /** Hides the password of a URL so it never reaches a log or an error message. */
 export function mask(url: string): string {
-  return url.replace(/(\/\/[^:/@]*:)[^@/]*@/, '$1***@');
+  // Up to the LAST '@' before the path: a password may hold '@' and ':' (URL parsers agree).
+  return url.replace(/(\/\/[^:/@]*:)[^/]*@/, '$1***@');
 }
 
 function int(env: Env, name: string, fallback: number, min: number, max: number): number {
