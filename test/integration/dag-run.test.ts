@@ -53,15 +53,6 @@ describe('a plan on two worker processes', () => {
     for (const t of plan.tasks) expect(ids).toContain(`${goalId}.${t.key}`);
   });
 
-  it('submits a goal of 10,000 tasks with one SQL transaction and one flow add', async () => {
-    const plan = randomDag(10000, 11);
-    const started = Date.now();
-    const { goalId, tasks } = await h.supervisor.submitPlan(plan);
-    console.log(`submitPlan of 10,000 tasks: ${Date.now() - started} ms`);
-    expect(tasks).toHaveLength(10000);
-    await h.goalEnd(goalId, 180000);
-  }, 240000);
-
   it('runs a diamond: the shared task once, the join with both results', async () => {
     await runToEnd(diamond());
   });
