@@ -1,19 +1,14 @@
 /**
- * The PostgreSQL task store: TypeORM + pg, every table in one schema (search_path). A batch is
- * one transaction of a handful of statements whatever its size: the touched rows are read and
- * locked with one `SELECT … FOR UPDATE` (in id order, so two writers never deadlock), rewritten
- * with one `UPDATE … FROM unnest(…)`, and the events numbered from the counter row (locked
- * until commit: gap-free across processes) and inserted with one `INSERT … SELECT unnest(…)`.
+ * The PostgreSQL task store: TypeORM + pg, every table in one schema (search_path). A batch of
+ * changes is one transaction of a handful of statements whatever its size, run on a pg client
+ * of TypeORM's pool (see postgres-apply-changes.ts); goals are created with one
+ * `INSERT … SELECT unnest(…)` of their tasks, and every event is numbered from the counter row
+ * (locked until commit: gap-free across processes).
  */
+import type { Pool } from 'pg';
 import type { DataSource, QueryRunner } from 'typeorm';
-import {
-  newTaskEvent,
-  newTaskRecord,
-  numberEvents,
-  planChanges,
-  type PendingEvent,
-  type TaskHead,
-} from './apply-changes';
+import { newTaskEvent, newTaskRecord, numberEvents, type PendingEvent } from './apply-changes';
+import { applyChangesWithClient, columnsOf, EVENT_TYPES, unnest } from './postgres-apply-changes';
 import { postgresDataSource, runStoreMigrations, type PostgresSourceOptions } from './data-source';
 import {
   EVENT_COLUMNS,
@@ -21,9 +16,6 @@ import {
   GOAL_COLUMNS,
   goalFromRow,
   goalValues,
-  HEAD_COLUMNS,
-  headFromRow,
-  headValues,
   TASK_INSERT_COLUMNS,
   taskFromRow,
   taskInsertValues,
@@ -36,41 +28,6 @@ import type { CreateGoalResult, NewGoal, NewTask } from './task-store';
 export type PostgresTaskStoreOptions = PostgresSourceOptions;
 
 const TS = 'timestamptz';
-/** Array element types of HEAD_COLUMNS without goal_id (never rewritten). */
-const HEAD_TYPES = [
-  'varchar', // id
-  'varchar', // state
-  'int',
-  'int',
-  'varchar', // agent_id
-  'jsonb',
-  'jsonb',
-  'jsonb',
-  TS, // updated_at
-  TS,
-  TS,
-  TS,
-  TS,
-  'bigint',
-  'bigint',
-  'bigint',
-  'bigint',
-  'float8',
-];
-const HEAD_UPDATE_COLUMNS = HEAD_COLUMNS.filter((col) => col !== 'goal_id');
-const EVENT_TYPES = [
-  'bigint',
-  'varchar',
-  'varchar',
-  'varchar',
-  'varchar',
-  'varchar',
-  'int',
-  'varchar',
-  'varchar',
-  TS,
-  'jsonb',
-];
 const TASK_TYPES = [
   'varchar', // id
   'varchar', // goal_id
@@ -92,24 +49,7 @@ const TASK_TYPES = [
   TS,
 ];
 
-function unnest(types: string[]): string {
-  return `unnest(${types.map((type, i) => `$${i + 1}::${type}[]`).join(', ')})`;
-}
-
-/** Rows of values → one array per column, as unnest() takes them. */
-function columnsOf(rows: unknown[][], width: number): unknown[][] {
-  const columns: unknown[][] = Array.from({ length: width }, () => new Array<unknown>(rows.length));
-  rows.forEach((row, r) => row.forEach((value, c) => (columns[c]![r] = value)));
-  return columns;
-}
-
 const SQL = {
-  lockHeads: `SELECT ${HEAD_COLUMNS.join(', ')} FROM tasks WHERE id = ANY($1::varchar[]) ORDER BY id FOR UPDATE`,
-  updateHeads:
-    `UPDATE tasks AS t SET ${HEAD_UPDATE_COLUMNS.slice(1)
-      .map((col) => `${col} = v.${col}`)
-      .join(', ')} ` +
-    `FROM ${unnest(HEAD_TYPES)} AS v(${HEAD_UPDATE_COLUMNS.join(', ')}) WHERE t.id = v.id`,
   bumpSeq: `UPDATE store_meta SET counter = counter + $1, updated_at = $2 WHERE name = 'seq' RETURNING counter`,
   insertEvents: `INSERT INTO task_events (${EVENT_COLUMNS.join(', ')}) SELECT * FROM ${unnest(EVENT_TYPES)}`,
   insertTasks: `INSERT INTO tasks (${TASK_INSERT_COLUMNS.join(', ')}) SELECT * FROM ${unnest(TASK_TYPES)}`,
@@ -119,6 +59,11 @@ const SQL = {
 };
 
 const UNIQUE_VIOLATION = '23505';
+
+/** An error from the server carries an SQLSTATE; anything else may have broken the connection. */
+function isConnectionError(error: unknown): boolean {
+  return typeof (error as { code?: unknown }).code !== 'string';
+}
 
 export class PostgresTaskStore extends SqlTaskStore {
   readonly backend = 'postgres' as const;
@@ -186,24 +131,22 @@ export class PostgresTaskStore extends SqlTaskStore {
     changes: TaskChange[],
     cursor?: { name: string; value: string },
   ): Promise<ApplyResult> {
-    return this.transaction(async (runner) => {
-      const ids = [...new Set(changes.map((change) => change.taskId))];
-      const rows = (await runner.query(SQL.lockHeads, [ids])) as Row[];
-      const current = new Map<string, TaskHead>();
-      for (const row of rows) current.set(row.id as string, headFromRow(this.codec, row));
-      const plan = planChanges(current, changes);
-      if (plan.heads.size > 0) {
-        const values = [...plan.heads.values()].map((head) => {
-          const [id, , ...rest] = headValues(this.codec, head);
-          return [id, ...rest];
-        });
-        await runner.query(SQL.updateHeads, columnsOf(values, HEAD_TYPES.length));
-      }
-      const now = new Date();
-      const events = await this.recordEvents(runner, plan.events, now);
-      if (cursor) await this.run(runner, this.cursorStatement(cursor, now));
-      return { events, rejected: plan.rejected, stale: plan.stale };
-    });
+    const client = await this.pool().connect();
+    let broken: Error | undefined;
+    try {
+      const cursorStatement = cursor ? this.cursorStatement(cursor, new Date()) : null;
+      return await applyChangesWithClient(
+        client,
+        this.codec,
+        changes,
+        cursorStatement && [this.number(cursorStatement[0]), cursorStatement[1]],
+      );
+    } catch (error) {
+      broken = isConnectionError(error) ? (error as Error) : undefined;
+      throw error;
+    } finally {
+      client.release(broken);
+    }
   }
 
   protected async all(sql: string, params: unknown[]): Promise<Row[]> {
@@ -291,6 +234,11 @@ export class PostgresTaskStore extends SqlTaskStore {
       this.numbered.set(sql, numbered);
     }
     return numbered;
+  }
+
+  /** The pg pool under TypeORM: the hot path talks to it directly. */
+  private pool(): Pool {
+    return (this.ready().driver as unknown as { master: Pool }).master;
   }
 
   private ready(): DataSource {

@@ -1,0 +1,165 @@
+/**
+ * The PostgreSQL hot path: one batch of changes in one transaction, on a pg client taken
+ * straight from the pool (TypeORM's query runner adds a few round trips and allocations per
+ * statement), with named prepared statements (parsed and planned once per connection).
+ *
+ * Writers serialise on the `seq` counter row, locked first: every writer of task heads
+ * (this and createGoal) takes it, so once it is held a plain SELECT of the heads reads the
+ * latest committed state, without locking each task row (`FOR UPDATE` writes a WAL record and
+ * dirties a page per row). Only the fields the batch rewrote are sent, one UPDATE per shape,
+ * and the counter bump shares one statement with the event INSERT.
+ */
+import type { PoolClient, QueryConfig } from 'pg';
+import { numberEvents, planChanges, type HeadField, type TaskHead } from './apply-changes';
+import {
+  EVENT_COLUMNS,
+  eventValues,
+  headFieldValue,
+  PLANNING_COLUMNS,
+  planningHeadFromRow,
+  writeShapeOf,
+  type Row,
+  type SqlCodec,
+  type WriteShape,
+} from './sql-codec';
+import type { Statement } from './sql-task-store';
+import type { ApplyResult, TaskChange } from './task-model';
+
+const TS = 'timestamptz';
+
+/** The array element type of each head field in unnest(). */
+const FIELD_TYPES: Readonly<Record<HeadField, string>> = {
+  state: 'varchar',
+  attempt: 'int',
+  epoch: 'int',
+  agentId: 'varchar',
+  progress: 'jsonb',
+  result: 'jsonb',
+  error: 'jsonb',
+  updatedAt: TS,
+  queuedAt: TS,
+  claimedAt: TS,
+  startedAt: TS,
+  finishedAt: TS,
+  waitMs: 'bigint',
+  durationMs: 'bigint',
+  cpuMs: 'bigint',
+  peakRssBytes: 'bigint',
+  qualityScore: 'float8',
+};
+
+export const EVENT_TYPES = [
+  'bigint',
+  'varchar',
+  'varchar',
+  'varchar',
+  'varchar',
+  'varchar',
+  'int',
+  'varchar',
+  'varchar',
+  TS,
+  'jsonb',
+];
+
+/** `unnest($first::t1[], $first+1::t2[], …)`. */
+export function unnest(types: readonly string[], first = 1): string {
+  return `unnest(${types.map((type, i) => `$${first + i}::${type}[]`).join(', ')})`;
+}
+
+/** Rows of values → one array per column, as unnest() takes them. */
+export function columnsOf(rows: unknown[][], width: number): unknown[][] {
+  const columns: unknown[][] = Array.from({ length: width }, () => new Array<unknown>(rows.length));
+  rows.forEach((row, r) => row.forEach((value, c) => (columns[c]![r] = value)));
+  return columns;
+}
+
+const LOCK_SEQ: QueryConfig = {
+  name: 'agentq_lock_seq',
+  text: `SELECT counter FROM store_meta WHERE name = 'seq' FOR UPDATE`,
+};
+
+const LOAD_HEADS = {
+  name: 'agentq_load_heads',
+  text: `SELECT ${PLANNING_COLUMNS.join(', ')} FROM tasks WHERE id = ANY($1::varchar[])`,
+};
+
+/** Sets the counter (already locked, so known) and inserts the batch's events. */
+const WRITE_EVENTS = {
+  name: 'agentq_write_events',
+  text:
+    `WITH bump AS (UPDATE store_meta SET counter = $1, updated_at = $2 WHERE name = 'seq') ` +
+    `INSERT INTO task_events (${EVENT_COLUMNS.join(', ')}) ` +
+    `SELECT * FROM ${unnest(EVENT_TYPES, 3)}`,
+};
+
+const updates = new Map<number, { name: string; text: string }>();
+
+/** The UPDATE of one write shape: the named fields of many tasks, from one array per field. */
+function updateOf(shape: WriteShape): { name: string; text: string } {
+  let update = updates.get(shape.key);
+  if (!update) {
+    const types = ['varchar', ...shape.fields.map((field) => FIELD_TYPES[field])];
+    const sets = shape.columns.map((column) => `${column} = v.${column}`).join(', ');
+    update = {
+      name: `agentq_update_heads_${shape.key}`,
+      text:
+        `UPDATE tasks AS t SET ${sets} ` +
+        `FROM ${unnest(types)} AS v(id, ${shape.columns.join(', ')}) WHERE t.id = v.id`,
+    };
+    updates.set(shape.key, update);
+  }
+  return update;
+}
+
+/**
+ * Applies a batch on `client` (taken from the pool by the caller) in one transaction; the
+ * cursor statement, when given, runs in it too.
+ */
+export async function applyChangesWithClient(
+  client: PoolClient,
+  codec: SqlCodec,
+  changes: TaskChange[],
+  cursor: Statement | null,
+): Promise<ApplyResult> {
+  await client.query('BEGIN');
+  try {
+    const locked = await client.query<{ counter: string }>(LOCK_SEQ);
+    const counter = Number(locked.rows[0]!.counter);
+    const ids = [...new Set(changes.map((change) => change.taskId))];
+    const loaded = await client.query<Row>({ ...LOAD_HEADS, values: [ids] });
+    const current = new Map<string, TaskHead>();
+    for (const row of loaded.rows) current.set(row.id as string, planningHeadFromRow(row));
+    const plan = planChanges(current, changes);
+
+    const byShape = new Map<WriteShape, TaskHead[]>();
+    for (const head of plan.heads.values()) {
+      const shape = writeShapeOf(plan.written.get(head.id)!);
+      const heads = byShape.get(shape);
+      if (heads) heads.push(head);
+      else byShape.set(shape, [head]);
+    }
+    for (const [shape, heads] of byShape) {
+      const values = [heads.map((head) => head.id)];
+      for (const field of shape.fields) {
+        values.push(heads.map((head) => headFieldValue(codec, head, field)) as string[]);
+      }
+      await client.query({ ...updateOf(shape), values });
+    }
+
+    const now = new Date();
+    const events = numberEvents(plan.events, counter + 1);
+    if (events.length > 0) {
+      const rows = events.map((event) => eventValues(codec, event));
+      const values = [counter + events.length, codec.time(now), ...columnsOf(rows, 11)];
+      await client.query({ ...WRITE_EVENTS, values });
+    }
+    if (cursor) await client.query(cursor[0], cursor[1]);
+    await client.query('COMMIT');
+    return { events, rejected: plan.rejected, stale: plan.stale };
+  } catch (error) {
+    // A failed ROLLBACK means a broken connection: the caller discards the client.
+    await client.query('ROLLBACK');
+    throw error;
+  }
+}
