@@ -42,7 +42,11 @@ function start(c: RedisCoordinator, options: InternalWorkersOptions): Running {
     return conn;
   };
   for (let shard = 0; shard < shards; shard++) {
-    const common = { prefix: c.bullPrefix(shard) };
+    // Tracing on: the goal root's and the gates' `process` spans join their goal's trace too.
+    const common = {
+      prefix: c.bullPrefix(shard),
+      ...(c.telemetry ? { telemetry: c.telemetry } : {}),
+    };
     workers.push(
       new Worker(GATES_QUEUE, createGateProcessor(c, shard), {
         ...common,

@@ -161,12 +161,13 @@ describe('tracing through bullmq-otel', () => {
       collector.spans.find((s) => attribute(s, GOAL_ID_ATTRIBUTE) === goalId),
     );
     expect(goalSpan.name).toBe(`goal ${goalId}`);
-    const processSpans = await waitFor('a process span per task', () => {
+    // One `process` span per task, and one for the goal's root job (its internal worker).
+    const jobIds = [...taskIds, goalId];
+    const processSpans = await waitFor('a process span per task and for the goal root', () => {
       const found = collector.spans.filter(
-        (s) =>
-          s.name.startsWith('process') && taskIds.includes(attribute(s, 'bullmq.job.id') ?? ''),
+        (s) => s.name.startsWith('process') && jobIds.includes(attribute(s, 'bullmq.job.id') ?? ''),
       );
-      return found.length >= taskIds.length ? found : null;
+      return found.length >= jobIds.length ? found : null;
     });
 
     const byId = new Map(collector.spans.map((s) => [s.spanId, s]));
