@@ -16,7 +16,8 @@ import { addTask } from '../helpers/agent-tasks';
 import { REDIS_URL, uniquePrefix } from '../helpers/servers';
 import { waitFor } from '../helpers/wait-for';
 
-const COOLDOWN_MS = 1000;
+// Long enough that the assertions between two probes never race the next one.
+const COOLDOWN_MS = 2000;
 const prefix = uniquePrefix('breaker');
 const dir = mkdtempSync(join(tmpdir(), 'agentq-breaker-'));
 const coordinator = new RedisCoordinator({ url: REDIS_URL, prefix });

@@ -133,7 +133,7 @@ describe('worktrees end to end through agentq worker', () => {
         workdir: manager.pathFor(run.id),
         branch: manager.branchFor(run.id),
       });
-      expect(run.branch).toMatch(/^agentq\//);
+      expect(run.branch).toBe(`agentq/${run.id}`);
     }
 
     // Success: worktree and branch gone. Failure: both kept, with the task's file in it.
