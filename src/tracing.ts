@@ -38,6 +38,18 @@ interface SharedProvider {
 
 let shared: SharedProvider | null = null;
 
+/**
+ * How long one export, and the final flush at shutdown, may take. A collector that is down must
+ * not hold a stopping `serve` or `worker` (the exporter's own default is 10 s, with retries).
+ */
+const EXPORT_TIMEOUT_MS = 2000;
+const SHUTDOWN_TIMEOUT_MS = 3000;
+
+/** Resolves after `ms` without keeping the process alive. */
+function grace(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
 /** `<endpoint>/v1/traces`, the path the OTLP/HTTP spec appends to the base endpoint. */
 export function tracesUrl(endpoint: string): string {
   let url: URL;
@@ -67,7 +79,11 @@ function createProvider(options: TracingOptions): SharedProvider {
 
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ 'service.name': options.serviceName ?? 'agentq' }),
-    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url }))],
+    spanProcessors: [
+      new BatchSpanProcessor(new OTLPTraceExporter({ url, timeoutMillis: EXPORT_TIMEOUT_MS }), {
+        exportTimeoutMillis: EXPORT_TIMEOUT_MS,
+      }),
+    ],
   });
   // Registers the provider, the AsyncLocalStorage context manager and the W3C propagator that
   // bullmq-otel's context manager uses to carry a span's context inside a job's options.
@@ -78,7 +94,8 @@ function createProvider(options: TracingOptions): SharedProvider {
     telemetry: new BullMQOtel({ tracerName: 'agentq' }),
     flush: () => provider.forceFlush(),
     stop: async () => {
-      await provider.shutdown();
+      // Spans a dead collector cannot take are dropped rather than waited for.
+      await Promise.race([provider.shutdown().catch(() => undefined), grace(SHUTDOWN_TIMEOUT_MS)]);
       api.trace.disable();
       api.context.disable();
       api.propagation.disable();
