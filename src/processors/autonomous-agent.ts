@@ -25,7 +25,8 @@ import {
 } from 'bullmq';
 import { coerceError, InputError } from '../errors';
 import type { TaskRegistry } from '../entities/task-registry';
-import { releaseGates } from '../queues/gates';
+import { fetchGatedResults } from '../queues/dependencies';
+import { releaseGates, releaseGatesOfCompleted } from '../queues/gates';
 import { startInternalWorkers, type InternalWorkers } from '../queues/internal-workers';
 import { assertCapability } from '../queues/names';
 import { cancelledReason, isCancelledReason, type TaskResultEnvelope } from '../queues/protocol';
@@ -269,9 +270,7 @@ export class AutonomousAgent {
       ids.forEach((id) => worker.cancelJob(id, LOCK_LOST_REASON)),
     );
     worker.on('completed', (job) => {
-      releaseGates(this.coordinator, job.data.shard, job.data.gates).catch((e: unknown) =>
-        this.report(e),
-      );
+      releaseGatesOfCompleted(this.coordinator, job.data).catch((e: unknown) => this.report(e));
     });
     worker.on('failed', (job, error) => {
       if (job) this.afterFailure(job, error).catch((e: unknown) => this.report(e));
@@ -317,6 +316,11 @@ export class AutonomousAgent {
       return this.decline(job, token);
     }
     this.declined.delete(job.id!);
+    if (data.gatedSources) {
+      // Local only (never written back): collectDependencies starts from `resolved`.
+      const fetched = await fetchGatedResults(this.coordinator, data);
+      data.resolved = { ...fetched, ...data.resolved };
+    }
     this.running.add(data.taskId);
     const workdir = await this.acquireWorkdir(data.taskId);
     let ok = false;

@@ -1,8 +1,9 @@
 /**
  * Plan → BullMQ flow. BullMQ flows are trees, plans are DAGs: each task's BullMQ parent is its
  * FIRST dependent in plan order (sinks hang under the goal's root job), and every further
- * dependent gets a gate — a long-delayed child job in `_gates` that carries the shared task's
- * result once someone releases it (see gates.ts). The whole goal is one `FlowProducer.add`.
+ * dependent gets a gate — a long-delayed child job in `_gates` that holds the dependent back until
+ * someone releases it (see gates.ts). The dependent lists its gated dependencies' queues in
+ * `gatedSources` so it can read their results itself. The whole goal is one `FlowProducer.add`.
  *
  * Beside the flow, a small goal record in Redis (`agentq:goal:<id>`) keeps the graph in compact
  * form so the goal worker, the cancellation and the reconciler can walk it without SQL.
@@ -110,6 +111,7 @@ export function compileFlow(input: CompileInput): FlowJob {
     const task = byKey.get(key)!;
     const taskId = taskJobId(goalId, key);
     const gates = (gatedDependents.get(key) ?? []).map((e) => gateJobId(taskId, e));
+    const gatedDeps = task.dependsOn.filter((d) => parentOf.get(d) !== key);
     const data: TaskJobData = {
       v: 1,
       kind: 'task',
@@ -127,12 +129,14 @@ export function compileFlow(input: CompileInput): FlowJob {
       epoch: 0,
       gates,
       shard,
+      ...(gates.length > 0 ? { gateRelease: 'remove' as const } : {}),
+      ...(gatedDeps.length > 0
+        ? { gatedSources: Object.fromEntries(gatedDeps.map((d) => [d, byKey.get(d)!.type])) }
+        : {}),
     };
     const children: FlowJobNode[] = [
       ...(treeChildren.get(key) ?? []).map((c) => nodes.get(c)!),
-      ...task.dependsOn
-        .filter((d) => parentOf.get(d) !== key)
-        .map((d) => gateNode(byKey.get(d)!, key)),
+      ...gatedDeps.map((d) => gateNode(byKey.get(d)!, key)),
     ];
     const opts = { ...taskOptions(task, parentOf.get(key) === null), jobId: taskId };
     return children.length > 0

@@ -1,11 +1,14 @@
 /**
  * `ctx.dependencies` for a task job: every dependency's result by key, whether it arrived through
- * a tree link (a child task job) or a gate (a child gate job carrying a shared task's result).
+ * a tree link (a child task job), a gate job that ran (carrying a shared task's result or error)
+ * or was read from a completed source job whose gate was removed (`fetchGatedResults`, merged
+ * into `data.resolved` by the agent before the attempt).
  * An optional dependency that failed appears as `{ error: { message } }`.
  */
 import type { Json } from '../entities/task-model';
 import { taskKeyOfJobId, type GateResultEnvelope, type TaskResultEnvelope } from './protocol';
-import type { TaskJobData } from './task-job';
+import type { RedisCoordinator } from './redis-coordinator';
+import { taskJobId, type TaskJobData } from './task-job';
 
 /** The part of a BullMQ `Job` (or sandboxed job) this needs. */
 export interface ParentJobLike {
@@ -42,4 +45,33 @@ export async function collectDependencies(job: ParentJobLike): Promise<{ [key: s
     dependencies[taskKeyOfJobId(childKey)] = { error: { message: reason } };
   }
   return dependencies;
+}
+
+/**
+ * The results of a task's gated dependencies that COMPLETED, read from their own jobs in one
+ * pipelined round trip (their gates were removed, not run: see gates.ts). A dependency that did
+ * not complete is left out: its gate ran and carries its result or error among the children.
+ */
+export async function fetchGatedResults(
+  coordinator: Pick<RedisCoordinator, 'bullPrefix' | 'client'>,
+  data: Pick<TaskJobData, 'goalId' | 'shard' | 'gatedSources'>,
+): Promise<{ [key: string]: Json }> {
+  const sources = Object.entries(data.gatedSources ?? {});
+  if (sources.length === 0) return {};
+  const prefix = coordinator.bullPrefix(data.shard);
+  const pipeline = coordinator.client.pipeline();
+  for (const [key, type] of sources) {
+    pipeline.hget(`${prefix}:${type}:${taskJobId(data.goalId, key)}`, 'returnvalue');
+  }
+  const replies = (await pipeline.exec()) ?? [];
+  const results: { [key: string]: Json } = {};
+  sources.forEach(([key], i) => {
+    const [error, raw] = replies[i] ?? [null, null];
+    if (error || typeof raw !== 'string') return;
+    const value = JSON.parse(raw) as unknown;
+    if (isEnvelope(value) && !('error' in value && value.error !== undefined)) {
+      results[key] = value.result ?? null;
+    }
+  });
+  return results;
 }

@@ -24,6 +24,17 @@ export interface TaskJobData {
   epoch: number;
   /** Ids of the gate jobs (in `_gates`) to release when this task ends. */
   gates: string[];
+  /**
+   * Set by compilers whose dependents read a gated result from the source job itself
+   * (`gatedSources`): when this task COMPLETES its gates are removed, not run (see gates.ts).
+   * Absent on jobs of older compilers: their gates always run.
+   */
+  gateRelease?: 'remove';
+  /**
+   * Dependencies that reach this task through a gate, by key → their capability (queue). The
+   * agent reads the results of those that completed straight from their jobs before the attempt.
+   */
+  gatedSources?: { [key: string]: string };
   /** The shard (hash tag) the goal's flow lives under. */
   shard: number;
   /**

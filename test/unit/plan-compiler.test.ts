@@ -49,6 +49,13 @@ describe('compileFlow', () => {
     expect(jobs.get('g-1.design')!.node.data.gates).toEqual(['g-1.design~frontend']);
   });
 
+  it('marks gates removable on success and tells the dependent where to read the result', () => {
+    expect(jobs.get('g-1.design')!.node.data.gateRelease).toBe('remove');
+    expect(jobs.get('g-1.frontend')!.node.data.gatedSources).toEqual({ design: 'dev' });
+    expect(jobs.get('g-1.backend')!.node.data.gatedSources).toBeUndefined();
+    expect(jobs.get('g-1.backend')!.node.data.gateRelease).toBeUndefined();
+  });
+
   it('maps priorities and failure options', () => {
     expect(jobs.get('g-1.design')!.node.opts).toMatchObject({
       priority: 2,
