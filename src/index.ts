@@ -67,3 +67,7 @@ export { startMirror } from './board/mirror';
 export type { MirrorHandle, MirrorOptions } from './board/mirror';
 export { createApp } from './board/app';
 export { startServer } from './board/server';
+export type { TaskChannelPayload, GoalChannelPayload } from './board/channel-payload';
+export { startTracing, tracingFromConfig, flushTracing } from './tracing';
+export type { Tracing, TracingOptions } from './tracing';
+export { startInternalWorkers } from './queues/internal-workers';
