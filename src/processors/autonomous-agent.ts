@@ -12,7 +12,8 @@
  * - `maxStalledCount` 2: a task may outlive two agent crashes; a third (a handler that kills its
  *   agent every time) fails it for good instead of crashing agents forever.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -375,7 +376,9 @@ export class AutonomousAgent {
 
   private async acquireWorkdir(taskId: string): Promise<string> {
     if (this.options.worktree) return this.options.worktree.acquire(taskId);
-    return mkdtemp(join(tmpdir(), `agentq-${taskId.replace(/[^A-Za-z0-9_.-]/g, '_')}-`));
+    // Only named here: the attempt makes it when the handler first reads `ctx.workdir`.
+    const name = `agentq-${taskId.replace(/[^A-Za-z0-9_.-]/g, '_')}-${randomBytes(6).toString('hex')}`;
+    return join(tmpdir(), name);
   }
 
   private async releaseWorkdir(taskId: string, workdir: string, ok: boolean): Promise<void> {

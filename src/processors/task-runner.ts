@@ -4,6 +4,7 @@
  * whose signal fires on timeout and on whatever aborted the attempt (cancel, lock loss,
  * shutdown), and wrap the JSON result in a `TaskResultEnvelope`.
  */
+import { existsSync, mkdirSync } from 'node:fs';
 import { UnrecoverableError } from 'bullmq';
 import { coerceError } from '../errors';
 import type { Json } from '../entities/task-model';
@@ -34,6 +35,7 @@ export interface AttemptOptions {
   handler: TaskHandler;
   /** BullMQ's processor signal: aborted by a cancel, a lost lock or a shutdown. */
   signal?: AbortSignal;
+  /** The attempt's workdir; made (mode 0700) when the handler first reads `ctx.workdir`. */
   workdir: string;
   /** Resource use the executor measured outside the handler (sandbox child). */
   baseMetrics?: () => ExecutionMetrics;
@@ -53,6 +55,12 @@ export class AttemptInterruptedError extends Error {
     super(reason);
     this.name = 'AttemptInterruptedError';
   }
+}
+
+/** Makes `path` (mode 0700, must not exist yet: fails rather than reuse someone else's) once. */
+function ensureWorkdir(path: string): string {
+  if (!existsSync(path)) mkdirSync(path, { mode: 0o700 });
+  return path;
 }
 
 export function taskInput(job: AttemptJob): TaskInput {
@@ -94,14 +102,20 @@ export async function runAttempt(
   if (data.cancelled) throw new UnrecoverableError(cancelledReason(data.cancelled.actor));
   const input = taskInput(job);
   const startedAt = Date.now();
-  await job.updateProgress({
-    phase: 'started',
-    agentId: options.agentId,
-    attempt: input.attempt,
-    claimedAt: job.processedOn ?? startedAt,
-    startedAt,
-  });
-  await job.log(`[agentq] attempt ${input.attempt} started by ${options.agentId}`);
+  // Sent without waiting: the handler starts a round trip sooner. The job's commands share one
+  // connection (or the sandbox's IPC channel), so `started` still reaches the stream before the
+  // result; the attempt awaits it before it ends and fails as before when it could not be sent.
+  const reported = Promise.all([
+    job.updateProgress({
+      phase: 'started',
+      agentId: options.agentId,
+      attempt: input.attempt,
+      claimedAt: job.processedOn ?? startedAt,
+      startedAt,
+    }),
+    job.log(`[agentq] attempt ${input.attempt} started by ${options.agentId}`),
+  ]);
+  reported.catch(() => undefined);
 
   const controller = new AbortController();
   const timer = setTimeout(
@@ -118,7 +132,10 @@ export async function runAttempt(
       signal: controller.signal,
       dependencies: await collectDependencies(job),
       agentId: options.agentId,
-      workdir: options.workdir,
+      // Created on first read: most handlers never touch it (saves a mkdir and an rm per attempt).
+      get workdir() {
+        return ensureWorkdir(options.workdir);
+      },
       progress: async (value) => {
         qualityScore = qualityOf(value) ?? qualityScore;
         await job.updateProgress({
@@ -147,6 +164,7 @@ export async function runAttempt(
     ]);
     const result = returned === undefined ? null : returned;
     assertJson(result, `the result of '${data.type}' handler`);
+    await reported;
     const finishedAt = Date.now();
     qualityScore = qualityOf(result) ?? qualityScore;
     return {
@@ -164,6 +182,7 @@ export async function runAttempt(
       },
     };
   } catch (thrown) {
+    await reported.catch(() => undefined);
     // A handler that rethrows its abort (AbortError) fails for the reason it was aborted.
     if (controller.signal.aborted) throw abortError(controller.signal.reason, data.timeoutMs);
     throw coerceError(thrown);
