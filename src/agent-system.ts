@@ -51,6 +51,7 @@ export async function createAgentSystem(options: AgentSystemOptions = {}): Promi
   // OTEL_EXPORTER_OTLP_ENDPOINT set: traces through bullmq-otel; unset: no OpenTelemetry loaded.
   const tracing = tracingFromConfig(config);
   const redis = new RedisCoordinator({
+    retentionMs: config.retentionMs,
     ...(tracing ? { telemetry: tracing.telemetry } : {}),
     redis: config.redis,
     prefix: config.prefix,

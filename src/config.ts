@@ -35,6 +35,8 @@ export interface AgentqConfig {
   llm: { url: string; model: string; apiKey: string | null } | null;
   templatesDir: string | null;
   otlpEndpoint: string | null;
+  /** How long a finished goal's jobs stay in Redis (Bull Board shows them); SQL keeps them for good. */
+  retentionMs: number;
 }
 
 const REDIS_FORMS =
@@ -157,6 +159,7 @@ export const CONFIG_VARIABLES = [
   'AGENTQ_LLM_API_KEY',
   'AGENTQ_TEMPLATES_DIR',
   'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'AGENTQ_RETENTION_MS',
 ] as const;
 
 /**
@@ -190,6 +193,7 @@ export function loadConfig(
       : null,
     templatesDir: all.AGENTQ_TEMPLATES_DIR || null,
     otlpEndpoint: all.OTEL_EXPORTER_OTLP_ENDPOINT || null,
+    retentionMs: int(all, 'AGENTQ_RETENTION_MS', 3_600_000, 0, 30 * 24 * 3_600_000),
   };
   if (config.token && config.readonlyToken && config.token === config.readonlyToken) {
     throw new InputError('must differ from AGENTQ_TOKEN', 'AGENTQ_READONLY_TOKEN');

@@ -224,7 +224,8 @@ export class MirrorConsumer {
 
 function goalEndOf(entry: StreamEntry): GoalEnd | null {
   const goalId = entry.fields.jobId;
-  if (!goalId) return null;
+  // Only root jobs end goals; auxiliary jobs of a goal (`cleanup~<goal id>`) carry a `~`.
+  if (!goalId || goalId.includes('~')) return null;
   // The entry's own time, so a replay after a crash writes the same finishedAt.
   const at = new Date(streamIdMs(entry.id));
   if (entry.fields.event === 'completed') return { goalId, state: 'DONE', at };

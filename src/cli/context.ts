@@ -65,6 +65,7 @@ export async function withContext<T>(
   // Goals submitted and tasks run by this command are traced when an OTLP endpoint is set.
   const tracing = tracingFromConfig(config, 'agentq-cli');
   const coordinator = new RedisCoordinator({
+    retentionMs: config.retentionMs,
     ...(tracing ? { telemetry: tracing.telemetry } : {}),
     redis: config.redis,
     prefix: config.prefix,

@@ -18,6 +18,12 @@ import { GATES_QUEUE } from './names';
 import { topologicalOrder } from './plan-cycles';
 import { cancelledReason, isCancelledReason, taskKeyOfJobId } from './protocol';
 import type { RedisCoordinator } from './redis-coordinator';
+import {
+  CLEANUP_JOB,
+  removeGoalJobs,
+  scheduleGoalCleanup,
+  type GoalCleanupJobData,
+} from './retention';
 import { gateJobId, taskJobId, type GoalJobData } from './task-job';
 
 /** A finished goal's record is kept a while for late cancels and lookups. */
@@ -91,8 +97,12 @@ function parseActor(raw: string | null | undefined): string | null {
 
 export function createGoalProcessor(
   coordinator: RedisCoordinator,
-): Processor<GoalJobData, GoalResult> {
+): Processor<GoalJobData | GoalCleanupJobData, GoalResult | null> {
   return async (job, token) => {
+    if (job.name === CLEANUP_JOB && job.data.kind === 'cleanup') {
+      await removeGoalJobs(coordinator, job.data.goalId, job.data.shard);
+      return null;
+    }
     const goalId = job.data.goalId;
     const record = await loadGoalRecord(coordinator, goalId);
     if (!record) throw new UnrecoverableError(`goal ${goalId} has no record in Redis`);
@@ -110,12 +120,14 @@ export function createGoalProcessor(
       // A cancelled sink woke the root early: wait for the rest of the goal.
       if (token && (await job.moveToWaitingChildren(token))) throw new WaitingChildrenError();
       await coordinator.client.expire(recordKey, RECORD_KEEP_SECONDS);
+      await scheduleGoalCleanup(coordinator, goalId, record.shard);
       if (taskCancelled === null) return { v: 1, goalId };
       throw new UnrecoverableError(cancelledReason(parseActor(taskCancelled)));
     }
     const actor = goalCancelled !== null ? parseActor(goalCancelled) : 'supervisor';
     const failedKey = await finalizeGoal(coordinator, record, actor);
     await coordinator.client.expire(recordKey, RECORD_KEEP_SECONDS);
+    await scheduleGoalCleanup(coordinator, goalId, record.shard);
     if (goalCancelled !== null) throw new UnrecoverableError(cancelledReason(actor));
     throw new UnrecoverableError(
       `dependency ${failedKey ?? taskKeyOfJobId(failures[0]![0])} failed`,

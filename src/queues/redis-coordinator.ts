@@ -33,6 +33,11 @@ export interface RedisCoordinatorOptions {
   role?: 'worker' | 'command';
   /** Called on connection errors (a warning in long-running processes). */
   onError?: (error: Error) => void;
+  /**
+   * How long a finished goal's jobs stay in Redis before they are removed (SQL keeps the
+   * history), so Redis memory stays flat however many goals run. @defaultValue 3600000 (1 h)
+   */
+  retentionMs?: number;
   /** BullMQ telemetry (`startTracing().telemetry`) for every queue, flow producer and worker. */
   telemetry?: Telemetry;
 }
@@ -57,6 +62,7 @@ export class RedisCoordinator {
   readonly prefix: string;
   readonly channelPrefix: string;
   readonly shards: number;
+  readonly retentionMs: number;
   /** Given to every Queue, FlowProducer and agent Worker; undefined when tracing is off. */
   readonly telemetry: Telemetry | undefined;
   private readonly role: 'worker' | 'command';
@@ -76,6 +82,7 @@ export class RedisCoordinator {
     this.prefix = options.prefix ?? 'agentq';
     this.channelPrefix = options.channelPrefix ?? '';
     this.shards = options.shards ?? 1;
+    this.retentionMs = options.retentionMs ?? 3_600_000;
     this.role = options.role ?? 'worker';
     this.onError = options.onError ?? (() => undefined);
     this.telemetry = options.telemetry;

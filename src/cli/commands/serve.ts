@@ -47,6 +47,7 @@ async function serve(options: ServeOptions, command: Command): Promise<void> {
   await registry.open();
   const tracing = tracingFromConfig(config, 'agentq-serve');
   const coordinator = new RedisCoordinator({
+    retentionMs: config.retentionMs,
     ...(tracing ? { telemetry: tracing.telemetry } : {}),
     redis: config.redis,
     prefix: config.prefix,
