@@ -93,7 +93,29 @@ export class MirrorConsumer {
         if (this.stopped) return;
         throw error;
       }
+      if (read.size > 0) await this.checkTrimmedWhileReading(read, ids);
       if (read.size > 0) await this.commit(await this.batchOf(read));
+    }
+  }
+
+  /**
+   * XREAD from a cursor that trimming passed returns the oldest entries left, silently: checked
+   * only once a second, a mirror lagging by more than the stream's length would move its cursor
+   * over the gap and lose those transitions for good. So each stream just read is checked
+   * against the cursor it was read from; when trimmed past it, its entries are dropped and the
+   * stream is reconciled from the jobs' states instead.
+   */
+  private async checkTrimmedWhileReading(
+    read: Map<string, StreamEntry[]>,
+    readFrom: Map<string, string>,
+  ): Promise<void> {
+    for (const key of [...read.keys()]) {
+      const info = await streamInfo(this.s.coordinator.client, key);
+      const stream = this.streams.get(key);
+      if (stream && isTrimmedPast(info, readFrom.get(key) ?? '0-0')) {
+        read.delete(key);
+        await this.reconcile(stream, info.lastId);
+      }
     }
   }
 
