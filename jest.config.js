@@ -18,6 +18,7 @@ const CLUSTER_TESTS = [
   'dag-validation',
   'cancel-running',
   'agent-processes',
+  'mirror-crash',
 ];
 module.exports = {
   // Real servers and child processes; a test that needs more says so itself.

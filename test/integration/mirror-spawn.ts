@@ -1,6 +1,7 @@
 /** Starts test/integration/mirror-process.ts as a child and follows what it logs. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { REDIS_URL } from '../helpers/servers';
 
 export interface MirrorProcess {
   child: ChildProcess;
@@ -23,7 +24,12 @@ export function spawnMirror(path: string, prefix: string, channelPrefix = ''): M
       prefix,
       channelPrefix,
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // Jest gives each test file a copy of process.env: what cluster-env.ts sets there never
+      // reaches a child's environment by itself, and the child would mirror the single server.
+      env: { ...process.env, TEST_REDIS_URL: REDIS_URL },
+    },
   );
   const lines: string[] = [];
   let partial = '';
