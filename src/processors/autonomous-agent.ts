@@ -25,6 +25,7 @@ import {
   type WorkerOptions,
 } from 'bullmq';
 import { coerceError, InputError } from '../errors';
+import { writeAttemptStarted, type ClaimingWorker } from '../queues/attempt-started';
 import type { TaskRegistry } from '../entities/task-registry';
 import { fetchGatedResults } from '../queues/dependencies';
 import { releaseGates, releaseGatesOfCompleted } from '../queues/gates';
@@ -225,7 +226,7 @@ export class AutonomousAgent {
     this.timers.add(timer);
   }
 
-  private workerOptions(shard: number): WorkerOptions {
+  private workerOptions(shard: number): WorkerOptions & { connection: RedisConnection } {
     const connection = this.coordinator.duplicate('worker');
     this.connections.push(connection);
     return {
@@ -256,11 +257,16 @@ export class AutonomousAgent {
       );
     } else {
       const executor = this.executor!;
+      const claimedBy = (): ClaimingWorker => ({
+        connection: options.connection,
+        keys: worker.keys,
+        toKey: worker.toKey,
+      });
       worker = new Worker<TaskJobData, TaskResultEnvelope>(
         capability,
         (job, token, signal) =>
           pipeline(job, token ?? '', signal ?? new AbortController().signal, (workdir, s) =>
-            executor(job, workdir, s),
+            executor(job, workdir, s, (message) => writeAttemptStarted(claimedBy(), job, message)),
           ),
         options,
       );

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { UnrecoverableError } from 'bullmq';
 import { coerceError } from '../errors';
 import type { Json } from '../entities/task-model';
+import { attemptStartedLine, type StartedMessage } from '../queues/attempt-started';
 import { collectDependencies, type ParentJobLike } from '../queues/dependencies';
 import {
   cancelledReason,
@@ -39,6 +40,20 @@ export interface AttemptOptions {
   workdir: string;
   /** Resource use the executor measured outside the handler (sandbox child). */
   baseMetrics?: () => ExecutionMetrics;
+  /**
+   * Writes the `started` progress and the attempt's log line in one go (the in-process agent:
+   * writeAttemptStarted). Without it they go through `job.updateProgress` and `job.log`.
+   */
+  reportStarted?: (message: StartedMessage) => Promise<unknown>;
+}
+
+/** The `started` report: one write when the executor has one, else BullMQ's two scripts. */
+function reportStarted(job: AttemptJob, options: AttemptOptions, message: StartedMessage) {
+  if (options.reportStarted) return options.reportStarted(message);
+  return Promise.all([
+    job.updateProgress(message),
+    job.log(attemptStartedLine(message.attempt, message.agentId)),
+  ]);
 }
 
 /** The attempt ran past its task's `timeoutMs`: retried like any other failure. */
@@ -105,16 +120,13 @@ export async function runAttempt(
   // Sent without waiting: the handler starts a round trip sooner. The job's commands share one
   // connection (or the sandbox's IPC channel), so `started` still reaches the stream before the
   // result; the attempt awaits it before it ends and fails as before when it could not be sent.
-  const reported = Promise.all([
-    job.updateProgress({
-      phase: 'started',
-      agentId: options.agentId,
-      attempt: input.attempt,
-      claimedAt: job.processedOn ?? startedAt,
-      startedAt,
-    }),
-    job.log(`[agentq] attempt ${input.attempt} started by ${options.agentId}`),
-  ]);
+  const reported = reportStarted(job, options, {
+    phase: 'started',
+    agentId: options.agentId,
+    attempt: input.attempt,
+    claimedAt: job.processedOn ?? startedAt,
+    startedAt,
+  });
   reported.catch(() => undefined);
 
   const controller = new AbortController();
