@@ -205,7 +205,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       if (Date.now() > deadline) throw new Error(`soak timed out with ${JSON.stringify(jobs)}`);
       await new Promise((r) => setTimeout(r, 500));
     }
-    // Until every task ended in SQL, or the mirror went idle (no new event for 10 s): what is
+    // Until every task ended in SQL, or the mirror went idle (no new event for 60 s: a reconcile commits one large batch): what is
     // missing then is lost, not late.
     let lastSeq = -1;
     let idleSince = Date.now();
@@ -214,7 +214,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       if (counts.DONE + counts.FAILED + counts.CANCELLED >= total) break;
       const seq = await system.registry.lastSeq();
       if (seq !== lastSeq) [lastSeq, idleSince] = [seq, Date.now()];
-      else if (Date.now() - idleSince > 10_000) break;
+      else if (Date.now() - idleSince > 60_000) break;
       await new Promise((r) => setTimeout(r, 500));
     }
     clearInterval(crashTimer);
