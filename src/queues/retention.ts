@@ -1,13 +1,15 @@
 /**
  * Retention: a finished goal's jobs (root, tasks, gates) leave Redis `retentionMs` after the goal
  * ended, so Redis memory stays flat however many goals run — SQL keeps every task and event. Until
- * then Bull Board shows the finished flow. The cleanup is itself a delayed job in `_goals`, so it
- * survives restarts and runs once, wherever an internal worker runs.
+ * then Bull Board shows the finished flow. Due removals wait in one sorted set (score = when),
+ * swept by the reconciler that runs beside the internal workers in every agentq process; no
+ * queue holds them, so a finished goal leaves no waiting or delayed job behind.
  */
 import { goalRecordKey } from './compiler';
 import { GOALS_QUEUE } from './names';
 import type { RedisCoordinator } from './redis-coordinator';
 
+/** Jobs named so in `_goals` were the cleanups of an earlier version; the goal worker drops them. */
 export const CLEANUP_JOB = 'cleanup';
 
 export interface GoalCleanupJobData {
@@ -17,39 +19,64 @@ export interface GoalCleanupJobData {
   shard: number;
 }
 
-export function cleanupJobId(goalId: string): string {
-  return `cleanup~${goalId}`;
+/** Removals looked at per sweep; the rest wait for the next one. */
+const SWEEP_LIMIT = 100;
+/** A root that has not finished yet (still being moved to completed) is looked at again after this. */
+const NOT_YET_MS = 1000;
+
+function cleanupKey(coordinator: RedisCoordinator): string {
+  return coordinator.key('cleanup');
 }
 
-/** Called by the goal worker as the goal ends: removes the goal's jobs after the retention. */
+function member(goalId: string, shard: number): string {
+  return `${shard}:${goalId}`;
+}
+
+/** Called by the goal worker as the goal ends: its jobs go after the retention. */
 export async function scheduleGoalCleanup(
   coordinator: RedisCoordinator,
   goalId: string,
   shard: number,
 ): Promise<void> {
-  const data: GoalCleanupJobData = { v: 1, kind: 'cleanup', goalId, shard };
-  await coordinator.queue(GOALS_QUEUE, shard).add(CLEANUP_JOB, data, {
-    jobId: cleanupJobId(goalId),
-    delay: coordinator.retentionMs,
-    // The root may still be finishing when a zero retention fires: try again shortly.
-    attempts: 10,
-    backoff: { type: 'fixed', delay: 500 },
-    removeOnComplete: true,
-    removeOnFail: { count: 1000 },
-  });
+  const due = Date.now() + coordinator.retentionMs;
+  await coordinator.client.zadd(cleanupKey(coordinator), due, member(goalId, shard));
 }
 
-/** Removes the goal's root job and, recursively, every task job and gate of its flow. */
+/**
+ * Removes the jobs of every goal whose retention has passed. Each removal is claimed with ZREM,
+ * so when several processes sweep at once every goal is removed by one of them.
+ */
+export async function sweepFinishedGoals(
+  coordinator: RedisCoordinator,
+  now = Date.now(),
+): Promise<number> {
+  const key = cleanupKey(coordinator);
+  const due = await coordinator.client.zrangebyscore(key, 0, now, 'LIMIT', 0, SWEEP_LIMIT);
+  let removed = 0;
+  for (const entry of due) {
+    if ((await coordinator.client.zrem(key, entry)) === 0) continue;
+    const colon = entry.indexOf(':');
+    const shard = Number(entry.slice(0, colon));
+    const goalId = entry.slice(colon + 1);
+    if (await removeGoalJobs(coordinator, goalId, shard)) removed++;
+    else await coordinator.client.zadd(key, now + NOT_YET_MS, entry);
+  }
+  return removed;
+}
+
+/**
+ * Removes the goal's root job and, recursively, every task job and gate of its flow. False when
+ * the root has not finished yet (a zero retention can come due while it is still completing).
+ */
 export async function removeGoalJobs(
   coordinator: RedisCoordinator,
   goalId: string,
   shard: number,
-): Promise<void> {
+): Promise<boolean> {
   const goals = coordinator.queue(GOALS_QUEUE, shard);
   const state = await goals.getJobState(goalId);
-  if (state !== 'completed' && state !== 'failed' && state !== 'unknown') {
-    throw new Error(`goal ${goalId} has not finished yet (${state}); cleanup retries`);
-  }
+  if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return false;
   if (state !== 'unknown') await goals.remove(goalId, { removeChildren: true });
   await coordinator.client.del(goalRecordKey(coordinator, goalId));
+  return true;
 }
