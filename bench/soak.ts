@@ -39,7 +39,7 @@ async function main(): Promise<void> {
       `${report.failed} FAILED, ${report.deadLetters} dead letters, ${report.crashes} crashes, ` +
       `${report.events} events in SQL\n` +
       `Redis used_memory: ${memory.map((s) => `${s.atS.toFixed(0)}s ${mib(s.usedBytes)} MiB`).join(', ')}\n` +
-      `Redis keeps ${report.memory.keptJobs} finished task jobs (the compiler sets no removeOnComplete)\n` +
+      `Redis keeps ${report.memory.keptJobs} finished task jobs at the end (they leave after AGENTQ_RETENTION_MS, default 1 h)\n` +
       (report.problems.length
         ? `PROBLEMS:\n${report.problems.join('\n')}\n`
         : 'no problems found\n'),
