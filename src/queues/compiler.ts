@@ -184,6 +184,9 @@ export interface GoalRecord {
   tasks: Array<[key: string, type: string, dependsOn: string[], optional: boolean]>;
 }
 
+/** The field of the goal record hash that holds the record itself (JSON). */
+export const GOAL_RECORD_FIELD = 'graph';
+
 export function goalRecordKey(coordinator: RedisCoordinator, goalId: string): string {
   return coordinator.key('goal', goalId);
 }
@@ -199,7 +202,7 @@ export async function saveGoalRecord(
   };
   await coordinator.client.hset(
     goalRecordKey(coordinator, input.goalId),
-    'graph',
+    GOAL_RECORD_FIELD,
     JSON.stringify(record),
   );
 }
@@ -208,7 +211,12 @@ export async function loadGoalRecord(
   coordinator: RedisCoordinator,
   goalId: string,
 ): Promise<GoalRecord | null> {
-  const raw = await coordinator.client.hget(goalRecordKey(coordinator, goalId), 'graph');
+  return parseGoalRecord(
+    await coordinator.client.hget(goalRecordKey(coordinator, goalId), GOAL_RECORD_FIELD),
+  );
+}
+
+export function parseGoalRecord(raw: string | null | undefined): GoalRecord | null {
   return raw ? (JSON.parse(raw) as GoalRecord) : null;
 }
 

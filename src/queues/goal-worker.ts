@@ -13,7 +13,7 @@ import {
   TASK_CANCELLED_FIELD,
   type Ending,
 } from './cancellation';
-import { goalRecordKey, loadGoalRecord, type GoalRecord } from './compiler';
+import { GOAL_RECORD_FIELD, goalRecordKey, parseGoalRecord, type GoalRecord } from './compiler';
 import { GATES_QUEUE } from './names';
 import { topologicalOrder } from './plan-cycles';
 import { cancelledReason, isCancelledReason, taskKeyOfJobId } from './protocol';
@@ -91,6 +91,19 @@ export async function finalizeGoal(
   return null;
 }
 
+/** The goal has ended: its record stays a while, its jobs leave after the retention. */
+async function keepRecordAndScheduleCleanup(
+  coordinator: RedisCoordinator,
+  recordKey: string,
+  goalId: string,
+  shard: number,
+): Promise<void> {
+  await Promise.all([
+    coordinator.client.expire(recordKey, RECORD_KEEP_SECONDS),
+    scheduleGoalCleanup(coordinator, goalId, shard),
+  ]);
+}
+
 function parseActor(raw: string | null | undefined): string | null {
   return raw ? (JSON.parse(raw) as string | null) : null;
 }
@@ -104,30 +117,37 @@ export function createGoalProcessor(
       return null;
     }
     const goalId = job.data.goalId;
-    const record = await loadGoalRecord(coordinator, goalId);
-    if (!record) throw new UnrecoverableError(`goal ${goalId} has no record in Redis`);
     const recordKey = goalRecordKey(coordinator, goalId);
-    const [goalCancelled, taskCancelled] = await coordinator.client.hmget(
-      recordKey,
-      GOAL_CANCELLED_FIELD,
-      TASK_CANCELLED_FIELD,
-    );
+    // One round trip: the record, the cancel marks and the failed children are independent reads.
+    const [[graph, goalCancelled, taskCancelled], ignored] = await Promise.all([
+      coordinator.client.hmget(
+        recordKey,
+        GOAL_RECORD_FIELD,
+        GOAL_CANCELLED_FIELD,
+        TASK_CANCELLED_FIELD,
+      ),
+      job.getIgnoredChildrenFailures(),
+    ]);
+    const record = parseGoalRecord(graph);
+    if (!record) throw new UnrecoverableError(`goal ${goalId} has no record in Redis`);
     const optional = new Set(record.tasks.filter((t) => t[3]).map((t) => t[0]));
-    const failures = Object.entries(await job.getIgnoredChildrenFailures()).filter(
+    const failures = Object.entries(ignored).filter(
       ([child, reason]) => !optional.has(taskKeyOfJobId(child)) && !isCancelledReason(reason),
     );
     if (goalCancelled === null && failures.length === 0) {
-      // A cancelled sink woke the root early: wait for the rest of the goal.
-      if (token && (await job.moveToWaitingChildren(token))) throw new WaitingChildrenError();
-      await coordinator.client.expire(recordKey, RECORD_KEEP_SECONDS);
-      await scheduleGoalCleanup(coordinator, goalId, record.shard);
+      // A cancelled sink woke the root early: wait for the rest of the goal. Only a failed child
+      // (recorded among the ignored failures) wakes it early; without one every child is done.
+      const early = Object.keys(ignored).length > 0;
+      if (early && token && (await job.moveToWaitingChildren(token))) {
+        throw new WaitingChildrenError();
+      }
+      await keepRecordAndScheduleCleanup(coordinator, recordKey, goalId, record.shard);
       if (taskCancelled === null) return { v: 1, goalId };
       throw new UnrecoverableError(cancelledReason(parseActor(taskCancelled)));
     }
     const actor = goalCancelled !== null ? parseActor(goalCancelled) : 'supervisor';
     const failedKey = await finalizeGoal(coordinator, record, actor);
-    await coordinator.client.expire(recordKey, RECORD_KEEP_SECONDS);
-    await scheduleGoalCleanup(coordinator, goalId, record.shard);
+    await keepRecordAndScheduleCleanup(coordinator, recordKey, goalId, record.shard);
     if (goalCancelled !== null) throw new UnrecoverableError(cancelledReason(actor));
     throw new UnrecoverableError(
       `dependency ${failedKey ?? taskKeyOfJobId(failures[0]![0])} failed`,
