@@ -109,6 +109,11 @@ export function isStale(head: TaskHead, change: TaskChange): boolean {
   return (change.attempt ?? head.attempt) < head.attempt;
 }
 
+/** True when the change starts a newer epoch than the task's: a fresh run. */
+export function opensEpoch(head: TaskHead, change: TaskChange): boolean {
+  return (change.epoch ?? head.epoch) > head.epoch;
+}
+
 /**
  * Plans a batch. `current` holds the heads the store loaded (unknown ids are simply absent);
  * it is not modified. Changes to one task apply in order, each seeing the previous one.
@@ -126,7 +131,7 @@ export function planChanges(
       plan.rejected.push({ change, error: new NotFoundError('task', change.taskId) });
     } else if (isStale(before, change)) {
       plan.stale.push(change);
-    } else if (!canTransition(before.state, change.to)) {
+    } else if (!canTransition(before.state, change.to, opensEpoch(before, change))) {
       plan.rejected.push({
         change,
         error: new IllegalTransitionError(change.taskId, before.state, change.to),

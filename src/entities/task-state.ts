@@ -26,6 +26,7 @@ export const TERMINAL_STATES: readonly TaskState[] = ['DONE', 'FAILED', 'CANCELL
  * - ACTIVE → PENDING: a failed attempt with attempts left (after backoff), or a stalled job.
  * - ACTIVE → ACTIVE: a progress update (recorded as an `updated` event).
  * - FAILED/CANCELLED → PENDING: an explicit retry (dead-letter redrive, `task retry`).
+ * A change opening a new epoch may also make the moves of NEW_EPOCH_TRANSITIONS below.
  */
 export const TRANSITIONS: Readonly<Record<TaskState, readonly TaskState[]>> = {
   BACKLOG: ['PENDING', 'FAILED', 'CANCELLED'],
@@ -45,8 +46,20 @@ export function isTerminal(state: TaskState): boolean {
   return TERMINAL_STATES.includes(state);
 }
 
-export function canTransition(from: TaskState, to: TaskState): boolean {
-  return TRANSITIONS[from].includes(to);
+/**
+ * The moves only a change that opens a newer epoch (a fresh run) may make, besides TRANSITIONS:
+ * PENDING → PENDING, `agentq recover` re-queuing a task that was waiting out a retry's backoff
+ * when Redis lost it, as a new run whose attempts count from 0 again. Within one epoch a task
+ * never re-enters PENDING from PENDING (a replayed retry entry is refused).
+ */
+export const NEW_EPOCH_TRANSITIONS: Readonly<Partial<Record<TaskState, readonly TaskState[]>>> = {
+  PENDING: ['PENDING'],
+};
+
+/** `opensEpoch`: the change starts a newer epoch than the task's (see NEW_EPOCH_TRANSITIONS). */
+export function canTransition(from: TaskState, to: TaskState, opensEpoch = false): boolean {
+  if (TRANSITIONS[from].includes(to)) return true;
+  return opensEpoch && (NEW_EPOCH_TRANSITIONS[from]?.includes(to) ?? false);
 }
 
 /** A transition the table does not allow. Names the task and both states. */

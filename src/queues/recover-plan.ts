@@ -10,7 +10,9 @@
  *   dependents `{ error: { message } }`.
  * - Every other task is re-queued: ASSIGNED/ACTIVE go back to PENDING in a new epoch (their
  *   interrupted attempt was not their fault, and the mirror must not take the new run's attempt 1
- *   for a stale change), BACKLOG tasks whose dependencies are all settled become PENDING.
+ *   for a stale change), so do PENDING tasks that had attempts (waiting out a retry's backoff:
+ *   PENDING → PENDING, legal only as a new epoch), BACKLOG tasks whose dependencies are all
+ *   settled become PENDING.
  */
 import type {
   GoalState,
@@ -162,7 +164,14 @@ export function planGoalRecovery(
       }
     }
     let epoch = t.epoch;
-    if (t.state === 'ASSIGNED' || t.state === 'ACTIVE') {
+    // A task that has run before (interrupted, or PENDING between retries) runs again as a fresh
+    // run: its new job counts attempts from 1, which in the old epoch the mirror would take for
+    // stale changes older than SQL's attempt.
+    if (
+      t.state === 'ASSIGNED' ||
+      t.state === 'ACTIVE' ||
+      (t.state === 'PENDING' && t.attempt > 0)
+    ) {
       epoch = t.epoch + 1;
       changes.push({ ...base, taskId: t.id, to: 'PENDING', epoch, attempt: 0, reason: REASON });
     } else if (t.state === 'BACKLOG' && waitsFor.length === 0) {

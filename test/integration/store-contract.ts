@@ -273,6 +273,38 @@ export function taskStoreContract(setup: () => Promise<StoreFixture>): void {
     expect(await store.getTask(id)).toMatchObject({ state: 'ASSIGNED', epoch: 1, attempt: 1 });
   });
 
+  it('re-queues a PENDING task only as a new epoch: PENDING → PENDING is refused within one', async () => {
+    const task = newTask('waiting-retry');
+    await store.createGoal(newGoal(), [task]);
+    const id = task.id;
+    await store.applyChanges([
+      { taskId: id, to: 'ASSIGNED', at: at(), attempt: 2 },
+      { taskId: id, to: 'ACTIVE', at: at(), attempt: 2 },
+      { taskId: id, to: 'PENDING', at: at(), attempt: 2, error: { message: 'boom' } },
+    ]);
+    const sameEpoch = { taskId: id, to: 'PENDING' as const, at: at(), attempt: 2 };
+    const refused = await store.applyChanges([sameEpoch]);
+    expect(refused.rejected.map((r) => r.error)).toEqual([
+      expect.objectContaining({ from: 'PENDING', to: 'PENDING' }),
+    ]);
+
+    const requeued = await store.applyChanges([
+      { taskId: id, to: 'PENDING', at: at(), epoch: 1, attempt: 0, actor: 'recover' },
+      { taskId: id, to: 'ASSIGNED', at: at(), attempt: 1 },
+    ]);
+    expect(requeued.rejected).toEqual([]);
+    expect(requeued.events.map((e) => [e.fromState, e.toState, e.attempt, e.actor])).toEqual([
+      ['PENDING', 'PENDING', 0, 'recover'],
+      ['PENDING', 'ASSIGNED', 1, null],
+    ]);
+    expect(await store.getTask(id)).toMatchObject({
+      state: 'ASSIGNED',
+      epoch: 1,
+      attempt: 1,
+      error: null,
+    });
+  });
+
   it('writes the cursor with its batch, also when every change was refused', async () => {
     expect(await store.getCursor('mirror')).toBeNull();
     const task = newTask('c');

@@ -72,6 +72,32 @@ describe('planGoalRecovery', () => {
     ]);
   });
 
+  it('re-queues a task waiting for its retry in a new epoch, a never-run one in its own', () => {
+    const tasks = [
+      task('a', 'PENDING', [], { attempt: 2, error: { message: 'attempt 2 failed' } }),
+      task('b', 'PENDING'),
+      task('c', 'BACKLOG', ['a', 'b']),
+    ];
+    const plan = planGoalRecovery(tasks, keys(tasks), AT);
+    expect(plan.requeue.map((r) => [r.spec.key, r.epoch, r.spec.attempts])).toEqual([
+      ['a', 1, 3],
+      ['b', 0, 3],
+      ['c', 0, 3],
+    ]);
+    // PENDING → PENDING is legal only as a new epoch; attempts count from 0 again.
+    expect(plan.changes).toEqual([
+      {
+        taskId: 'g-1.a',
+        to: 'PENDING',
+        epoch: 1,
+        attempt: 0,
+        at: AT,
+        actor: 'recover',
+        reason: 'recovered after Redis lost the goal',
+      },
+    ]);
+  });
+
   it('ends the whole goal FAILED when a required task had failed', () => {
     const tasks = [
       task('a', 'FAILED', [], { error: { message: 'boom' } }),

@@ -94,6 +94,24 @@ describe('planning a batch of task changes', () => {
     expect(plan.events[0]).toMatchObject({ actor: 'cli', detail: { reason: 'retry' } });
   });
 
+  it('lets only a new epoch move PENDING → PENDING (recover re-queuing a task between retries)', () => {
+    const waiting = head({ state: 'PENDING', attempt: 2, error: { message: 'attempt 2' } });
+    const sameEpoch = planChanges(new Map([['t1', waiting]]), [
+      { taskId: 't1', to: 'PENDING', at, attempt: 2 },
+    ]);
+    expect(sameEpoch.rejected[0]!.error).toBeInstanceOf(IllegalTransitionError);
+    const plan = planChanges(new Map([['t1', waiting]]), [
+      { taskId: 't1', to: 'PENDING', at, epoch: 1, attempt: 0, actor: 'recover' },
+      { taskId: 't1', to: 'ASSIGNED', at, attempt: 1, agentId: 'a' },
+    ]);
+    expect(plan.rejected).toEqual([]);
+    expect(plan.events.map((e) => [e.fromState, e.toState, e.attempt])).toEqual([
+      ['PENDING', 'PENDING', 0],
+      ['PENDING', 'ASSIGNED', 1],
+    ]);
+    expect(plan.heads.get('t1')).toMatchObject({ epoch: 1, attempt: 1, error: null });
+  });
+
   it('clears the error of a task that completes', () => {
     const active = head({ state: 'ACTIVE', attempt: 2, error: { message: 'earlier attempt' } });
     const plan = planChanges(new Map([['t1', active]]), [{ taskId: 't1', to: 'DONE', at }]);
