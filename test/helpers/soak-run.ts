@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { createAgentSystem, type AgentSystem } from '../../src/agent-system';
 import type { TaskRecord } from '../../src/entities/task-model';
 import { listDeadLetters } from '../../src/processors/dead-letters';
+import { deleteKeysMatching } from './redis-cluster';
 import type { SoakWorkerConfig } from './soak-worker';
 
 export interface SoakOptions {
@@ -264,6 +265,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     clearInterval(crashTimer);
     clearInterval(sampleTimer);
     await Promise.all(workers.map((w) => stopWorker(w, 'SIGTERM')));
+    // The soak's keys only (its own prefix): a shared Redis gets its memory back.
+    await deleteKeysMatching(system.redis.client, `{${options.prefix}}*`).catch(() => undefined);
     await system.close();
     rmSync(dir, { recursive: true, force: true });
   }
