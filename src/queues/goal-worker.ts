@@ -18,12 +18,7 @@ import { GATES_QUEUE } from './names';
 import { topologicalOrder } from './plan-cycles';
 import { cancelledReason, isCancelledReason, taskKeyOfJobId } from './protocol';
 import type { RedisCoordinator } from './redis-coordinator';
-import {
-  CLEANUP_JOB,
-  removeGoalJobs,
-  scheduleGoalCleanup,
-  type GoalCleanupJobData,
-} from './retention';
+import { scheduleGoalCleanup } from './retention';
 import { gateJobId, taskJobId, type GoalJobData } from './task-job';
 
 /** A finished goal's record is kept a while for late cancels and lookups. */
@@ -110,12 +105,8 @@ function parseActor(raw: string | null | undefined): string | null {
 
 export function createGoalProcessor(
   coordinator: RedisCoordinator,
-): Processor<GoalJobData | GoalCleanupJobData, GoalResult | null> {
+): Processor<GoalJobData, GoalResult> {
   return async (job, token) => {
-    if (job.name === CLEANUP_JOB && job.data.kind === 'cleanup') {
-      await removeGoalJobs(coordinator, job.data.goalId, job.data.shard);
-      return null;
-    }
     const goalId = job.data.goalId;
     const recordKey = goalRecordKey(coordinator, goalId);
     // One round trip: the record, the cancel marks and the failed children are independent reads.

@@ -9,16 +9,6 @@ import { goalRecordKey } from './compiler';
 import { GOALS_QUEUE } from './names';
 import type { RedisCoordinator } from './redis-coordinator';
 
-/** Jobs named so in `_goals` were the cleanups of an earlier version; the goal worker drops them. */
-export const CLEANUP_JOB = 'cleanup';
-
-export interface GoalCleanupJobData {
-  v: 1;
-  kind: 'cleanup';
-  goalId: string;
-  shard: number;
-}
-
 /** Removals looked at per sweep; the rest wait for the next one. */
 const SWEEP_LIMIT = 100;
 /** A root that has not finished yet (still being moved to completed) is looked at again after this. */
