@@ -13,6 +13,7 @@
  *   agent every time) fails it for good instead of crashing agents forever.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -105,6 +106,11 @@ export class AutonomousAgent {
   private internal: InternalWorkers | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
   private startedAt = new Date();
+  /** Workdir names: unguessable per agent (random), unique per attempt (a counter). */
+  private readonly workdirBase = join(tmpdir(), `agentq-${randomBytes(6).toString('hex')}`);
+  private workdirCount = 0;
+  /** Workdirs an in-process attempt made (a sandboxed one makes its own in the child). */
+  private readonly madeWorkdirs = new Set<string>();
   private closing: Promise<void> | null = null;
 
   constructor(options: AutonomousAgentOptions) {
@@ -266,7 +272,10 @@ export class AutonomousAgent {
         capability,
         (job, token, signal) =>
           pipeline(job, token ?? '', signal ?? new AbortController().signal, (workdir, s) =>
-            executor(job, workdir, s, (message) => writeAttemptStarted(claimedBy(), job, message)),
+            executor(job, workdir, s, {
+              reportStarted: (message) => writeAttemptStarted(claimedBy(), job, message),
+              onWorkdirMade: () => this.madeWorkdirs.add(workdir),
+            }),
           ),
         options,
       );
@@ -383,14 +392,16 @@ export class AutonomousAgent {
   private async acquireWorkdir(taskId: string): Promise<string> {
     if (this.options.worktree) return this.options.worktree.acquire(taskId);
     // Only named here: the attempt makes it when the handler first reads `ctx.workdir`.
-    const name = `agentq-${taskId.replace(/[^A-Za-z0-9_.-]/g, '_')}-${randomBytes(6).toString('hex')}`;
-    return join(tmpdir(), name);
+    this.workdirCount += 1;
+    return `${this.workdirBase}-${this.workdirCount.toString(36)}-${taskId.replace(/[^A-Za-z0-9_.-]/g, '_')}`;
   }
 
   private async releaseWorkdir(taskId: string, workdir: string, ok: boolean): Promise<void> {
     try {
       if (this.options.worktree) await this.options.worktree.release(taskId, { ok });
-      else await rm(workdir, { recursive: true, force: true });
+      // Most handlers never make theirs: no rm (an ENOENT error) and no stat per attempt.
+      else if (this.madeWorkdirs.delete(workdir) || (this.options.sandboxed && existsSync(workdir)))
+        await rm(workdir, { recursive: true, force: true });
     } catch (error) {
       this.report(error);
     }

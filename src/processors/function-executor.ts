@@ -4,29 +4,22 @@
  * ended (the attempt itself still ends on time). Use the sandboxed executor for untrusted code.
  */
 import type { Job } from 'bullmq';
-import type { StartedMessage } from '../queues/attempt-started';
 import type { TaskResultEnvelope } from '../queues/protocol';
 import type { TaskJobData } from '../queues/task-job';
 import type { HandlerMap } from './handler-types';
-import { runAttempt } from './task-runner';
+import { runAttempt, type AttemptOptions } from './task-runner';
 
 export type InProcessExecutor = (
   job: Job<TaskJobData, TaskResultEnvelope>,
   workdir: string,
   signal: AbortSignal,
-  reportStarted?: (message: StartedMessage) => Promise<unknown>,
+  hooks?: Pick<AttemptOptions, 'reportStarted' | 'onWorkdirMade'>,
 ) => Promise<TaskResultEnvelope>;
 
 export function createFunctionExecutor(handlers: HandlerMap, agentId: string): InProcessExecutor {
-  return async (job, workdir, signal, reportStarted) => {
+  return async (job, workdir, signal, hooks) => {
     const handler = handlers[job.data.type];
     if (!handler) throw new Error(`agent ${agentId} has no handler for '${job.data.type}'`);
-    return runAttempt(job, {
-      agentId,
-      handler,
-      signal,
-      workdir,
-      ...(reportStarted ? { reportStarted } : {}),
-    });
+    return runAttempt(job, { ...hooks, agentId, handler, signal, workdir });
   };
 }

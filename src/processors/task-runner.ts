@@ -38,6 +38,8 @@ export interface AttemptOptions {
   signal?: AbortSignal;
   /** The attempt's workdir; made (mode 0700) when the handler first reads `ctx.workdir`. */
   workdir: string;
+  /** Told when the workdir was made, so the caller removes only workdirs that exist. */
+  onWorkdirMade?: () => void;
   /** Resource use the executor measured outside the handler (sandbox child). */
   baseMetrics?: () => ExecutionMetrics;
   /**
@@ -73,8 +75,11 @@ export class AttemptInterruptedError extends Error {
 }
 
 /** Makes `path` (mode 0700, must not exist yet: fails rather than reuse someone else's) once. */
-function ensureWorkdir(path: string): string {
-  if (!existsSync(path)) mkdirSync(path, { mode: 0o700 });
+function ensureWorkdir(path: string, onMade?: () => void): string {
+  if (!existsSync(path)) {
+    mkdirSync(path, { mode: 0o700 });
+    onMade?.();
+  }
   return path;
 }
 
@@ -146,7 +151,7 @@ export async function runAttempt(
       agentId: options.agentId,
       // Created on first read: most handlers never touch it (saves a mkdir and an rm per attempt).
       get workdir() {
-        return ensureWorkdir(options.workdir);
+        return ensureWorkdir(options.workdir, options.onWorkdirMade);
       },
       progress: async (value) => {
         qualityScore = qualityOf(value) ?? qualityScore;
