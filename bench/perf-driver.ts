@@ -5,15 +5,17 @@
  *
  *   npx tsx bench/perf-driver.ts --redis redis://127.0.0.1:6411 --scenario throughput --tasks 2000
  *   scenarios: throughput (one goal of no-op tasks, mirror on), dag (random DAG, mirror off),
+ *              dag-phases (the same DAG, submitted step by step with a timestamp per phase),
  *              goals (one-task goals, added back to back)
  */
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { addGoalFlow } from '../src/queues/compiler';
+import { addGoalFlow, compileFlow, saveGoalRecord } from '../src/queues/compiler';
 import { goalIdFor } from '../src/queues/goal-ids';
-import { resolvePlan } from '../src/queues/plan-schema';
+import { resolvePlan, toPlanSpec } from '../src/queues/plan-schema';
+import { taskJobId } from '../src/queues/task-job';
 import { randomDag } from './agentq/dag';
-import { startBenchSystem } from './agentq/system';
+import { startBenchSystem, type BenchSystem } from './agentq/system';
 import { benchPrefix, until } from './context';
 import { hrtimeMs } from './stats';
 
@@ -24,6 +26,58 @@ async function commandStats(client: Redis): Promise<Map<string, number>> {
     if (m) stats.set(m[1]!, Number(m[2]));
   }
   return stats;
+}
+
+/**
+ * The DAG goal submitted the way `SupervisorAgent.submit` does it, one phase at a time, with
+ * milliseconds since the start at the end of each phase (and the first and last task run).
+ */
+async function dagPhases(
+  system: BenchSystem,
+  tasks: number,
+  type: string,
+  runs: { first: number; last: number },
+  t0: number,
+): Promise<Record<string, number>> {
+  const at: Record<string, number> = {};
+  const mark = (phase: string): void => {
+    at[phase] = Math.round(hrtimeMs() - t0);
+  };
+  const raw = { goal: 'dag', tasks: randomDag(tasks).map((t) => ({ ...t, type })) };
+  mark('plan');
+  const plan = resolvePlan(raw);
+  mark('validate');
+  const goalId = goalIdFor(null);
+  await system.registry.createGoal(
+    { id: goalId, key: null, title: plan.goal, planner: 'object', plan: toPlanSpec(plan) },
+    plan.tasks.map((t) => ({
+      ...t,
+      id: taskJobId(goalId, t.key),
+      state: t.dependsOn.length > 0 ? 'BACKLOG' : 'PENDING',
+    })),
+    'bench',
+  );
+  mark('sqlCreateGoal');
+  const input = { goalId, title: plan.goal, shard: 0, tasks: plan.tasks };
+  await saveGoalRecord(system.coordinator, input);
+  mark('goalRecord');
+  const flow = compileFlow(input);
+  mark('compile');
+  await system.coordinator.flowProducer(0).add(flow);
+  mark('flowAdd');
+  await system.goalDone(goalId);
+  mark('goalDone');
+  at.firstTaskRun = Math.round(runs.first - t0);
+  at.lastTaskRun = Math.round(runs.last - t0);
+  return at;
+}
+
+/** Redis's own CPU seconds (user + sys) so far: steadier than wall time on a shared machine. */
+async function redisCpuSeconds(client: Redis): Promise<number> {
+  const info = await client.info('cpu');
+  const field = (name: string): number =>
+    Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+  return field('used_cpu_user') + field('used_cpu_sys');
 }
 
 async function main(): Promise<void> {
@@ -42,6 +96,7 @@ async function main(): Promise<void> {
   const system = await startBenchSystem({ url } as never, benchPrefix('perf'), { mirror });
   const type = 'noop';
   let done = 0;
+  const runs = { first: 0, last: 0 };
   await system.agent({
     agentId: 'perf-1',
     capabilities: [type],
@@ -49,14 +104,21 @@ async function main(): Promise<void> {
     breaker: false,
     handlers: {
       noop: () => {
+        runs.last = hrtimeMs();
+        if (done === 0) runs.first = runs.last;
         done++;
         return null;
       },
     },
   });
   await stats.config('RESETSTAT');
+  const redisCpu0 = await redisCpuSeconds(stats);
+  const cpu0 = process.cpuUsage();
   const t0 = hrtimeMs();
-  if (scenario === 'throughput') {
+  let phases: Record<string, number> | undefined;
+  if (scenario === 'dag-phases') {
+    phases = await dagPhases(system, tasks, type, runs, t0);
+  } else if (scenario === 'throughput') {
     await system.submit({
       goal: 'throughput',
       tasks: Array.from({ length: tasks }, (_, i) => ({ key: `t${i}`, title: `t${i}`, type })),
@@ -82,6 +144,9 @@ async function main(): Promise<void> {
     while ((await goals.getCompletedCount()) < tasks) await new Promise((r) => setTimeout(r, 5));
   }
   const seconds = (hrtimeMs() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const nodeCpuSeconds = +((cpu.user + cpu.system) / 1e6).toFixed(2);
+  const redisCpu = +((await redisCpuSeconds(stats)) - redisCpu0).toFixed(2);
   const calls = await commandStats(stats);
   await system.close();
   await stats.quit();
@@ -100,9 +165,12 @@ async function main(): Promise<void> {
       tasksPerSecond: Math.round(tasks / seconds),
       luaPerTask: +(lua / tasks).toFixed(2),
       callsPerTask: +(total / tasks).toFixed(2),
+      nodeCpuSeconds,
+      redisCpuSeconds: redisCpu,
     }),
   );
   console.log(`  per task: ${top}`);
+  if (phases) console.log(`  ms since start: ${JSON.stringify(phases)}`);
 }
 
 main().catch((error: unknown) => {

@@ -48,9 +48,11 @@ export async function collectDependencies(job: ParentJobLike): Promise<{ [key: s
 }
 
 /**
- * The results of a task's gated dependencies that COMPLETED, read from their own jobs in one
- * pipelined round trip (their gates were removed, not run: see gates.ts). A dependency that did
- * not complete is left out: its gate ran and carries its result or error among the children.
+ * The results of a task's gated dependencies that COMPLETED, read from their own jobs with plain
+ * HGETs written back to back (one round trip's wait; not a `pipeline()`: ioredis copies every
+ * loaded script — BullMQ loads dozens — onto each new Pipeline, which cost more than the reads).
+ * Their gates were removed, not run (see gates.ts). A dependency that did not complete is left
+ * out: its gate ran and carries its result or error among the children.
  */
 export async function fetchGatedResults(
   coordinator: Pick<RedisCoordinator, 'bullPrefix' | 'client'>,
@@ -59,15 +61,19 @@ export async function fetchGatedResults(
   const sources = Object.entries(data.gatedSources ?? {});
   if (sources.length === 0) return {};
   const prefix = coordinator.bullPrefix(data.shard);
-  const pipeline = coordinator.client.pipeline();
-  for (const [key, type] of sources) {
-    pipeline.hget(`${prefix}:${type}:${taskJobId(data.goalId, key)}`, 'returnvalue');
-  }
-  const replies = (await pipeline.exec()) ?? [];
+  const client = coordinator.client;
+  const replies = await Promise.all(
+    sources.map(([key, type]) =>
+      client.hget(`${prefix}:${type}:${taskJobId(data.goalId, key)}`, 'returnvalue').then(
+        (raw) => raw,
+        () => null,
+      ),
+    ),
+  );
   const results: { [key: string]: Json } = {};
   sources.forEach(([key], i) => {
-    const [error, raw] = replies[i] ?? [null, null];
-    if (error || typeof raw !== 'string') return;
+    const raw = replies[i];
+    if (typeof raw !== 'string') return;
     const value = JSON.parse(raw) as unknown;
     if (isEnvelope(value) && !('error' in value && value.error !== undefined)) {
       results[key] = value.result ?? null;
