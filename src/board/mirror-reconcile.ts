@@ -11,7 +11,7 @@ import { GOALS_QUEUE } from '../queues/names';
 import { isCancelledReason, shardOf } from '../queues/protocol';
 import type { RedisCoordinator } from '../queues/redis-coordinator';
 import { compareStreamIds } from './mirror-cursor';
-import { mapTaskEntry, type MirrorLookups, type TaskMemo } from './mirror-events';
+import { mapTaskEntry, parseJson, type MirrorLookups, type TaskMemo } from './mirror-events';
 import type { EventsStream, StreamInfo } from './mirror-streams';
 
 const OPEN_STATES: TaskState[] = ['BACKLOG', 'PENDING', 'ASSIGNED', 'ACTIVE'];
@@ -68,9 +68,28 @@ export function fillPath(from: TaskState, changes: TaskChange[]): TaskChange[] {
   return out;
 }
 
-/** The stream entry a job's current state stands for, as if it had just been emitted. */
-async function entriesOfJob(job: Job): Promise<Array<Record<string, string>>> {
+/**
+ * The job's state, with the snapshot brought up to it: the snapshot was read before the state, and
+ * a job that finished in between has no returnvalue, finishedOn or failedReason in it (its task
+ * was recorded DONE with a null result). A finished job no longer changes: read those again.
+ */
+async function settledState(job: Job, lookups: MirrorLookups): Promise<string> {
   const state = await job.getState();
+  if ((state === 'completed' || state === 'failed') && job.finishedOn === undefined) {
+    const [returnvalue, finishedOn, failedReason, progress] = await lookups.jobFields(
+      lookups.jobKey(job.id!),
+      ['returnvalue', 'finishedOn', 'failedReason', 'progress'],
+    );
+    job.returnvalue = parseJson(returnvalue ?? undefined) ?? null;
+    if (finishedOn) job.finishedOn = Number(finishedOn);
+    if (failedReason) job.failedReason = failedReason;
+    if (progress) job.progress = parseJson(progress) as Job['progress'];
+  }
+  return state;
+}
+
+/** The stream entry a job's current state stands for, as if it had just been emitted. */
+function entriesOfJob(job: Job, state: string): Array<Record<string, string>> {
   const jobId = job.id!;
   const progress = { event: 'progress', jobId, data: JSON.stringify(job.progress) };
   switch (state) {
@@ -115,9 +134,10 @@ export async function reconcileTasks(
 
 async function changesForJob(task: TaskRecord, job: Job, lookups: MirrorLookups) {
   const memos = new Map<string, TaskMemo>([[task.id, { state: task.state }]]);
+  const state = await settledState(job, lookups);
   const at = job.finishedOn ?? job.processedOn ?? Date.now();
   const mapped: TaskChange[] = [];
-  for (const fields of await entriesOfJob(job)) {
+  for (const fields of entriesOfJob(job, state)) {
     mapped.push(...(await mapTaskEntry({ id: `${at}-0`, fields }, memos, lookups)));
   }
   return fillPath(
