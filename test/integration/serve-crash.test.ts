@@ -62,7 +62,9 @@ describe('kill -9 of agentq serve during a goal of 10,000 tasks', () => {
     if (storeOpen) await store.close();
     await deleteKeysMatching(coordinator.client, `{${prefix}}*`);
     await coordinator.close();
-    rmSync(dir, { recursive: true, force: true });
+    // KEEP_DB=1 keeps the SQLite file to look at after a failure.
+    if (!process.env.KEEP_DB) rmSync(dir, { recursive: true, force: true });
+    else process.stdout.write(`kept ${dir}\n`);
   });
 
   it('SQL equals Redis afterwards: no gap in seq, no transition twice, every history whole', async () => {
@@ -110,9 +112,14 @@ describe('kill -9 of agentq serve during a goal of 10,000 tasks', () => {
         return seq > TASKS + 8000;
       },
       { timeoutMs: 90_000, intervalMs: 50 },
-    );
+    ).catch(async (error: Error) => {
+      const seen = `SQL at seq ${await store.lastSeq()}`;
+      const said = processes.map((p) => p.lines.slice(-20).join('\n')).join('\n--\n');
+      throw new Error(`${error.message}: ${seen}\n${said}`);
+    });
     await first.killHard();
     const recordedAtKill = await store.lastSeq();
+    const finishedAtKill = (await coordinator.queue('finish').getJobCounts('completed')).completed;
     expect(recordedAtKill).toBeLessThan(TRANSITIONS);
     // A moment without a mirror, the workers going on; then the same db, prefix and port.
     await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -162,7 +169,10 @@ describe('kill -9 of agentq serve during a goal of 10,000 tasks', () => {
     ).toEqual([]);
     // The handler never fails: everything is DONE, with the result it returned, and so is the goal.
     expect(tasks.every((t) => t.state === 'DONE')).toBe(true);
-    expect(tasks.every((t) => (t.result as { key: string }).key === t.key)).toBe(true);
+    const withoutResult = tasks.filter((t) => (t.result as { key?: string } | null)?.key !== t.key);
+    expect(withoutResult.slice(0, 5).map((t) => `${t.key}: ${JSON.stringify(t.result)}`)).toEqual(
+      [],
+    );
     expect((await store.getGoal(goalId))?.state).toBe('DONE');
 
     // The audit log: seq is 1..N with no gap.
@@ -210,7 +220,9 @@ describe('kill -9 of agentq serve during a goal of 10,000 tasks', () => {
     expect(broken.slice(0, 10)).toEqual([]);
     // Written to the test output so a run shows how much the crash interrupted.
     process.stdout.write(
-      `serve-crash: ${events.length} transitions, ${recordedAtKill} recorded before kill -9\n`,
+      `serve-crash: ${events.length} transitions, ${recordedAtKill} recorded before kill -9 ` +
+        `(${finishedAtKill} of ${PAIRS} finish jobs done in Redis then); second serve: ` +
+        `${second.lines.filter((l) => l.includes('mirror')).join(' | ')}\n`,
     );
   });
 });
