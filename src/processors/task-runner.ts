@@ -134,19 +134,37 @@ export async function runAttempt(
   });
   reported.catch(() => undefined);
 
-  const controller = new AbortController();
-  const timer = setTimeout(
-    () => controller.abort(new AttemptTimeoutError(data.timeoutMs)),
-    data.timeoutMs,
-  );
-  const forward = () => controller.abort(options.signal?.reason);
+  // The attempt's abort (timeout, or whatever aborted BullMQ's signal) rejects `aborted` at once;
+  // the AbortController behind `ctx.signal` is made only when a handler reads it (most no-op and
+  // quick handlers never do: one object, one listener and their garbage less per attempt).
+  let abortedFor = null as { reason: unknown } | null;
+  let controller: AbortController | null = null;
+  let rejectAborted: (error: Error) => void = () => undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    rejectAborted = reject;
+  });
+  aborted.catch(() => undefined);
+  const abort = (reason: unknown): void => {
+    if (abortedFor) return;
+    abortedFor = { reason };
+    controller?.abort(reason);
+    rejectAborted(abortError(reason, data.timeoutMs));
+  };
+  const timer = setTimeout(() => abort(new AttemptTimeoutError(data.timeoutMs)), data.timeoutMs);
+  const forward = () => abort(options.signal?.reason);
   if (options.signal?.aborted) forward();
   options.signal?.addEventListener('abort', forward, { once: true });
   let metrics: ExecutionMetrics = {};
   let qualityScore: number | undefined;
   try {
     const ctx: ExecutorContext = {
-      signal: controller.signal,
+      get signal() {
+        if (!controller) {
+          controller = new AbortController();
+          if (abortedFor) controller.abort(abortedFor.reason);
+        }
+        return controller.signal;
+      },
       dependencies: await collectDependencies(job),
       agentId: options.agentId,
       // Created on first read: most handlers never touch it (saves a mkdir and an rm per attempt).
@@ -169,11 +187,6 @@ export async function runAttempt(
         metrics = { ...metrics, ...measured };
       },
     };
-    const aborted = new Promise<never>((_, reject) => {
-      const fail = () => reject(abortError(controller.signal.reason, data.timeoutMs));
-      if (controller.signal.aborted) fail();
-      else controller.signal.addEventListener('abort', fail, { once: true });
-    });
     // A handler that ignores its signal still loses the race: the attempt ends when aborted.
     const returned = await Promise.race([
       Promise.resolve().then(() => options.handler(input, ctx)),
@@ -201,7 +214,7 @@ export async function runAttempt(
   } catch (thrown) {
     await reported.catch(() => undefined);
     // A handler that rethrows its abort (AbortError) fails for the reason it was aborted.
-    if (controller.signal.aborted) throw abortError(controller.signal.reason, data.timeoutMs);
+    if (abortedFor) throw abortError(abortedFor.reason, data.timeoutMs);
     throw coerceError(thrown);
   } finally {
     clearTimeout(timer);

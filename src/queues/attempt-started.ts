@@ -10,6 +10,7 @@
  * trimmed here: BullMQ's next XADD on it (MAXLEN ~) trims it anyway.
  */
 import type { Job } from 'bullmq';
+import { Redis } from 'ioredis';
 import type { RedisConnection } from './connection';
 import type { TaskProgressMessage } from './protocol';
 
@@ -45,14 +46,20 @@ export async function writeAttemptStarted(
   const jobKey = worker.toKey(jobId);
   const logsKey = `${jobKey}:logs`;
   const json = JSON.stringify(message);
-  const writes: Array<Promise<unknown>> = [
-    client.hset(jobKey, 'progress', json),
-    client.rpush(logsKey, attemptStartedLine(message.attempt, message.agentId)),
-  ];
-  const keepLogs = job.opts.keepLogs;
-  if (typeof keepLogs === 'number') writes.push(client.ltrim(logsKey, -keepLogs, -1));
-  writes.push(
-    client.xadd(worker.keys.events!, '*', 'event', 'progress', 'jobId', jobId, 'data', json),
-  );
+  // One socket write for the three commands (a single server's connection; a cluster routes).
+  const socket = client instanceof Redis && client.status === 'ready' ? client.stream : null;
+  socket?.cork();
+  const writes: Array<Promise<unknown>> = [];
+  try {
+    writes.push(client.hset(jobKey, 'progress', json));
+    writes.push(client.rpush(logsKey, attemptStartedLine(message.attempt, message.agentId)));
+    const keepLogs = job.opts.keepLogs;
+    if (typeof keepLogs === 'number') writes.push(client.ltrim(logsKey, -keepLogs, -1));
+    writes.push(
+      client.xadd(worker.keys.events!, '*', 'event', 'progress', 'jobId', jobId, 'data', json),
+    );
+  } finally {
+    socket?.uncork();
+  }
   await Promise.all(writes);
 }
