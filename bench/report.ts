@@ -63,7 +63,7 @@ export function toMarkdown(doc: BenchDocument): string {
   const e = doc.environment;
   const rows: string[][] = [
     [
-      'no-op throughput (tasks/s, concurrency 50)',
+      'no-op throughput (tasks/s, concurrency 50; agentq: mirror + bridge in the same process)',
       fmt(doc.throughput.agentq, 0),
       fmt(doc.throughput.bullmq, 0),
       'ratio ≥ 0.8',

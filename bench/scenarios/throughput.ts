@@ -10,6 +10,11 @@ export interface ThroughputSection {
   agentq: number | null;
   bullmq: number;
   ratio: number | null;
+  /**
+   * Where each side's work runs, so a reader sees the comparison is not process for process:
+   * agentq's one process also runs the mirror (SQL) and the bridge, as the issue asks.
+   */
+  layout: { agentq: string; bullmq: string };
   detail: { bullmq: ThroughputFigure; agentq: ThroughputFigure | Missing };
 }
 
@@ -24,6 +29,11 @@ export async function throughputScenario(ctx: BenchContext): Promise<ThroughputS
     agentq: agentq.tasksPerSecond,
     bullmq: bullmq.tasksPerSecond,
     ratio: ratio(agentq.tasksPerSecond, bullmq.tasksPerSecond),
+    layout: {
+      agentq:
+        'one process: agent (concurrency 50), mirror to SQLite, pub/sub bridge, gate/goal workers',
+      bullmq: 'one process: one Worker (concurrency 50); no mirror, no bridge',
+    },
     detail: { bullmq, agentq },
   };
 }
