@@ -12,6 +12,8 @@ export interface WorkerProcessesOptions {
   script: string;
   processes: number;
   env: Record<string, string>;
+  /** Runs at the start of the timed window, before 'go' (agentq: resumes the paused queue). */
+  onGo?: () => Promise<unknown>;
 }
 
 export async function runWorkerProcesses(
@@ -36,6 +38,7 @@ export async function runWorkerProcesses(
     }
     await until(() => ready === options.processes, 60_000, 'worker processes to start');
     const t0 = hrtimeMs();
+    await options.onGo?.();
     for (const child of children) child.send('go');
     await until(() => done >= tasks, 600_000, `${tasks} tasks in worker processes`);
     return { seconds: (hrtimeMs() - t0) / 1000 };

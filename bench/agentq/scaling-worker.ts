@@ -1,6 +1,7 @@
 /**
  * A worker process of the scaling scenario (agentq): an AutonomousAgent whose handler sleeps
- * BENCH_TASK_MS, started on the parent's 'go', reporting each finished task over IPC.
+ * BENCH_TASK_MS, reporting each finished task over IPC. It starts before saying 'ready' (as the
+ * BullMQ worker connects first); the parent keeps the queue paused until the clock starts.
  */
 import { AutonomousAgent } from '../../src/processors/autonomous-agent';
 import { RedisCoordinator } from '../../src/queues/redis-coordinator';
@@ -24,7 +25,6 @@ const agent = new AutonomousAgent({
 });
 
 process.on('message', (message: string) => {
-  if (message === 'go') void agent.start();
   if (message === 'stop') {
     void agent
       .close({ graceMs: 1000 })
@@ -33,4 +33,7 @@ process.on('message', (message: string) => {
   }
 });
 
-void coordinator.assertReachable().then(() => process.send?.('ready'));
+void coordinator
+  .assertReachable()
+  .then(() => agent.start())
+  .then(() => process.send?.('ready'));

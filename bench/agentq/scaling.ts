@@ -22,6 +22,11 @@ export async function agentqScaling(
         type: 'scaling',
       })),
     });
+    // Like the BullMQ side, whose Workers are made and connected before the clock starts: the
+    // agents start (connections, registration, listeners) while the queue is paused, and the
+    // timed window begins with the resume.
+    const queue = system.coordinator.queue('scaling');
+    await queue.pause();
     const { processes, concurrency } = layout(slots);
     const { seconds } = await runWorkerProcesses(
       {
@@ -33,6 +38,7 @@ export async function agentqScaling(
           BENCH_CONCURRENCY: String(concurrency),
           BENCH_TASK_MS: String(TASK_MS),
         },
+        onGo: () => queue.resume(),
       },
       tasks,
     );
