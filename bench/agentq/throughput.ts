@@ -18,7 +18,10 @@ export async function agentqThroughput(
         type: 'noop',
       })),
     });
-    const t0 = hrtimeMs();
+    // The agent starts (connections, registration, listeners) before the clock, as the BullMQ
+    // side makes its Worker first: the queue is paused until the timed window opens.
+    const queue = system.coordinator.queue('noop');
+    await queue.pause();
     await system.agent({
       agentId: 'throughput-1',
       capabilities: ['noop'],
@@ -26,6 +29,8 @@ export async function agentqThroughput(
       breaker: false,
       handlers: { noop: () => null },
     });
+    const t0 = hrtimeMs();
+    await queue.resume();
     let done = 0;
     while (done < tasks) {
       await new Promise((resolve) => setTimeout(resolve, 10));
