@@ -3,7 +3,7 @@
  * transitions, commit each batch with the new cursor in one transaction, then hand the recorded
  * events to the bridge. Streams trimmed past the cursor are reconciled from the jobs' states.
  */
-import type { GoalState, TaskChange, TaskEventRecord } from '../entities/task-model';
+import type { TaskChange, TaskEventRecord } from '../entities/task-model';
 import type { TaskStore } from '../entities/task-store';
 import type { RedisConnection } from '../queues/connection';
 import { GOALS_QUEUE } from '../queues/names';
@@ -21,7 +21,7 @@ import {
 import { mapTaskEntry, type MirrorLookups, type StreamEntry, type TaskMemo } from './mirror-events';
 import type { LeaderLock } from './mirror-lock';
 import { mirrorEventsTotal, mirrorLagSeconds, type RecentSamples } from './mirror-metrics';
-import { isTrimmedPast, reconcileGoals, reconcileTasks } from './mirror-reconcile';
+import { isTrimmedPast, reconcileGoals, reconcileTasks, type GoalEnd } from './mirror-reconcile';
 import { listStreams, readStreams, streamInfo, type EventsStream } from './mirror-streams';
 
 export interface MirrorStats {
@@ -41,6 +41,8 @@ export interface ConsumerSettings {
   lock: LeaderLock;
   bridge: PubSubBridge | null;
   batchSize: number;
+  /** Changes (or goal ends) per transaction of a reconcile: bounds each synchronous commit. */
+  chunkSize: number;
   blockMs: number;
   stats: MirrorStats;
   lags: RecentSamples;
@@ -54,8 +56,6 @@ export interface MirrorCommit {
   entries: number;
   committedAt: number;
 }
-
-type GoalEnd = { goalId: string; state: Exclude<GoalState, 'ACTIVE'>; at: Date };
 
 interface Batch {
   changes: TaskChange[];
@@ -140,28 +140,62 @@ export class MirrorConsumer {
     }
   }
 
+  /**
+   * Brings SQL up to the jobs' states in chunks of at most `chunkSize` changes, each committed
+   * in its own transaction with the cursor, yielding to the event loop in between (the lock
+   * renewal and the bridge keep running). The stream's cursor moves to `lastId` with the last
+   * chunk only: a crash mid-way reconciles again, finding the chunks already done in SQL.
+   */
   private async reconcile(stream: EventsStream, lastId: string): Promise<void> {
-    const { store, coordinator } = this.s;
-    const batch: Batch = {
-      changes: [],
-      goals: [],
-      cursor: { ...this.cursor, [stream.key]: lastId },
-      stamps: [],
-      known: new Map(),
+    const { store, coordinator, chunkSize } = this.s;
+    const from = this.cursor[stream.key] ?? '0-0';
+    const pending: Batch = this.emptyBatch();
+    let transitions = 0;
+    let goals = 0;
+    const past = { ...this.cursor, [stream.key]: lastId };
+    let moved = false;
+    const flush = async (all: boolean) => {
+      while (pending.changes.length + pending.goals.length >= (all ? 1 : chunkSize)) {
+        const chunk = this.emptyBatch();
+        chunk.goals = pending.goals.splice(0, chunkSize);
+        chunk.changes = pending.changes.splice(0, chunkSize - chunk.goals.length);
+        for (const c of chunk.changes) chunk.known.set(c.taskId, pending.known.get(c.taskId)!);
+        if (all && pending.changes.length + pending.goals.length === 0) {
+          chunk.cursor = past;
+          moved = true;
+        }
+        await this.commit(chunk);
+        await yieldToEventLoop();
+      }
     };
     if (stream.queue === GOALS_QUEUE) {
-      batch.goals = await reconcileGoals(store, coordinator, stream.shard);
+      for await (const ends of reconcileGoals(store, coordinator, stream.shard)) {
+        pending.goals.push(...ends);
+        goals += ends.length;
+        await flush(false);
+      }
     } else {
-      batch.changes = await reconcileTasks(store, coordinator, stream, this.lookups(stream));
-      for (const c of batch.changes)
-        batch.known.set(c.taskId, { key: taskKeyOf(c.taskId), type: stream.queue });
+      const lookups = this.lookups(stream);
+      for await (const changes of reconcileTasks(store, coordinator, stream, lookups)) {
+        for (const c of changes)
+          pending.known.set(c.taskId, { key: taskKeyOf(c.taskId), type: stream.queue });
+        pending.changes.push(...changes);
+        transitions += changes.length;
+        await flush(false);
+      }
     }
     this.s.log(
-      `mirror: ${stream.key} was trimmed past its cursor ${this.cursor[stream.key] ?? '0-0'}; ` +
-        `reconciled from the jobs' states: ${batch.changes.length} transitions, ${batch.goals.length} goals`,
+      `mirror: ${stream.key} was trimmed past its cursor ${from}; ` +
+        `reconciled from the jobs' states: ${transitions} transitions, ${goals} goals`,
     );
     this.s.stats.reconciles++;
-    await this.commit(batch);
+    // The last chunk (or an empty commit) moves the cursor past what was reconciled.
+    await flush(true);
+    if (!moved) await this.commit({ ...this.emptyBatch(), cursor: past });
+  }
+
+  private emptyBatch(): Batch {
+    return { changes: [], goals: [], cursor: { ...this.cursor }, stamps: [], known: new Map() };
   }
 
   private lookups(stream: EventsStream): MirrorLookups {
@@ -206,6 +240,9 @@ export class MirrorConsumer {
     const { store, lock, stats } = this.s;
     // The previous batch's messages go out before this one's, and a slow Redis slows the mirror.
     await this.publishing;
+    // A consumer of an ended leadership writes nothing more, even when this candidate leads
+    // again (same lock token) by the time its work returns.
+    if (this.stopped) throw new Error('mirror stopped: not committing');
     if (!(await lock.held())) throw new Error('mirror lock lost: stepping down');
     // Goal states first: a crash before the commit below replays them (idempotent), never loses one.
     for (const goal of batch.goals) {
@@ -242,6 +279,10 @@ export class MirrorConsumer {
       for (const goal of batch.goals) await bridge.publishGoal(goal.goalId, goal.state, goal.at);
     });
   }
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function goalEndOf(entry: StreamEntry): GoalEnd | null {

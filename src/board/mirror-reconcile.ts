@@ -111,25 +111,42 @@ function entriesOfJob(job: Job, state: string): Array<Record<string, string>> {
   }
 }
 
-/** The changes that bring the open SQL tasks of one stream's queue up to their jobs' states. */
-export async function reconcileTasks(
+/**
+ * Open SQL tasks read per page. Pages are keyset on id: each is one short query whatever the
+ * backlog, so a catch-up of 200,000 tasks never holds the event loop (and the lock renewal).
+ */
+const TASK_PAGE = 200;
+/** Goal roots looked up in parallel. */
+const GOAL_PAGE = 100;
+
+/**
+ * The changes that bring the open SQL tasks of one stream's queue up to their jobs' states, a
+ * page of tasks at a time: the caller commits each before asking for the next.
+ */
+export async function* reconcileTasks(
   store: TaskStore,
   coordinator: RedisCoordinator,
   stream: EventsStream,
   lookups: MirrorLookups,
-): Promise<TaskChange[]> {
-  const open = await store.findTasks({ type: stream.queue, state: OPEN_STATES, limit: 10_000_000 });
-  const mine = open.filter((t) => shardOf(t.goalId, coordinator.shards) === stream.shard);
+): AsyncGenerator<TaskChange[]> {
   const queue = coordinator.queue(stream.queue, stream.shard);
-  const changes: TaskChange[] = [];
-  for (let i = 0; i < mine.length; i += 100) {
-    const slice = mine.slice(i, i + 100);
-    const found = await Promise.all(slice.map((t) => Job.fromId(queue, t.id)));
-    for (const [j, job] of found.entries()) {
-      if (job) changes.push(...(await changesForJob(slice[j]!, job, lookups)));
-    }
+  for (let afterId: string | undefined; ;) {
+    const page = await store.findTasks({
+      type: stream.queue,
+      state: OPEN_STATES,
+      limit: TASK_PAGE,
+      ...(afterId === undefined ? {} : { afterId }),
+    });
+    if (page.length === 0) return;
+    afterId = page.at(-1)!.id;
+    const mine = page.filter((t) => shardOf(t.goalId, coordinator.shards) === stream.shard);
+    const jobs = await Promise.all(mine.map((t) => Job.fromId(queue, t.id)));
+    const changes = await Promise.all(
+      jobs.map((job, j) => (job ? changesForJob(mine[j]!, job, lookups) : [])),
+    );
+    yield changes.flat();
+    if (page.length < TASK_PAGE) return;
   }
-  return changes;
 }
 
 async function changesForJob(task: TaskRecord, job: Job, lookups: MirrorLookups) {
@@ -154,28 +171,29 @@ function alreadyRecorded(task: TaskRecord, change: TaskChange): boolean {
   return change.to === 'ACTIVE' && change.progress === undefined && task.state === 'ACTIVE';
 }
 
-/** Goals of the shard still ACTIVE in SQL whose root job has finished. */
-export async function reconcileGoals(
+export type GoalEnd = { goalId: string; state: Exclude<GoalState, 'ACTIVE'>; at: Date };
+
+/** Goals of the shard still ACTIVE in SQL whose root job has finished, a page at a time. */
+export async function* reconcileGoals(
   store: TaskStore,
   coordinator: RedisCoordinator,
   shard: number,
-): Promise<Array<{ goalId: string; state: Exclude<GoalState, 'ACTIVE'>; at: Date }>> {
+): AsyncGenerator<GoalEnd[]> {
   const goals = await store.listGoals({ state: 'ACTIVE', limit: 1_000_000 });
+  const mine = goals.filter((g) => shardOf(g.id, coordinator.shards) === shard);
   const queue = coordinator.queue(GOALS_QUEUE, shard);
-  const out: Array<{ goalId: string; state: Exclude<GoalState, 'ACTIVE'>; at: Date }> = [];
-  for (const goal of goals.filter((g) => shardOf(g.id, coordinator.shards) === shard)) {
-    const job = await Job.fromId(queue, goal.id);
-    const state = job ? await job.getState() : 'unknown';
-    const at = new Date(job?.finishedOn ?? Date.now());
-    if (state === 'completed') out.push({ goalId: goal.id, state: 'DONE', at });
-    if (state === 'failed') {
-      const reason = job!.failedReason ?? '';
-      out.push({
-        goalId: goal.id,
-        state: isCancelledReason(reason) ? 'CANCELLED' : 'FAILED',
-        at,
-      });
-    }
+  for (let i = 0; i < mine.length; i += GOAL_PAGE) {
+    const ends = await Promise.all(
+      mine.slice(i, i + GOAL_PAGE).map(async (goal): Promise<GoalEnd | null> => {
+        const job = await Job.fromId(queue, goal.id);
+        const state = job ? await job.getState() : 'unknown';
+        const at = new Date(job?.finishedOn ?? Date.now());
+        if (state === 'completed') return { goalId: goal.id, state: 'DONE', at };
+        if (state !== 'failed') return null;
+        const reason = job!.failedReason ?? '';
+        return { goalId: goal.id, state: isCancelledReason(reason) ? 'CANCELLED' : 'FAILED', at };
+      }),
+    );
+    yield ends.filter((end): end is GoalEnd => end !== null);
   }
-  return out;
 }

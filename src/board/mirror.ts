@@ -30,6 +30,11 @@ export interface MirrorOptions {
   lock?: LeaderLockOptions;
   /** Entries read per stream per XREAD: the batch size. @defaultValue 500 */
   batchSize?: number;
+  /**
+   * Most changes one transaction of a reconcile (a catch-up after trimming) commits; a bigger
+   * catch-up commits in several, yielding in between. @defaultValue 2000
+   */
+  chunkSize?: number;
   /** How long one XREAD blocks when the streams are idle. @defaultValue 100 */
   blockMs?: number;
   /** Run the pub/sub bridge in the leader. @defaultValue true */
@@ -163,6 +168,7 @@ class MirrorCandidate implements MirrorHandle {
           lock: this.lock,
           bridge: this.bridge,
           batchSize: this.options.batchSize ?? 500,
+          chunkSize: this.options.chunkSize ?? 2000,
           blockMs: this.options.blockMs ?? 100,
           stats: this.stats,
           lags: this.lags,

@@ -195,13 +195,15 @@ export class JsonTaskStore implements TaskStore {
           (task) =>
             (filter.goalId === undefined || task.goalId === filter.goalId) &&
             (states === null || states.includes(task.state)) &&
-            (filter.type === undefined || task.type === filter.type),
+            (filter.type === undefined || task.type === filter.type) &&
+            (filter.afterId === undefined || task.id > filter.afterId),
         )
-        .sort(
-          (a, b) =>
-            a.createdAt.getTime() - b.createdAt.getTime() ||
-            compare(a.goalId, b.goalId) ||
-            compare(a.key, b.key),
+        .sort((a, b) =>
+          filter.afterId !== undefined
+            ? compare(a.id, b.id)
+            : a.createdAt.getTime() - b.createdAt.getTime() ||
+              compare(a.goalId, b.goalId) ||
+              compare(a.key, b.key),
         )
         .slice(offset, offset + (filter.limit ?? DEFAULT_LIMIT));
     });

@@ -94,10 +94,15 @@ export abstract class SqlTaskStore implements TaskStore {
       where.push('type = ?');
       params.push(filter.type);
     }
+    if (filter.afterId !== undefined) {
+      where.push('id > ?');
+      params.push(filter.afterId);
+    }
     params.push(filter.limit ?? DEFAULT_LIMIT, filter.offset ?? 0);
+    const order = filter.afterId !== undefined ? 'id' : 'created_at, goal_id, key';
     const rows = await this.all(
       `SELECT * FROM tasks ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ` +
-        'ORDER BY created_at, goal_id, key LIMIT ? OFFSET ?',
+        `ORDER BY ${order} LIMIT ? OFFSET ?`,
       params,
     );
     return rows.map((row) => taskFromRow(this.codec, row));

@@ -37,6 +37,12 @@ export interface TaskFilter {
   limit?: number;
   /** @defaultValue 0 */
   offset?: number;
+  /**
+   * Keyset paging: only tasks whose id sorts after this one, ordered by id instead of by
+   * creation. Pages stay exact while other writers move tasks in or out of the filter, and each
+   * page costs the same however deep (the mirror's reconcile walks every open task this way).
+   */
+  afterId?: string;
 }
 
 export interface CreateGoalResult {
