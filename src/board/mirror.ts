@@ -11,7 +11,9 @@
  * ```
  */
 import type { TaskStore } from '../entities/task-store';
+import type { TaskState } from '../entities/task-state';
 import type { RedisCoordinator } from '../queues/redis-coordinator';
+import { sweepFinishedGoals } from '../queues/retention';
 import { PubSubBridge } from './bridge';
 import { MirrorConsumer, type MirrorCommit, type MirrorStats } from './mirror-consumer';
 import { LeaderLock, type LeaderLockOptions } from './mirror-lock';
@@ -57,6 +59,9 @@ export interface MirrorHandle {
   close(): Promise<void>;
 }
 
+/** States a task can still leave: a goal with one of them is not fully recorded yet. */
+const OPEN_STATES: TaskState[] = ['BACKLOG', 'PENDING', 'ASSIGNED', 'ACTIVE'];
+
 export function startMirror(options: MirrorOptions): MirrorHandle {
   const candidate = new MirrorCandidate(options);
   candidate.start();
@@ -81,6 +86,7 @@ class MirrorCandidate implements MirrorHandle {
   private running: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private ticking: Promise<void> | null = null;
+  private sweeping: Promise<void> | null = null;
   private publishedBefore = 0;
   private closed = false;
 
@@ -119,6 +125,7 @@ class MirrorCandidate implements MirrorHandle {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     await this.ticking;
+    await this.sweeping;
     if (this.consumers) {
       await this.stepDown();
       await this.lock.release().catch(() => undefined);
@@ -130,6 +137,26 @@ class MirrorCandidate implements MirrorHandle {
     this.ticking = this.renewOrAcquire()
       .catch((error: Error) => this.log(`mirror: ${error.message}`))
       .finally(() => (this.ticking = null));
+    if (this.consumers && !this.sweeping) this.sweep();
+  }
+
+  /**
+   * Retention: the leader removes finished goals' jobs once their time is up AND SQL has their
+   * end — never before the mirror has read what it must record. Beside the lock renewal, not in
+   * its way.
+   */
+  private sweep(): void {
+    const { store, coordinator } = this.options;
+    const recorded = async (goalId: string): Promise<boolean> => {
+      const goal = await store.getGoal(goalId);
+      if (!goal || goal.state === 'ACTIVE') return false;
+      const open = await store.findTasks({ goalId, state: OPEN_STATES, limit: 1 });
+      return open.length === 0;
+    };
+    this.sweeping = sweepFinishedGoals(coordinator, recorded)
+      .catch((error: Error) => this.log(`mirror: retention: ${error.message}`))
+      .then(() => undefined)
+      .finally(() => (this.sweeping = null));
   }
 
   private async renewOrAcquire(): Promise<void> {

@@ -7,7 +7,6 @@ import type { Job } from 'bullmq';
 import { GATES_QUEUE } from './names';
 import type { RedisCoordinator } from './redis-coordinator';
 import type { GateJobData } from './task-job';
-import { sweepFinishedGoals } from './retention';
 
 export interface ReconcilerOptions {
   shards: number;
@@ -54,7 +53,6 @@ export function startReconciler(
     for (let shard = 0; shard < options.shards && !closed; shard++) {
       await reconcileGates(c, shard).catch((e: Error) => options.onError?.(e));
     }
-    if (!closed) await sweepFinishedGoals(c).catch((e: Error) => options.onError?.(e));
   };
   const loop = () => {
     running = pass().finally(() => {

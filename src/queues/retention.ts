@@ -2,8 +2,9 @@
  * Retention: a finished goal's jobs (root, tasks, gates) leave Redis `retentionMs` after the goal
  * ended, so Redis memory stays flat however many goals run — SQL keeps every task and event. Until
  * then Bull Board shows the finished flow. Due removals wait in one sorted set (score = when),
- * swept by the reconciler that runs beside the internal workers in every agentq process; no
- * queue holds them, so a finished goal leaves no waiting or delayed job behind.
+ * swept by the mirror leader, which removes a goal only once SQL has recorded its end and every
+ * task's — a mirror that was down longer than the retention still finds the jobs it must read. No
+ * queue holds the removals, so a finished goal leaves no waiting or delayed job behind.
  */
 import { goalRecordKey } from './compiler';
 import { GOALS_QUEUE } from './names';
@@ -11,8 +12,11 @@ import type { RedisCoordinator } from './redis-coordinator';
 
 /** Removals looked at per sweep; the rest wait for the next one. */
 const SWEEP_LIMIT = 100;
-/** A root that has not finished yet (still being moved to completed) is looked at again after this. */
-const NOT_YET_MS = 1000;
+/** A goal SQL has not caught up with yet is looked at again after this. */
+const NOT_YET_MS = 5000;
+
+/** Whether the goal's end and all its tasks' are recorded (so its jobs may go). */
+export type RecordedCheck = (goalId: string) => Promise<boolean>;
 
 function cleanupKey(coordinator: RedisCoordinator): string {
   return coordinator.key('cleanup');
@@ -38,6 +42,7 @@ export async function scheduleGoalCleanup(
  */
 export async function sweepFinishedGoals(
   coordinator: RedisCoordinator,
+  recorded: RecordedCheck,
   now = Date.now(),
 ): Promise<number> {
   const key = cleanupKey(coordinator);
@@ -48,7 +53,7 @@ export async function sweepFinishedGoals(
     const colon = entry.indexOf(':');
     const shard = Number(entry.slice(0, colon));
     const goalId = entry.slice(colon + 1);
-    if (await removeGoalJobs(coordinator, goalId, shard)) removed++;
+    if ((await recorded(goalId)) && (await removeGoalJobs(coordinator, goalId, shard))) removed++;
     else await coordinator.client.zadd(key, now + NOT_YET_MS, entry);
   }
   return removed;
