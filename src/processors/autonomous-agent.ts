@@ -376,7 +376,13 @@ export class AutonomousAgent {
     if (this.declined.size > 10000) this.declined.clear();
     const delay = DECLINE_BACKOFF_MS[Math.min(times, DECLINE_BACKOFF_MS.length - 1)]!;
     await job.log(`[agentq] declined by ${this.agentId}`);
-    return this.giveBack(job, token, delay > 0 ? Date.now() + delay : 0);
+    // Back to waiting at once, then hold this slot for the backoff: another agent's blocked fetch
+    // takes the task meanwhile. (A delayed job would come due to whichever worker holds BullMQ's
+    // delay marker — often this one again, every time — and starve the agents that want it.)
+    await job.moveToWait(token);
+    // At most the last backoff (2 s); a closing agent waits for it like for any running task.
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+    throw new WaitingError();
   }
 
   /** Puts a claimed job back without charging an attempt: waiting now, or delayed until `at`. */
