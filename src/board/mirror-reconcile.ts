@@ -130,12 +130,14 @@ export async function* reconcileTasks(
   lookups: MirrorLookups,
 ): AsyncGenerator<TaskChange[]> {
   const queue = coordinator.queue(stream.queue, stream.shard);
-  for (let afterId: string | undefined; ;) {
+  // From '' (before every id), not undefined: without afterId a page is ordered by creation, and
+  // keyset paging on from its last id skipped every open task whose id sorts before that one.
+  for (let afterId = ''; ;) {
     const page = await store.findTasks({
       type: stream.queue,
       state: OPEN_STATES,
       limit: TASK_PAGE,
-      ...(afterId === undefined ? {} : { afterId }),
+      afterId,
     });
     if (page.length === 0) return;
     afterId = page.at(-1)!.id;

@@ -1,0 +1,120 @@
+/**
+ * A reconcile walks every open task, however their ids sort against their creation order. The
+ * soak of 30,000 tasks found thousands left PENDING after a catch-up: the walk's first page was
+ * read without `afterId`, so ordered by creation, and the keyset walk went on from that page's
+ * last id, skipping every open task whose id sorts before it — here the whole second goal,
+ * created after the first but with an id that sorts before it.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Queue, type Worker } from 'bullmq';
+import { startMirror, type MirrorHandle } from '../../src/board/mirror';
+import { TaskRegistry } from '../../src/entities/task-registry';
+import { RedisCoordinator } from '../../src/queues/redis-coordinator';
+import { taskJobId } from '../../src/queues/task-job';
+import { REDIS_URL, uniquePrefix } from '../helpers/servers';
+import { waitFor } from '../helpers/wait-for';
+import { taskJob, taskWorker } from './mirror-protocol';
+
+jest.setTimeout(60000);
+
+const QUEUE = 'paging';
+/** More than one page of the reconcile's walk (200 open tasks per page). */
+const FIRST_GOAL_TASKS = 210;
+const SECOND_GOAL_TASKS = 20;
+
+describe('mirror reconcile paging', () => {
+  const prefix = uniquePrefix();
+  const dir = mkdtempSync(join(tmpdir(), 'agentq-mirror-paging-'));
+  const store = new TaskRegistry({ backend: 'sqlite', path: join(dir, 'agentq.db') });
+  const coordinator = new RedisCoordinator({ url: REDIS_URL, prefix });
+  const queue = new Queue(QUEUE, {
+    connection: coordinator.duplicate(),
+    prefix: coordinator.bullPrefix(0),
+    streams: { events: { maxLen: 10 } },
+  });
+  const logs: string[] = [];
+  let worker: Worker | null = null;
+  let mirror: MirrorHandle | null = null;
+
+  beforeAll(async () => {
+    await store.open();
+    await coordinator.registerCapabilities([QUEUE]);
+  });
+
+  afterAll(async () => {
+    await worker?.close();
+    await mirror?.close();
+    await queue.close();
+    const keys = await coordinator.client.keys(`{${prefix}}*`);
+    if (keys.length > 0) await coordinator.client.del(...keys);
+    await coordinator.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function createGoal(goalId: string, size: number): Promise<string[]> {
+    const keys = Array.from({ length: size }, (_, i) => `t${i}`);
+    await store.createGoal(
+      { id: goalId, key: null, title: goalId, planner: 'test', plan: { goal: goalId, tasks: [] } },
+      keys.map((key) => ({
+        id: taskJobId(goalId, key),
+        key,
+        title: key,
+        description: '',
+        type: QUEUE,
+        priority: 5,
+        dependsOn: [],
+        data: {},
+        attempts: 1,
+        timeoutMs: 60000,
+        optional: false,
+        state: 'PENDING',
+      })),
+    );
+    await queue.addBulk(keys.map((key) => taskJob(goalId, key, QUEUE)));
+    return keys;
+  }
+
+  it('reconciles the open tasks whose ids sort before the first ones created', async () => {
+    // Created first, sorts last; created later, sorts first.
+    const late = `g-ffff${prefix
+      .replace(/[^0-9a-f]/g, '')
+      .padEnd(12, '0')
+      .slice(0, 12)}`;
+    const early = `g-0000${late.slice(6)}`;
+    await createGoal(late, FIRST_GOAL_TASKS);
+    // A later created_at for the second goal, whatever the clock's resolution.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await createGoal(early, SECOND_GOAL_TASKS);
+    const total = FIRST_GOAL_TASKS + SECOND_GOAL_TASKS;
+
+    worker = taskWorker(coordinator, QUEUE, (data) => data.key);
+    await waitFor('every job to finish in Redis', async () => {
+      const counts = await queue.getJobCounts('completed');
+      return counts.completed === total;
+    });
+    await worker.close();
+    worker = null;
+
+    // The stream (maxLen 10) was trimmed past the new mirror's cursor: it reconciles.
+    mirror = startMirror({ store, coordinator, chunkSize: 50, onLog: (line) => logs.push(line) });
+    await waitFor('the reconcile to end', () =>
+      logs.some((l) => /paging:events was trimmed past its cursor .* reconciled/.test(l)),
+    );
+    await waitFor('SQL to equal Redis', async () => (await store.countByState()).DONE === total, {
+      timeoutMs: 10000,
+    }).catch(async (error: Error) => {
+      const pending = await store.findTasks({ state: 'PENDING', limit: 5 });
+      throw new Error(
+        `${error.message}; counts ${JSON.stringify(await store.countByState())}; still PENDING ` +
+          `e.g. ${pending.map((t) => t.id).join(', ')}; logs: ${logs.join(' | ')}`,
+      );
+    });
+    expect(await store.getTask(taskJobId(early, 't3'))).toMatchObject({
+      state: 'DONE',
+      result: 't3',
+    });
+  });
+});
