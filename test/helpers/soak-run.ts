@@ -78,6 +78,10 @@ async function stopWorker(child: ChildProcess, signal: NodeJS.Signals): Promise<
   await exited;
 }
 
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 async function usedMemory(system: AgentSystem): Promise<number> {
   const info = await system.redis.client.info('memory');
   return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);
@@ -87,6 +91,7 @@ async function usedMemory(system: AgentSystem): Promise<number> {
 async function checkEvents(
   system: AgentSystem,
   tasks: Map<string, TaskRecord>,
+  watched: Map<string, string[]> = new Map(),
 ): Promise<{ events: number; problems: string[] }> {
   const problems: string[] = [];
   const terminalEvents = new Map<string, number>();
@@ -94,10 +99,16 @@ async function checkEvents(
   let expectedSeq = 0;
   let events = 0;
   for (let after = 0; ;) {
-    const page = await system.registry.eventsAfter(after, 10_000);
+    // Small pages with a yield between: the store answers synchronously, and a loop of
+    // resolved promises would starve the mirror's lock renewal in this process (4.8 s seen).
+    await yieldToEventLoop();
+    const page = await system.registry.eventsAfter(after, 2_000);
     if (page.length === 0) break;
     for (const e of page) {
       events++;
+      watched
+        .get(e.taskId)
+        ?.push(`${e.seq} ${e.fromState}→${e.toState} ${JSON.stringify(e.detail)}`);
       if (expectedSeq !== 0 && e.seq !== expectedSeq + 1) {
         problems.push(`seq gap: ${expectedSeq} → ${e.seq}`);
       }
@@ -152,8 +163,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   try {
     for (let i = 0; i < (options.workers ?? 4); i++)
       workers.push(await startWorker(workerConfig()));
-    const sample = async () =>
+    // Memory, and how far Redis, SQL and the mirror are (a stalled mirror shows here).
+    const sample = async () => {
       samples.push({ atS: (Date.now() - started) / 1000, usedBytes: await usedMemory(system) });
+      const jobs = await system.redis.queue('soak').getJobCounts('completed', 'failed');
+      log(
+        `redis ${JSON.stringify(jobs)} sql ${JSON.stringify(await system.registry.countByState())} ` +
+          `mirror ${JSON.stringify(system.mirror?.stats)}`,
+      );
+    };
     await sample();
     sampleTimer = setInterval(
       () => void sample().catch(() => undefined),
@@ -225,6 +243,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 
     const tasks = new Map<string, TaskRecord>();
     for (const goalId of goalIds) {
+      await yieldToEventLoop();
       for (const t of await system.registry.findTasks({ goalId, limit: GOAL_SIZE })) {
         tasks.set(t.id, t);
       }
@@ -248,7 +267,21 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     if (jobCounts.completed !== done) {
       problems.push(`Redis has ${jobCounts.completed} completed jobs, SQL ${done} DONE`);
     }
-    const checked = await checkEvents(system, tasks);
+    // Up to 10 tasks that did not end: their SQL head and history next to their job, to tell
+    // an entry the mirror lost from a task a reconcile skipped.
+    const stuck = [...tasks.values()].filter((t) => !TERMINAL.has(t.state)).slice(0, 10);
+    const watched = new Map(stuck.map((t) => [t.id, [] as string[]]));
+    const checked = await checkEvents(system, tasks, watched);
+    log(`mirror stats: ${JSON.stringify(system.mirror?.stats)}`);
+    for (const t of stuck) {
+      const job = await system.redis.queue('soak').getJob(t.id);
+      const state = job ? await job.getState() : 'gone';
+      log(
+        `stuck ${t.id} ${t.state} attempt ${t.attempt} epoch ${t.epoch} updated ${t.updatedAt.toISOString()}: ` +
+          `job ${state} atm ${job?.attemptsMade} processedOn ${job?.processedOn} finishedOn ${job?.finishedOn} ` +
+          `progress ${JSON.stringify(job?.progress)}; events: ${watched.get(t.id)!.join(' | ')}`,
+      );
+    }
     problems.push(...checked.problems);
     return {
       tasks: total,
