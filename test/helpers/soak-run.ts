@@ -178,6 +178,23 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       options.sampleEveryMs ?? 10_000,
     );
 
+    // A crash: kill -9 one agent mid-task, start a fresh one in its place. The clock starts
+    // before the submission: the agents run tasks while goals are still being submitted.
+    const crash = async () => {
+      if (crashes >= (options.maxCrashes ?? Infinity)) return;
+      crashes++;
+      const victim = Math.floor(Math.random() * workers.length);
+      await stopWorker(workers[victim]!, 'SIGKILL');
+      log(`crash ${crashes}: killed agent ${victim} -9`);
+      workers[victim] = await startWorker(workerConfig());
+    };
+    let crashing: Promise<void> = Promise.resolve();
+    crashTimer = setInterval(() => {
+      crashing = crashing
+        .then(crash)
+        .catch((error: unknown) => log(`crash failed: ${String(error)}`));
+    }, options.crashEveryMs ?? 60_000);
+
     const goalIds: string[] = [];
     for (let first = 0; first < total; first += GOAL_SIZE) {
       const size = Math.min(GOAL_SIZE, total - first);
@@ -197,22 +214,6 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       goalIds.push(goalId);
     }
     log(`submitted ${total} tasks in ${goalIds.length} goals`);
-
-    // A crash: kill -9 one agent mid-task, start a fresh one in its place.
-    const crash = async () => {
-      if (crashes >= (options.maxCrashes ?? Infinity)) return;
-      crashes++;
-      const victim = Math.floor(Math.random() * workers.length);
-      await stopWorker(workers[victim]!, 'SIGKILL');
-      log(`crash ${crashes}: killed agent ${victim} -9`);
-      workers[victim] = await startWorker(workerConfig());
-    };
-    let crashing: Promise<void> = Promise.resolve();
-    crashTimer = setInterval(() => {
-      crashing = crashing
-        .then(crash)
-        .catch((error: unknown) => log(`crash failed: ${String(error)}`));
-    }, options.crashEveryMs ?? 60_000);
 
     // The end is Redis's: every job finished. SQL then gets a bounded while to catch up, and
     // whatever it still misses is reported as a problem rather than waited for forever.
