@@ -63,8 +63,12 @@ describe('task metrics in SQL', () => {
         { key: 's', title: 'shell', type: 'shell', dependsOn: ['w'] },
       ],
     });
-    await waitFor('the goal DONE', async () => {
-      return (await system.registry.getGoal(goalId))?.state === 'DONE';
+    // The goal's end and its tasks' come from different streams: wait for both in SQL (a queue
+    // the mirror has just discovered is read from its next pass).
+    await waitFor('the goal and every task DONE', async () => {
+      if ((await system.registry.getGoal(goalId))?.state !== 'DONE') return false;
+      const rows = await system.registry.findTasks({ goalId });
+      return rows.length === tasks.length && rows.every((t) => t.state === 'DONE');
     });
     const byKey = new Map<string, TaskRecord>();
     for (const t of tasks) byKey.set(t.key, (await system.registry.getTask(t.id))!);
