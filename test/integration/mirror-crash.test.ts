@@ -9,12 +9,11 @@ import { join } from 'node:path';
 import { Queue, type Worker } from 'bullmq';
 import { TaskRegistry } from '../../src/entities/task-registry';
 import { RedisCoordinator } from '../../src/queues/redis-coordinator';
-import { taskJobId } from '../../src/queues/task-job';
 import type { TaskChannelPayload } from '../../src/board/channel-payload';
 import { deleteKeysMatching } from '../helpers/redis-cluster';
 import { REDIS_URL, uniquePrefix } from '../helpers/servers';
 import { waitFor } from '../helpers/wait-for';
-import { newGoalId, taskJob, taskWorker } from './mirror-protocol';
+import { createFlatGoalRows, newGoalId, taskJob, taskWorker } from './mirror-protocol';
 import { spawnMirror, type MirrorProcess } from './mirror-spawn';
 
 // 3,400 tasks through a real worker and two mirror processes on a shared 2-core machine.
@@ -72,24 +71,7 @@ describe('mirror crash', () => {
     await waitFor('the first mirror to lead', () => first.lines.some((l) => l.includes('leading')));
 
     const goalId = newGoalId();
-    const keys = Array.from({ length: TASKS }, (_, i) => `t${i}`);
-    await store.createGoal(
-      { id: goalId, key: null, title: goalId, planner: 'test', plan: { goal: goalId, tasks: [] } },
-      keys.map((key) => ({
-        id: taskJobId(goalId, key),
-        key,
-        title: key,
-        description: '',
-        type: QUEUE,
-        priority: 5,
-        dependsOn: [],
-        data: {},
-        attempts: 1,
-        timeoutMs: 60000,
-        optional: false,
-        state: 'PENDING',
-      })),
-    );
+    const keys = await createFlatGoalRows(store, goalId, QUEUE, TASKS);
     for (let i = 0; i < TASKS; i += 500) {
       await queue.addBulk(keys.slice(i, i + 500).map((key) => taskJob(goalId, key, QUEUE)));
     }

@@ -27,10 +27,9 @@ export function newGoalId(): string {
   return `g-${randomBytes(8).toString('hex')}`;
 }
 
-/** Writes the goal and its tasks to SQL (`new` events), then adds its flow to BullMQ. */
-export async function submitGoal(
+/** Writes the goal and its tasks to SQL (`new` events), as the supervisor would; nothing in Redis. */
+export async function createGoalRows(
   store: TaskStore,
-  coordinator: RedisCoordinator,
   goalId: string,
   tasks: TestTask[],
 ): Promise<void> {
@@ -51,6 +50,32 @@ export async function submitGoal(
       state: t.dependsOn ? 'BACKLOG' : 'PENDING',
     })),
   );
+}
+
+/** A goal of `count` independent tasks `t0…` of one type, in SQL only; returns their keys. */
+export async function createFlatGoalRows(
+  store: TaskStore,
+  goalId: string,
+  type: string,
+  count: number,
+): Promise<string[]> {
+  const keys = Array.from({ length: count }, (_, i) => `t${i}`);
+  await createGoalRows(
+    store,
+    goalId,
+    keys.map((key) => ({ key, type })),
+  );
+  return keys;
+}
+
+/** Writes the goal and its tasks to SQL (`new` events), then adds its flow to BullMQ. */
+export async function submitGoal(
+  store: TaskStore,
+  coordinator: RedisCoordinator,
+  goalId: string,
+  tasks: TestTask[],
+): Promise<void> {
+  await createGoalRows(store, goalId, tasks);
   const byKey = new Map(tasks.map((t) => [t.key, t]));
   const dependents = new Map<string, TestTask[]>();
   for (const t of tasks) {

@@ -15,7 +15,7 @@ import { RedisCoordinator } from '../../src/queues/redis-coordinator';
 import { taskJobId } from '../../src/queues/task-job';
 import { REDIS_URL, uniquePrefix } from '../helpers/servers';
 import { waitFor } from '../helpers/wait-for';
-import { taskJob, taskWorker } from './mirror-protocol';
+import { createFlatGoalRows, taskJob, taskWorker } from './mirror-protocol';
 
 jest.setTimeout(60000);
 
@@ -55,24 +55,7 @@ describe('mirror reconcile paging', () => {
   });
 
   async function createGoal(goalId: string, size: number): Promise<string[]> {
-    const keys = Array.from({ length: size }, (_, i) => `t${i}`);
-    await store.createGoal(
-      { id: goalId, key: null, title: goalId, planner: 'test', plan: { goal: goalId, tasks: [] } },
-      keys.map((key) => ({
-        id: taskJobId(goalId, key),
-        key,
-        title: key,
-        description: '',
-        type: QUEUE,
-        priority: 5,
-        dependsOn: [],
-        data: {},
-        attempts: 1,
-        timeoutMs: 60000,
-        optional: false,
-        state: 'PENDING',
-      })),
-    );
+    const keys = await createFlatGoalRows(store, goalId, QUEUE, size);
     await queue.addBulk(keys.map((key) => taskJob(goalId, key, QUEUE)));
     return keys;
   }

@@ -13,7 +13,7 @@ import { taskJobId } from '../../src/queues/task-job';
 import { startMirror, type MirrorHandle } from '../../src/board/mirror';
 import { REDIS_URL, uniquePrefix } from '../helpers/servers';
 import { waitFor } from '../helpers/wait-for';
-import { newGoalId, taskJob, taskWorker } from './mirror-protocol';
+import { createFlatGoalRows, newGoalId, taskJob, taskWorker } from './mirror-protocol';
 
 jest.setTimeout(60000);
 
@@ -52,24 +52,7 @@ describe('mirror on a trimmed stream', () => {
 
   it('reconciles the tasks whose transitions were trimmed away, and logs it', async () => {
     const goalId = newGoalId();
-    const keys = Array.from({ length: TASKS }, (_, i) => `t${i}`);
-    await store.createGoal(
-      { id: goalId, key: null, title: goalId, planner: 'test', plan: { goal: goalId, tasks: [] } },
-      keys.map((key) => ({
-        id: taskJobId(goalId, key),
-        key,
-        title: key,
-        description: '',
-        type: QUEUE,
-        priority: 5,
-        dependsOn: [],
-        data: {},
-        attempts: 1,
-        timeoutMs: 60000,
-        optional: false,
-        state: 'PENDING',
-      })),
-    );
+    const keys = await createFlatGoalRows(store, goalId, QUEUE, TASKS);
     await queue.addBulk(keys.map((key) => taskJob(goalId, key, QUEUE)));
     worker = taskWorker(coordinator, QUEUE, (data) => {
       if (data.key === 't7') throw new Error('t7 is broken');
