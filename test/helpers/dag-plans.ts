@@ -5,11 +5,18 @@
 import type { PlanSpec, TaskSpec } from '../../src/entities/task-model';
 import type { RunRecord } from './dag-worker-process';
 
-const task = (key: string, type: string, dependsOn: string[] = []): TaskSpec => ({
+/** A plan task titled after its key; `extra` sets attempts, optional, data, … */
+export const task = (
+  key: string,
+  type: string,
+  dependsOn: string[] = [],
+  extra: Partial<TaskSpec> = {},
+): TaskSpec => ({
   key,
   title: `task ${key}`,
   type,
   dependsOn,
+  ...extra,
 });
 
 export function diamond(): PlanSpec {

@@ -3,23 +3,10 @@
  * processes. Task states are asserted on Redis (job states, agentq stream entries) and on what
  * the handlers recorded; SQL states are the mirror's job.
  */
-import type { TaskSpec } from '../../src/entities/task-model';
 import { cancelledReason } from '../../src/queues/protocol';
 import { startDagHarness, type DagHarness } from '../helpers/dag-harness';
+import { task } from '../helpers/dag-plans';
 import { waitFor } from '../helpers/wait-for';
-
-const task = (
-  key: string,
-  type: string,
-  dependsOn: string[] = [],
-  extra: Partial<TaskSpec> = {},
-) => ({
-  key,
-  title: `task ${key}`,
-  type,
-  dependsOn,
-  ...extra,
-});
 
 describe('failures, optional tasks, cancels and resubmits', () => {
   let h: DagHarness;

@@ -4,22 +4,9 @@
  * goal CANCELLED), from two real worker processes.
  */
 import { startMirror, type MirrorHandle } from '../../src/board/mirror';
-import type { TaskSpec } from '../../src/entities/task-model';
 import { startDagHarness, type DagHarness } from '../helpers/dag-harness';
+import { task } from '../helpers/dag-plans';
 import { waitFor } from '../helpers/wait-for';
-
-const task = (
-  key: string,
-  type: string,
-  dependsOn: string[] = [],
-  extra: Partial<TaskSpec> = {},
-) => ({
-  key,
-  title: `task ${key}`,
-  type,
-  dependsOn,
-  ...extra,
-});
 
 describe('supervisor goals as the SQL mirror records them', () => {
   let h: DagHarness;
