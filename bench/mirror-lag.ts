@@ -82,7 +82,6 @@ function jobOf(goalId: string, task: NewTask) {
     timeoutMs: task.timeoutMs,
     optional: false,
     epoch: 0,
-    gates: [],
     shard: 0,
   };
   return { name: task.key, data, opts: { jobId: task.id, removeOnComplete: false } };

@@ -10,7 +10,8 @@
  */
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { addGoalFlow, compileFlow, saveGoalRecord } from '../src/queues/compiler';
+import { addGoalFlow, compileGoal, saveGoalRecord } from '../src/queues/compiler';
+import { writeGoalFlow } from '../src/queues/flow-writer';
 import { goalIdFor } from '../src/queues/goal-ids';
 import { resolvePlan, toPlanSpec } from '../src/queues/plan-schema';
 import { taskJobId } from '../src/queues/task-job';
@@ -61,9 +62,9 @@ async function dagPhases(
   const input = { goalId, title: plan.goal, shard: 0, tasks: plan.tasks };
   await saveGoalRecord(system.coordinator, input);
   mark('goalRecord');
-  const flow = compileFlow(input);
+  const compiled = compileGoal(input);
   mark('compile');
-  await system.coordinator.flowProducer(0).add(flow);
+  await writeGoalFlow(system.coordinator, compiled);
   mark('flowAdd');
   await system.goalDone(goalId);
   mark('goalDone');

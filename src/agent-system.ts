@@ -2,7 +2,7 @@
  * `createAgentSystem(options)`: every part of agentq wired from the configuration, with one
  * `close()`. The registry, the coordinator, the supervisor and the interface are the seed's; the
  * mirror candidate and the internal workers (gates, goal roots, reconciler) run in every process
- * that has a system, so a deployment mirrors and releases gates as long as one process is up.
+ * that has a system, so a deployment mirrors and reconciles links as long as one process is up.
  */
 import { InterfaceAgent } from './board/interface-agent';
 import { startMirror, type MirrorHandle } from './board/mirror';

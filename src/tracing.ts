@@ -2,8 +2,8 @@
  * Traces through `bullmq-otel` when `OTEL_EXPORTER_OTLP_ENDPOINT` is set (config.otlpEndpoint):
  * an OpenTelemetry tracer provider exporting OTLP/HTTP (JSON) to `<endpoint>/v1/traces`, and the
  * BullMQ `telemetry` object every Queue, FlowProducer and Worker of the coordinator gets. The goal
- * span wraps the flow's submission (see tracing-goal-flow.ts), so a task's `process` span reaches
- * the goal through its `addNode` spans.
+ * span wraps the writing of the flow and every job carries its context (see tracing-goal-flow.ts),
+ * so a task's `process` span has the goal span as its parent.
  *
  * Without an endpoint nothing here loads a single OpenTelemetry module: the SDK is required
  * lazily, only by `startTracing`. One provider per process (the OpenTelemetry API is global):

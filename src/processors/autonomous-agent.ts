@@ -2,7 +2,7 @@
  * `AutonomousAgent` (DESIGN.md): serves capabilities with handlers under an agent id. One BullMQ
  * Worker per capability per shard claims tasks (BullMQ's atomic move to active); per job the agent
  * observes (cancelled? declined? breaker open?), decides, acts (runs the handler in process or in a
- * sandbox child) and reports (progress, result envelope, dead letter, gate release).
+ * sandbox child) and reports (progress, result envelope, dead letter, link release).
  *
  * Crash recovery (kill -9) is BullMQ's stalled-job check, with these defaults:
  * - `lockDurationMs` 30 s: the lock is renewed every 15 s, so a handler may block the event loop
@@ -28,8 +28,7 @@ import {
 import { coerceError, InputError } from '../errors';
 import { writeAttemptStarted, type ClaimingWorker } from '../queues/attempt-started';
 import type { TaskRegistry } from '../entities/task-registry';
-import { fetchGatedResults } from '../queues/dependencies';
-import { releaseGates, releaseGatesOfCompleted } from '../queues/gates';
+import { releaseLinksOfCompleted, releaseLinksOfFailed } from '../queues/links';
 import { startInternalWorkers, type InternalWorkers } from '../queues/internal-workers';
 import { assertCapability } from '../queues/names';
 import { cancelledReason, isCancelledReason, type TaskResultEnvelope } from '../queues/protocol';
@@ -286,7 +285,7 @@ export class AutonomousAgent {
       ids.forEach((id) => worker.cancelJob(id, LOCK_LOST_REASON)),
     );
     worker.on('completed', (job) => {
-      releaseGatesOfCompleted(this.coordinator, job.data).catch((e: unknown) => this.report(e));
+      releaseLinksOfCompleted(this.coordinator, job.data).catch((e: unknown) => this.report(e));
     });
     worker.on('failed', (job, error) => {
       if (job) this.afterFailure(job, error).catch((e: unknown) => this.report(e));
@@ -294,7 +293,7 @@ export class AutonomousAgent {
     return worker;
   }
 
-  /** Dead-letters a task that failed for good (not a cancelled one), then releases its gates. */
+  /** Dead-letters a task that failed for good (not a cancelled one), then releases its links. */
   private async afterFailure(job: Job<TaskJobData>, error: Error): Promise<void> {
     const final =
       error.name === 'UnrecoverableError' ||
@@ -302,7 +301,7 @@ export class AutonomousAgent {
       typeof job.finishedOn === 'number';
     if (!final) return;
     if (!isCancelledReason(error.message)) await recordDeadLetter(this.coordinator, job, error);
-    await releaseGates(this.coordinator, job.data.shard, job.data.gates);
+    await releaseLinksOfFailed(this.coordinator, job.data, error.message);
   }
 
   /** Observe, decide, act, report: one claimed job. */
@@ -332,11 +331,6 @@ export class AutonomousAgent {
       return this.decline(job, token);
     }
     this.declined.delete(job.id!);
-    if (data.gatedSources) {
-      // Local only (never written back): collectDependencies starts from `resolved`.
-      const fetched = await fetchGatedResults(this.coordinator, data);
-      data.resolved = { ...fetched, ...data.resolved };
-    }
     this.running.add(data.taskId);
     const workdir = await this.acquireWorkdir(data.taskId);
     let ok = false;

@@ -6,7 +6,7 @@
  * A redrive re-runs the task's own (failed) job with `job.retry('failed')`, attempts reset and
  * the epoch bumped so the mirror counts the new attempts apart from the old ones. A standalone
  * task, or an optional one (its parent never failed), simply runs again and ends DONE. A
- * required task whose failure already failed its BullMQ parent (failParentOnFailure) or its gated
+ * required task whose failure already failed its BullMQ parent (failParentOnFailure) or its linked
  * dependents runs again too, but those dependents stay FAILED: retry them (or the goal) as well.
  */
 import { Job, type JobType } from 'bullmq';

@@ -1,9 +1,8 @@
 /**
  * Plan → BullMQ flow. BullMQ flows are trees, plans are DAGs: each task's BullMQ parent is its
  * FIRST dependent in plan order (sinks hang under the goal's root job), and every further
- * dependent gets a gate — a long-delayed child job in `_gates` that holds the dependent back until
- * someone releases it (see gates.ts). The dependent lists its gated dependencies' queues in
- * `gatedSources` so it can read their results itself. The whole goal is one `FlowProducer.add`.
+ * dependent waits for it through a link — the task's job key in the dependent's own pending
+ * children (see links.ts). The flow writer puts the whole goal in Redis in one transaction.
  *
  * Beside the flow, a small goal record in Redis (`agentq:goal:<id>`) keeps the graph in compact
  * form so the goal worker, the cancellation and the reconciler can walk it without SQL.
@@ -11,17 +10,11 @@
 import type { FlowJob, FlowJobNode, JobsOptions } from 'bullmq';
 import type { ResolvedTaskSpec } from '../entities/task-model';
 import { ConnectionError } from '../errors';
-import { GATES_QUEUE, GOALS_QUEUE } from './names';
+import { writeGoalFlow, type CompiledGoal, type GoalLink } from './flow-writer';
+import { GOALS_QUEUE } from './names';
 import { bullPriority } from './protocol';
 import type { RedisCoordinator } from './redis-coordinator';
-import {
-  gateJobId,
-  taskJobId,
-  type GateJobData,
-  type GoalJobData,
-  type TaskJobData,
-} from './task-job';
-import { GATE_RECHECK_MS } from './gates';
+import { taskJobId, type GoalJobData, type TaskJobData } from './task-job';
 
 /** The root job is kept a day after the goal completed, for the board; task jobs are kept. */
 const ROOT_KEEP_SECONDS = 24 * 3600;
@@ -36,17 +29,17 @@ export interface CompileInput {
 /** Each task's tree parent (its first dependent, or null for a sink) and its further dependents. */
 export function treeLinks(tasks: readonly ResolvedTaskSpec[]): {
   parentOf: Map<string, string | null>;
-  gatedDependents: Map<string, string[]>;
+  linkedDependents: Map<string, string[]>;
 } {
   const dependents = new Map<string, string[]>(tasks.map((t) => [t.key, []]));
   for (const t of tasks) for (const d of t.dependsOn) dependents.get(d)!.push(t.key);
   const parentOf = new Map<string, string | null>();
-  const gatedDependents = new Map<string, string[]>();
+  const linkedDependents = new Map<string, string[]>();
   for (const [key, list] of dependents) {
     parentOf.set(key, list[0] ?? null);
-    gatedDependents.set(key, list.slice(1));
+    linkedDependents.set(key, list.slice(1));
   }
-  return { parentOf, gatedDependents };
+  return { parentOf, linkedDependents };
 }
 
 function taskOptions(task: ResolvedTaskSpec, isSink: boolean): JobsOptions {
@@ -64,11 +57,11 @@ function taskOptions(task: ResolvedTaskSpec, isSink: boolean): JobsOptions {
   };
 }
 
-/** The goal's whole flow tree: the root job, every task job, every gate. Pure. */
-export function compileFlow(input: CompileInput): FlowJob {
+/** The goal's flow tree (the root job and every task job) and its links. Pure. */
+export function compileGoal(input: CompileInput): CompiledGoal {
   const { goalId, shard, tasks } = input;
   const byKey = new Map(tasks.map((t) => [t.key, t]));
-  const { parentOf, gatedDependents } = treeLinks(tasks);
+  const { parentOf, linkedDependents } = treeLinks(tasks);
   const treeChildren = new Map<string, string[]>();
   const sinks: string[] = [];
   for (const t of tasks) {
@@ -81,37 +74,19 @@ export function compileFlow(input: CompileInput): FlowJob {
     }
   }
 
-  const gateNode = (source: ResolvedTaskSpec, dependentKey: string): FlowJobNode => {
-    const sourceTaskId = taskJobId(goalId, source.key);
-    const data: GateJobData = {
-      v: 1,
-      kind: 'gate',
-      goalId,
-      sourceTaskId,
-      sourceKey: source.key,
-      sourceType: source.type,
-      sourceOptional: source.optional,
-      dependentTaskId: taskJobId(goalId, dependentKey),
-    };
-    return {
-      name: 'gate',
-      queueName: GATES_QUEUE,
-      data,
-      opts: {
-        jobId: gateJobId(sourceTaskId, dependentKey),
-        delay: GATE_RECHECK_MS,
-        failParentOnFailure: true,
-      },
-    };
-  };
-
-  // Iterative post-order so a chain of 10,000 tasks builds without deep recursion here.
+  const links: GoalLink[] = [];
+  // Iterative, dependencies first, so a chain of 10,000 tasks builds without deep recursion.
   const nodes = new Map<string, FlowJobNode>();
   const build = (key: string): FlowJobNode => {
     const task = byKey.get(key)!;
     const taskId = taskJobId(goalId, key);
-    const gates = (gatedDependents.get(key) ?? []).map((e) => gateJobId(taskId, e));
-    const gatedDeps = task.dependsOn.filter((d) => parentOf.get(d) !== key);
+    const linked = linkedDependents.get(key) ?? [];
+    for (const d of linked) {
+      links.push({
+        source: { type: task.type, taskId },
+        dependent: { type: byKey.get(d)!.type, taskId: taskJobId(goalId, d) },
+      });
+    }
     const data: TaskJobData = {
       v: 1,
       kind: 'task',
@@ -127,17 +102,12 @@ export function compileFlow(input: CompileInput): FlowJob {
       timeoutMs: task.timeoutMs,
       optional: task.optional,
       epoch: 0,
-      gates,
       shard,
-      ...(gates.length > 0 ? { gateRelease: 'remove' as const } : {}),
-      ...(gatedDeps.length > 0
-        ? { gatedSources: Object.fromEntries(gatedDeps.map((d) => [d, byKey.get(d)!.type])) }
+      ...(linked.length > 0
+        ? { links: linked.map((d): [string, string] => [d, byKey.get(d)!.type]) }
         : {}),
     };
-    const children: FlowJobNode[] = [
-      ...(treeChildren.get(key) ?? []).map((c) => nodes.get(c)!),
-      ...gatedDeps.map((d) => gateNode(byKey.get(d)!, key)),
-    ];
+    const children = (treeChildren.get(key) ?? []).map((c) => nodes.get(c)!);
     const opts = { ...taskOptions(task, parentOf.get(key) === null), jobId: taskId };
     return children.length > 0
       ? { name: key, queueName: task.type, data, opts, children }
@@ -147,13 +117,14 @@ export function compileFlow(input: CompileInput): FlowJob {
   for (const key of dependencyFirstOrder(tasks)) nodes.set(key, build(key));
 
   const root: GoalJobData = { v: 1, kind: 'goal', goalId, title: input.title };
-  return {
+  const flow: FlowJob = {
     name: 'goal',
     queueName: GOALS_QUEUE,
     data: root,
     opts: { jobId: goalId, removeOnComplete: { age: ROOT_KEEP_SECONDS } },
     children: sinks.map((k) => nodes.get(k)!),
   };
+  return { goalId, title: input.title, shard, flow, links };
 }
 
 function dependencyFirstOrder(tasks: readonly ResolvedTaskSpec[]): string[] {
@@ -220,14 +191,15 @@ export function parseGoalRecord(raw: string | null | undefined): GoalRecord | nu
   return raw ? (JSON.parse(raw) as GoalRecord) : null;
 }
 
-/** Writes the goal record, then adds the flow; undoes the record when the add fails. */
+/** Writes the goal record, then the flow; undoes the record when the flow could not be written. */
 export async function addGoalFlow(
   coordinator: RedisCoordinator,
   input: CompileInput,
+  compiled: CompiledGoal = compileGoal(input),
 ): Promise<void> {
   await saveGoalRecord(coordinator, input);
   try {
-    await coordinator.flowProducer(input.shard).add(compileFlow(input));
+    await writeGoalFlow(coordinator, compiled);
   } catch (error) {
     await coordinator.client.del(goalRecordKey(coordinator, input.goalId)).catch(() => 0);
     throw redisFullError(error) ?? error;

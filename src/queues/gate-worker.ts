@@ -1,15 +1,18 @@
 /**
- * The `_gates` processor. A gate hands a shared task's result to a further dependent: the source
- * completed → the result; failed → `{ error }` when the source is optional, else the gate fails
- * for good and fails its dependent (failParentOnFailure); not finished → back to delayed for
- * another `GATE_RECHECK_MS`. It also runs the one-off job that wakes a cancelled goal's root.
+ * The `_gates` processor. A gate is added under a further dependent when a shared task fails for
+ * good (see links.ts): the source failed → the gate fails for good and fails its dependent
+ * (failParentOnFailure), or hands `{ error }` on when the source is optional; completed → its
+ * result; not finished → back to delayed for another `GATE_RECHECK_MS`. It also runs the one-off
+ * job that wakes a cancelled goal's root.
  */
 import { DelayedError, Job, UnrecoverableError, type Processor } from 'bullmq';
 import type { GoalCancelJobData } from './cancellation';
-import { GATE_RECHECK_MS } from './gates';
 import { cancelledReason, type GateResultEnvelope, type TaskResultEnvelope } from './protocol';
 import type { RedisCoordinator } from './redis-coordinator';
 import type { GateJobData } from './task-job';
+
+/** How long a gate whose source has not ended waits before it looks again. */
+export const GATE_RECHECK_MS = 60_000;
 
 export function createGateProcessor(
   coordinator: RedisCoordinator,

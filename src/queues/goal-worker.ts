@@ -14,6 +14,7 @@ import {
   type Ending,
 } from './cancellation';
 import { GOAL_RECORD_FIELD, goalRecordKey, parseGoalRecord, type GoalRecord } from './compiler';
+import { forgetGoalLinks } from './links';
 import { GATES_QUEUE } from './names';
 import { topologicalOrder } from './plan-cycles';
 import { cancelledReason, isCancelledReason, taskKeyOfJobId } from './protocol';
@@ -53,8 +54,12 @@ async function blameByTask(c: RedisCoordinator, record: GoalRecord): Promise<Map
   return blame;
 }
 
-/** Removes every gate of the goal that has not run (a dependent that failed leaves its gates). */
-async function removeLeftoverGates(c: RedisCoordinator, record: GoalRecord): Promise<void> {
+/**
+ * Removes every gate of the goal that has not run (a dependent that failed or was removed before
+ * its gate ran leaves it), and the goal's links nobody will release now.
+ */
+async function removeLeftovers(c: RedisCoordinator, record: GoalRecord): Promise<void> {
+  await forgetGoalLinks(c, record.shard, record.goalId, record.tasks);
   const gates = c.queue(GATES_QUEUE, record.shard);
   for (const [key, , deps] of record.tasks) {
     for (const d of deps) {
@@ -81,7 +86,7 @@ export async function finalizeGoal(
   const all = new Set(record.tasks.map((t) => t[0]));
   const running = await endUnfinished(c, record, all, ending);
   await publishCancel(c, running, actor);
-  await removeLeftoverGates(c, record);
+  await removeLeftovers(c, record);
   for (const b of blame.values()) if (b?.kind === 'failed') return b.key;
   return null;
 }

@@ -7,7 +7,10 @@ import { InputError } from '../errors';
 
 /** Root jobs, one per goal: completes when every sink task of the goal is done. */
 export const GOALS_QUEUE = '_goals';
-/** Gate jobs that hand a shared task's result to its second, third, … dependent. */
+/**
+ * Gate jobs, made only when a shared task fails for good, to fail its second, third, … dependent
+ * (see links.ts); also the one-off job that wakes a cancelled goal's root.
+ */
 export const GATES_QUEUE = '_gates';
 /** Dead letters: one job per task whose attempts are exhausted. */
 export const DLQ_QUEUE = '_dlq';

@@ -1,12 +1,13 @@
 /**
- * The gates' safety net: a process that crashed between a task's end and `releaseGates` leaves
- * gates delayed for up to `GATE_RECHECK_MS`. Every `intervalMs` (and at start) this promotes every
- * delayed gate whose source task has finished. Idle, it costs one ZRANGE per shard.
+ * The links' safety net (see links.ts): a process that crashed between a task's end and releasing
+ * its links leaves its dependents waiting. Every `intervalMs` (and at start) this releases the
+ * links of every source in the pending-links set that ended more than `graceMs` ago — the agent
+ * that ended it releases them within milliseconds, so anything older was left by a crash. A pass
+ * reads the set in pages and asks each queue for the finished ones among them with ZMSCORE: no
+ * job is loaded unless it ended. Idle, it costs one ZRANGE per shard.
  */
-import type { Job } from 'bullmq';
-import { GATES_QUEUE } from './names';
+import { parsePendingLinkMember, pendingLinksKey, releaseLinksOfJob } from './links';
 import type { RedisCoordinator } from './redis-coordinator';
-import type { GateJobData } from './task-job';
 
 export interface ReconcilerOptions {
   shards: number;
@@ -17,27 +18,54 @@ export interface ReconcilerOptions {
 }
 
 const PAGE = 500;
+/** A source that ended this recently is its agent's to release. */
+const GRACE_MS = 2000;
 
-/** One pass over one shard; returns how many gates it promoted. */
-export async function reconcileGates(c: RedisCoordinator, shard: number): Promise<number> {
-  const gates = c.queue(GATES_QUEUE, shard);
-  let promoted = 0;
+/** The members of one page that ended before `before` (in their queue's completed or failed set). */
+async function endedBefore(
+  c: RedisCoordinator,
+  shard: number,
+  members: readonly string[],
+  before: number,
+): Promise<Array<{ type: string; taskId: string }>> {
+  const byType = new Map<string, string[]>();
+  for (const member of members) {
+    const { type, taskId } = parsePendingLinkMember(member);
+    let ids = byType.get(type);
+    if (!ids) byType.set(type, (ids = []));
+    ids.push(taskId);
+  }
+  const ended: Array<{ type: string; taskId: string }> = [];
+  for (const [type, ids] of byType) {
+    const keys = c.queue(type, shard).keys;
+    const [completed, failed] = await Promise.all([
+      c.client.zmscore(keys.completed!, ...ids),
+      c.client.zmscore(keys.failed!, ...ids),
+    ]);
+    ids.forEach((taskId, i) => {
+      const at = Number(completed[i] ?? failed[i] ?? NaN);
+      if (at < before) ended.push({ type, taskId });
+    });
+  }
+  return ended;
+}
+
+/** One pass over one shard; returns how many sources it released. */
+export async function reconcileLinks(
+  c: RedisCoordinator,
+  shard: number,
+  graceMs = GRACE_MS,
+): Promise<number> {
+  const key = pendingLinksKey(c, shard);
+  const before = Date.now() - graceMs;
+  let released = 0;
   for (let start = 0; ; start += PAGE) {
-    const jobs = (await gates.getDelayed(start, start + PAGE - 1)) as Array<
-      Job<GateJobData> | undefined
-    >;
-    for (const job of jobs) {
-      if (job?.data.kind !== 'gate') continue;
-      const state = await c.queue(job.data.sourceType, shard).getJobState(job.data.sourceTaskId);
-      if (state !== 'completed' && state !== 'failed' && state !== 'unknown') continue;
-      try {
-        await job.promote();
-        promoted++;
-      } catch {
-        // Promoted or processed meanwhile.
-      }
+    const members = await c.client.zrange(key, start, start + PAGE - 1);
+    if (members.length === 0) return released;
+    for (const { type, taskId } of await endedBefore(c, shard, members, before)) {
+      if (await releaseLinksOfJob(c, shard, type, taskId)) released++;
     }
-    if (jobs.length < PAGE) return promoted;
+    if (members.length < PAGE) return released;
   }
 }
 
@@ -51,7 +79,7 @@ export function startReconciler(
   let closed = false;
   const pass = async () => {
     for (let shard = 0; shard < options.shards && !closed; shard++) {
-      await reconcileGates(c, shard).catch((e: Error) => options.onError?.(e));
+      await reconcileLinks(c, shard).catch((e: Error) => options.onError?.(e));
     }
   };
   const loop = () => {

@@ -13,7 +13,8 @@
 import type { FlowJob } from 'bullmq';
 import type { TaskStore } from '../entities/task-store';
 import { TASK_CANCELLED_FIELD } from './cancellation';
-import { compileFlow, goalRecordKey, saveGoalRecord, type CompileInput } from './compiler';
+import { compileGoal, goalRecordKey, saveGoalRecord, type CompileInput } from './compiler';
+import { writeGoalFlow, type CompiledGoal } from './flow-writer';
 import { GOALS_QUEUE } from './names';
 import { shardOf } from './protocol';
 import { planGoalRecovery, RECOVER_ACTOR, type RequeuedTask } from './recover-plan';
@@ -65,11 +66,11 @@ export async function goalsRedisLost(
   }
 }
 
-/** The compiled flow with each task job's full `dependsOn`, settled results and epoch put back. */
-function restoredFlow(input: CompileInput, requeue: readonly RequeuedTask[]): FlowJob {
+/** The compiled goal with each task job's full `dependsOn`, settled results and epoch put back. */
+function restoredGoal(input: CompileInput, requeue: readonly RequeuedTask[]): CompiledGoal {
   const byKey = new Map(requeue.map((r) => [r.spec.key, r]));
-  const flow = compileFlow(input);
-  const stack: FlowJob[] = [flow];
+  const goal = compileGoal(input);
+  const stack: FlowJob[] = [goal.flow];
   while (stack.length > 0) {
     const node = stack.pop()!;
     const data = node.data as Partial<TaskJobData> | undefined;
@@ -80,7 +81,7 @@ function restoredFlow(input: CompileInput, requeue: readonly RequeuedTask[]): Fl
     }
     for (const child of node.children ?? []) stack.push(child);
   }
-  return flow;
+  return goal;
 }
 
 async function addRestoredFlow(
@@ -99,7 +100,7 @@ async function addRestoredFlow(
       JSON.stringify(RECOVER_ACTOR),
     );
   }
-  await coordinator.flowProducer(input.shard).add(restoredFlow(input, requeue));
+  await writeGoalFlow(coordinator, restoredGoal(input, requeue), { existingJobs: true });
 }
 
 async function recoverGoal(

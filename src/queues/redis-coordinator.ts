@@ -9,7 +9,6 @@ import type { AgentInfo } from '../entities/task-model';
 import { agentqKey, bullPrefix, INTERNAL_QUEUES } from './names';
 import { assertRedisReachable, createRedis, type RedisConnection } from './connection';
 import type { TaskJobData } from './task-job';
-import { GoalTracingFlowProducer } from '../tracing-goal-flow';
 
 export interface RedisCoordinatorOptions {
   /** @defaultValue 'localhost' */
@@ -144,9 +143,7 @@ export class RedisCoordinator {
     if (!flow) {
       const options = { connection: this.client, prefix: this.bullPrefix(shard) };
       // With tracing on, a goal's submission opens the goal span its tasks' spans hang under.
-      flow = this.telemetry
-        ? new GoalTracingFlowProducer({ ...options, telemetry: this.telemetry })
-        : new FlowProducer(options);
+      flow = new FlowProducer(this.telemetry ? { ...options, telemetry: this.telemetry } : options);
       flow.on('error', this.onError);
       this.flows.set(shard, flow);
     }

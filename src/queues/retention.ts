@@ -1,12 +1,13 @@
 /**
- * Retention: a finished goal's jobs (root, tasks, gates) leave Redis `retentionMs` after the goal
+ * Retention: a finished goal's jobs (root, tasks, any gates) leave Redis `retentionMs` after the goal
  * ended, so Redis memory stays flat however many goals run — SQL keeps every task and event. Until
  * then Bull Board shows the finished flow. Due removals wait in one sorted set (score = when),
  * swept by the mirror leader, which removes a goal only once SQL has recorded its end and every
  * task's — a mirror that was down longer than the retention still finds the jobs it must read. No
  * queue holds the removals, so a finished goal leaves no waiting or delayed job behind.
  */
-import { goalRecordKey } from './compiler';
+import { goalRecordKey, loadGoalRecord } from './compiler';
+import { forgetGoalLinks } from './links';
 import { GOALS_QUEUE } from './names';
 import type { RedisCoordinator } from './redis-coordinator';
 
@@ -72,6 +73,8 @@ export async function removeGoalJobs(
   const state = await goals.getJobState(goalId);
   if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return false;
   if (state !== 'unknown') await goals.remove(goalId, { removeChildren: true });
+  const record = await loadGoalRecord(coordinator, goalId);
+  if (record) await forgetGoalLinks(coordinator, shard, goalId, record.tasks);
   await coordinator.client.del(goalRecordKey(coordinator, goalId));
   return true;
 }

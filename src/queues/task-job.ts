@@ -1,6 +1,6 @@
 /**
  * The data of agentq's BullMQ jobs: task jobs (one per task, in the capability's queue), gate
- * jobs (a shared task's result handed to a further dependent) and goal root jobs. The compiler
+ * jobs (made when a shared task fails for good, to fail a further dependent) and goal root jobs. The compiler
  * writes them, agents and the supervisor read them; ids are deterministic so resubmits dedupe.
  */
 import type { Json } from '../entities/task-model';
@@ -22,19 +22,12 @@ export interface TaskJobData {
   optional: boolean;
   /** Explicit retries (dead-letter redrives) so far. */
   epoch: number;
-  /** Ids of the gate jobs (in `_gates`) to release when this task ends. */
-  gates: string[];
   /**
-   * Set by compilers whose dependents read a gated result from the source job itself
-   * (`gatedSources`): when this task COMPLETES its gates are removed, not run (see gates.ts).
-   * Absent on jobs of older compilers: their gates always run.
+   * This task's further dependents — every dependent but its BullMQ parent — as `[key, type]`.
+   * Each holds this task's job key among its pending children (a link, see links.ts) until the
+   * agent that ends this task releases it. Absent when there are none.
    */
-  gateRelease?: 'remove';
-  /**
-   * Dependencies that reach this task through a gate, by key → their capability (queue). The
-   * agent reads the results of those that completed straight from their jobs before the attempt.
-   */
-  gatedSources?: { [key: string]: string };
+  links?: Array<[key: string, type: string]>;
   /** The shard (hash tag) the goal's flow lives under. */
   shard: number;
   /**
@@ -50,7 +43,7 @@ export interface GateJobData {
   v: 1;
   kind: 'gate';
   goalId: string;
-  /** The shared task whose result the gate carries. */
+  /** The shared task that failed. */
   sourceTaskId: string;
   sourceKey: string;
   sourceType: string;

@@ -38,7 +38,6 @@ export async function addTask(
     timeoutMs: task.timeoutMs ?? 60000,
     optional: false,
     epoch: 0,
-    gates: [],
     shard: 0,
   };
   return coordinator.queue(task.type).add(task.type, data, {

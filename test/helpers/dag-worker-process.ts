@@ -1,7 +1,7 @@
 /**
  * A minimal agent in its own process, following src/queues/protocol.ts exactly: one plain BullMQ
  * Worker per capability, the `started` progress report, `collectDependencies`, a result envelope,
- * `releaseGates` after completion and after a final failure, an immediate failure when the job is
+ * `releaseLinksOfCompleted` / `releaseLinksOfFailed` after completion and after a final failure, an immediate failure when the job is
  * marked cancelled, and the control channel for running tasks. It also runs the internal workers.
  *
  * With AGENT=autonomous (the default of the DAG harness) it runs the project's AutonomousAgent
@@ -15,7 +15,7 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { AutonomousAgent } from '../../src/processors/autonomous-agent';
 import type { TaskHandler } from '../../src/processors/handler-types';
 import { collectDependencies } from '../../src/queues/dependencies';
-import { releaseGates } from '../../src/queues/gates';
+import { releaseLinksOfCompleted, releaseLinksOfFailed } from '../../src/queues/links';
 import { startInternalWorkers } from '../../src/queues/internal-workers';
 import {
   cancelledReason,
@@ -143,13 +143,13 @@ async function main(): Promise<void> {
       });
       worker.on('error', () => undefined);
       worker.on('completed', (job) => {
-        void releaseGates(coordinator, job.data.shard, job.data.gates);
+        void releaseLinksOfCompleted(coordinator, job.data);
       });
       worker.on('failed', (job, error) => {
         if (!job) return;
         const final =
           error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
-        if (final) void releaseGates(coordinator, job.data.shard, job.data.gates);
+        if (final) void releaseLinksOfFailed(coordinator, job.data, error.message);
       });
       return worker;
     });

@@ -82,7 +82,6 @@ describe('InterfaceAgent', () => {
       timeoutMs: 60000,
       optional: false,
       epoch: 0,
-      gates: [],
       shard: 0,
     };
     await redis.queue('design').add('design', data, {

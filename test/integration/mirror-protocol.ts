@@ -122,7 +122,6 @@ function jobData(goalId: string, t: TestTask): TaskJobData {
     timeoutMs: 60000,
     optional: false,
     epoch: 0,
-    gates: [],
     shard: 0,
   };
 }

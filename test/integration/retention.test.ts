@@ -48,7 +48,7 @@ describe('retention of finished goals in Redis', () => {
     return keys.filter((key) => !key.includes(':_dlq:'));
   }
 
-  it('removes a DONE goal diamond with its gate, keeps its history in SQL', async () => {
+  it('removes a DONE goal diamond with its link, keeps its history in SQL', async () => {
     const { goalId } = await system.supervisor.submitPlan({
       goal: 'diamond',
       tasks: [
@@ -75,6 +75,8 @@ describe('retention of finished goals in Redis', () => {
       tasks: [
         { key: 'x', title: 'X', type: 'boom', attempts: 1 },
         { key: 'y', title: 'Y', type: 'work', dependsOn: ['x'] },
+        // Linked to x: failed through a gate job, which goes with the rest.
+        { key: 'z', title: 'Z', type: 'work', dependsOn: ['x'] },
       ],
     });
     await waitFor('the goal FAILED in SQL', async () => {
@@ -86,5 +88,7 @@ describe('retention of finished goals in Redis', () => {
     expect((await system.registry.getGoal(goalId))?.state).toBe('FAILED');
     const y = await system.registry.getTask(`${goalId}.y`);
     expect(y?.state).toBe('FAILED');
+    const z = await system.registry.getTask(`${goalId}.z`);
+    expect(z).toMatchObject({ state: 'FAILED', error: { message: 'dependency x failed' } });
   });
 });

@@ -30,7 +30,6 @@ function job(timeoutMs: number): AttemptJob {
     timeoutMs,
     optional: false,
     epoch: 0,
-    gates: [],
     shard: 0,
   };
   return {

@@ -1,5 +1,5 @@
 import type { FlowJob, FlowJobNode } from 'bullmq';
-import { compileFlow } from '../../src/queues/compiler';
+import { compileGoal } from '../../src/queues/compiler';
 import { resolvePlan } from '../../src/queues/plan-schema';
 
 const t = (key: string, dependsOn: string[] = [], extra: object = {}) => ({
@@ -20,7 +20,7 @@ function flatten(
   return out;
 }
 
-describe('compileFlow', () => {
+describe('compileGoal', () => {
   const plan = resolvePlan({
     goal: 'g',
     tasks: [
@@ -30,7 +30,7 @@ describe('compileFlow', () => {
       t('tests', ['backend', 'frontend']),
     ],
   });
-  const flow = compileFlow({ goalId: 'g-1', title: 'g', shard: 0, tasks: plan.tasks });
+  const { flow, links } = compileGoal({ goalId: 'g-1', title: 'g', shard: 0, tasks: plan.tasks });
   const jobs = flatten(flow, null);
 
   it('puts every task under the root, each under its first dependent, sinks under the root', () => {
@@ -41,19 +41,17 @@ describe('compileFlow', () => {
     expect(jobs.get('g-1.design')!.parent).toBe('g-1.backend');
   });
 
-  it('gives a further dependent a delayed gate and lists it on the shared task', () => {
-    const gate = jobs.get('g-1.design~frontend')!;
-    expect(gate.parent).toBe('g-1.frontend');
-    expect(gate.node.queueName).toBe('_gates');
-    expect(gate.node.opts).toMatchObject({ failParentOnFailure: true, delay: 60000 });
-    expect(jobs.get('g-1.design')!.node.data.gates).toEqual(['g-1.design~frontend']);
-  });
-
-  it('marks gates removable on success and tells the dependent where to read the result', () => {
-    expect(jobs.get('g-1.design')!.node.data.gateRelease).toBe('remove');
-    expect(jobs.get('g-1.frontend')!.node.data.gatedSources).toEqual({ design: 'dev' });
-    expect(jobs.get('g-1.backend')!.node.data.gatedSources).toBeUndefined();
-    expect(jobs.get('g-1.backend')!.node.data.gateRelease).toBeUndefined();
+  it('links a further dependent to the shared task instead of adding a job for it', () => {
+    expect(links).toEqual([
+      {
+        source: { type: 'dev', taskId: 'g-1.design' },
+        dependent: { type: 'dev', taskId: 'g-1.frontend' },
+      },
+    ]);
+    expect(jobs.size).toBe(5); // the root and the four tasks: no gate job
+    expect(jobs.get('g-1.design')!.node.data.links).toEqual([['frontend', 'dev']]);
+    expect(jobs.get('g-1.frontend')!.node.data).not.toHaveProperty('links');
+    expect(jobs.get('g-1.frontend')!.node.children).toBeUndefined();
   });
 
   it('maps priorities and failure options', () => {

@@ -1,0 +1,150 @@
+/**
+ * Writes a compiled goal to Redis in one MULTI: every job of its flow tree, added with BullMQ's
+ * own scripts through its backend (what `FlowProducer.add` does, minus a span and a queue object
+ * per job), then each link — a shared task's job key in a further dependent's pending children —
+ * and the shared tasks in their shard's pending-links set (see links.ts). All of it lives under
+ * the shard's hash tag, so the transaction is one slot on a Redis Cluster too: a goal is either
+ * all there or not at all.
+ *
+ * A dependent that waits only through links (no tree child) is added in waiting-children all the
+ * same; BullMQ's FlowProducer would make it waiting, which is why the goal is not written by it.
+ */
+import { Job, type FlowJob, type JobsOptions, type RedisQueueBackend } from 'bullmq';
+import { traceGoal } from '../tracing-goal-flow';
+import { pendingLinkMember, pendingLinksKey, taskJobKey } from './links';
+import type { RedisCoordinator } from './redis-coordinator';
+
+/** A shared task and one of its further dependents (not its BullMQ parent). */
+export interface GoalLink {
+  source: { type: string; taskId: string };
+  dependent: { type: string; taskId: string };
+}
+
+export interface CompiledGoal {
+  goalId: string;
+  title: string;
+  shard: number;
+  /** The root job, every task job under its BullMQ parent. */
+  flow: FlowJob;
+  links: GoalLink[];
+}
+
+/** Members per ZADD/SADD: large enough to be few commands, small enough to keep replies small. */
+const CHUNK = 1000;
+
+interface Pending {
+  node: FlowJob;
+  parent?: { id: string; key: string; queueKey: string };
+}
+
+type Parent = NonNullable<Pending['parent']>;
+
+async function queueJobs(
+  coordinator: RedisCoordinator,
+  backend: RedisQueueBackend,
+  multi: unknown,
+  goal: CompiledGoal,
+  metadata: string | undefined,
+): Promise<{ count: number; parents: Parent[] }> {
+  const held = new Set(goal.links.map((l) => l.dependent.taskId));
+  const stack: Pending[] = [{ node: goal.flow }];
+  const parents: Parent[] = [];
+  let count = 0;
+  while (stack.length > 0) {
+    const { node, parent } = stack.pop()!;
+    const queue = coordinator.queue(node.queueName, goal.shard);
+    const id = node.opts!.jobId!;
+    const opts: JobsOptions = {
+      ...node.opts,
+      ...(parent ? { parent: { id: parent.id, queue: parent.queueKey } } : {}),
+      ...(metadata ? { telemetry: { metadata } } : {}),
+    };
+    const children = node.children ?? [];
+    const entry = new Job(queue, node.name, node.data, opts, id).toFlowEntry({
+      ...(parent
+        ? { parentKey: parent.key, parentDependenciesKey: `${parent.key}:dependencies` }
+        : {}),
+      addToWaitingChildren: children.length > 0 || held.has(id),
+    });
+    await backend.addJobToTransaction(
+      multi as never,
+      entry.jobData,
+      entry.jobId,
+      { ...entry.parentKeyOpts, deferParentRelease: true },
+      queue.keys,
+    );
+    count++;
+    const self = { id, key: queue.toKey(id), queueKey: queue.qualifiedName };
+    if (children.length > 0 || held.has(id)) parents.push(self);
+    // Pushed last to first so siblings are added in plan order.
+    for (let i = children.length - 1; i >= 0; i--) stack.push({ node: children[i]!, parent: self });
+  }
+  return { count, parents };
+}
+
+function queueLinks(coordinator: RedisCoordinator, multi: LinkCommands, goal: CompiledGoal): void {
+  const bySet = new Map<string, string[]>();
+  const sources = new Set<string>();
+  for (const { source, dependent } of goal.links) {
+    const set = `${taskJobKey(coordinator, goal.shard, dependent.type, dependent.taskId)}:dependencies`;
+    let members = bySet.get(set);
+    if (!members) bySet.set(set, (members = []));
+    members.push(taskJobKey(coordinator, goal.shard, source.type, source.taskId));
+    sources.add(pendingLinkMember(source.type, source.taskId));
+  }
+  for (const [set, members] of bySet) multi.sadd(set, ...members);
+  const now = Date.now();
+  const all = [...sources];
+  for (let i = 0; i < all.length; i += CHUNK) {
+    const args = all.slice(i, i + CHUNK).flatMap((m) => [now, m]);
+    multi.zadd(pendingLinksKey(coordinator, goal.shard), ...args);
+  }
+}
+
+interface LinkCommands {
+  sadd(key: string, ...members: string[]): unknown;
+  zadd(key: string, ...scoresAndMembers: Array<string | number>): unknown;
+  exec(): Promise<Array<[Error | null, unknown]> | null>;
+}
+
+/**
+ * Writes the goal's jobs and links atomically; throws the first error Redis gave.
+ * `existingJobs`: some of the goal's jobs may be in Redis already (`agentq recover`), so every
+ * parent is checked at the end, as BullMQ's own addFlow does, in case all it waits for has ended.
+ * A new goal's jobs are all new, and the check (a script call per parent) is skipped.
+ */
+export async function writeGoalFlow(
+  coordinator: RedisCoordinator,
+  goal: CompiledGoal,
+  options: { existingJobs?: boolean } = {},
+): Promise<void> {
+  const backend = coordinator.flowProducer(goal.shard).getBackend() as RedisQueueBackend;
+  await backend.waitUntilReady();
+  const client = await backend.client;
+  await traceGoal(coordinator.telemetry, { id: goal.goalId, title: goal.title }, async (meta) => {
+    const multi = (client as unknown as { multi(): LinkCommands }).multi();
+    const { count: jobs, parents } = await queueJobs(coordinator, backend, multi, goal, meta);
+    queueLinks(coordinator, multi, goal);
+    if (options.existingJobs) {
+      const now = Date.now();
+      for (const p of parents) {
+        backend.execCommand(multi as never, 'releaseParentIfNoPendingDependencies', [
+          p.key,
+          `${p.key}:dependencies`,
+          p.queueKey,
+          p.id,
+          now,
+        ]);
+      }
+    }
+    const results = await multi.exec();
+    if (!results)
+      throw new Error(`the flow of goal ${goal.goalId} was not written (MULTI aborted)`);
+    results.forEach(([error, value], i) => {
+      if (error) throw error;
+      if (i < jobs && typeof value === 'number' && value < 0) {
+        throw new Error(`BullMQ refused a job of goal ${goal.goalId} (addJob code ${value})`);
+      }
+    });
+  });
+}
