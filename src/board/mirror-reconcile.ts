@@ -3,7 +3,7 @@
  * the mirror reads the BullMQ jobs of the SQL tasks that are not final and writes the
  * transitions they missed (with the steps the transition table requires in between).
  */
-import { Job } from 'bullmq';
+import { Job, type Queue } from 'bullmq';
 import type { GoalState, TaskChange, TaskRecord } from '../entities/task-model';
 import type { TaskStore } from '../entities/task-store';
 import { canTransition, TRANSITIONS, type TaskState } from '../entities/task-state';
@@ -141,7 +141,9 @@ export async function* reconcileTasks(
     });
     if (page.length === 0) return;
     afterId = page.at(-1)!.id;
-    const mine = page.filter((t) => shardOf(t.goalId, coordinator.shards) === stream.shard);
+    const onShard = page.filter((t) => shardOf(t.goalId, coordinator.shards) === stream.shard);
+    const unchanged = await unchangedTasks(coordinator, queue, onShard, lookups);
+    const mine = onShard.filter((t) => !unchanged.has(t.id));
     const jobs = await Promise.all(mine.map((t) => Job.fromId(queue, t.id)));
     const changes = await Promise.all(
       jobs.map((job, j) => (job ? changesForJob(mine[j]!, job, lookups) : [])),
@@ -149,6 +151,39 @@ export async function* reconcileTasks(
     yield changes.flat();
     if (page.length < TASK_PAGE) return;
   }
+}
+
+/**
+ * The tasks of a page whose job certainly has not moved since SQL recorded them, found with one
+ * plain read each instead of loading the job and asking its state (a Lua call): a PENDING task that
+ * never started whose job has neither started (`processedOn`) nor finished, and a BACKLOG task
+ * whose job is still in waiting-children. A busy queue's backlog is mostly these, and an agent
+ * that outruns the stream's trimming has the mirror reconcile that backlog again and again.
+ */
+async function unchangedTasks(
+  coordinator: RedisCoordinator,
+  queue: Queue,
+  tasks: readonly TaskRecord[],
+  lookups: MirrorLookups,
+): Promise<Set<string>> {
+  const waiting = tasks.filter((t) => t.state === 'PENDING' && t.attempt === 0);
+  const backlog = tasks.filter((t) => t.state === 'BACKLOG');
+  const [started, held] = await Promise.all([
+    Promise.all(
+      waiting.map((t) => lookups.jobFields(lookups.jobKey(t.id), ['processedOn', 'finishedOn'])),
+    ),
+    backlog.length > 0
+      ? coordinator.client.zmscore(queue.keys['waiting-children']!, ...backlog.map((t) => t.id))
+      : Promise.resolve([]),
+  ]);
+  const unchanged = new Set<string>();
+  waiting.forEach((t, i) => {
+    if (started[i]!.every((field) => field === null)) unchanged.add(t.id);
+  });
+  backlog.forEach((t, i) => {
+    if (held[i] !== null && held[i] !== undefined) unchanged.add(t.id);
+  });
+  return unchanged;
 }
 
 async function changesForJob(task: TaskRecord, job: Job, lookups: MirrorLookups) {

@@ -1,7 +1,8 @@
 /**
  * A stream trimmed past the mirror's cursor (a tiny `streams.events.maxLen`, jobs run while the
  * mirror is down): at start the mirror reconciles from the jobs' states, logs that it did, and
- * SQL ends equal to Redis with each transition recorded once.
+ * SQL ends equal to Redis with each transition recorded once — a held task whose dependency ended
+ * meanwhile becomes PENDING, and tasks whose jobs never moved are left as they are.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,12 +14,21 @@ import { taskJobId } from '../../src/queues/task-job';
 import { startMirror, type MirrorHandle } from '../../src/board/mirror';
 import { REDIS_URL, uniquePrefix } from '../helpers/servers';
 import { waitFor } from '../helpers/wait-for';
-import { createFlatGoalRows, newGoalId, taskJob, taskWorker } from './mirror-protocol';
+import {
+  createFlatGoalRows,
+  createGoalRows,
+  newGoalId,
+  submitGoal,
+  taskJob,
+  taskWorker,
+} from './mirror-protocol';
 
 jest.setTimeout(60000);
 
 const TASKS = 120;
 const QUEUE = 'tiny';
+/** No worker takes this queue's jobs: they stay waiting. */
+const HELD = 'held';
 
 describe('mirror on a trimmed stream', () => {
   const prefix = uniquePrefix();
@@ -30,19 +40,26 @@ describe('mirror on a trimmed stream', () => {
     prefix: coordinator.bullPrefix(0),
     streams: { events: { maxLen: 10 } },
   });
+  const held = new Queue(HELD, {
+    connection: coordinator.duplicate(),
+    prefix: coordinator.bullPrefix(0),
+    streams: { events: { maxLen: 10 } },
+  });
   const logs: string[] = [];
   let worker: Worker | null = null;
   let mirror: MirrorHandle | null = null;
 
   beforeAll(async () => {
     await store.open();
-    await coordinator.registerCapabilities([QUEUE]);
+    await coordinator.registerCapabilities([QUEUE, HELD]);
+    await held.waitUntilReady();
   });
 
   afterAll(async () => {
     await worker?.close();
     await mirror?.close();
     await queue.close();
+    await held.close();
     const keys = await coordinator.client.keys(`{${prefix}}*`);
     if (keys.length > 0) await coordinator.client.del(...keys);
     await coordinator.close();
@@ -96,6 +113,51 @@ describe('mirror on a trimmed stream', () => {
       const id = `${e.taskId}/${e.attempt}/${e.toState}`;
       expect(seen.has(id)).toBe(false);
       seen.add(id);
+    }
+  });
+
+  it('moves a held task whose dependency ended to PENDING and leaves unmoved jobs alone', async () => {
+    await mirror?.close();
+    mirror = null;
+    const goalId = newGoalId();
+    // `parent` (in HELD) waits on `child` (in QUEUE); w0…w4 wait in HELD and never move.
+    const waiting = Array.from({ length: 5 }, (_, i) => ({ key: `w${i}`, type: HELD }));
+    await submitGoal(store, coordinator, goalId, [
+      { key: 'child', type: QUEUE },
+      { key: 'parent', type: HELD, dependsOn: 'child' },
+      ...waiting,
+    ]);
+    worker = taskWorker(coordinator, QUEUE, (data) => data.key);
+    await waitFor('parent to wait once child is done', async () =>
+      (await held.getJobState(taskJobId(goalId, 'parent'))) === 'waiting' ? true : null,
+    );
+    await worker.close();
+    worker = null;
+    // More jobs through HELD: its stream is trimmed past parent's `waiting` entry.
+    const later = newGoalId();
+    const laterKeys = Array.from({ length: 150 }, (_, i) => `l${i}`);
+    await createGoalRows(
+      store,
+      later,
+      laterKeys.map((key) => ({ key, type: HELD })),
+    );
+    await held.addBulk(laterKeys.map((key) => taskJob(later, key, HELD)));
+    const before = await store.eventsAfter(0, 100000);
+    const seqBefore = before.at(-1)!.seq;
+
+    mirror = startMirror({ store, coordinator, onLog: (line) => logs.push(line) });
+    await waitFor('parent PENDING in SQL', async () =>
+      (await store.getTask(taskJobId(goalId, 'parent')))?.state === 'PENDING' ? true : null,
+    );
+    expect(logs.some((l) => /held:events was trimmed past its cursor .* reconciled/.test(l))).toBe(
+      true,
+    );
+    expect(await store.getTask(taskJobId(goalId, 'child'))).toMatchObject({ state: 'DONE' });
+    const after = (await store.eventsAfter(seqBefore, 100000)).map((e) => e.taskId);
+    expect(after.filter((id) => id === taskJobId(goalId, 'parent'))).toHaveLength(1);
+    for (const w of [...waiting.map((t) => taskJobId(goalId, t.key)), taskJobId(later, 'l0')]) {
+      expect(after).not.toContain(w);
+      expect((await store.getTask(w))?.state).toBe('PENDING');
     }
   });
 });
