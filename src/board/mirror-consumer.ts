@@ -21,6 +21,7 @@ import {
 import { mapTaskEntry, type MirrorLookups, type StreamEntry, type TaskMemo } from './mirror-events';
 import type { LeaderLock } from './mirror-lock';
 import { mirrorEventsTotal, mirrorLagSeconds, type RecentSamples } from './mirror-metrics';
+import { decideGoalEnds, type GoalEndEntry } from './mirror-goal-ends';
 import { isTrimmedPast, reconcileGoals, reconcileTasks, type GoalEnd } from './mirror-reconcile';
 import { listStreams, readStreams, streamInfo, type EventsStream } from './mirror-streams';
 
@@ -63,7 +64,12 @@ interface Batch {
   cursor: StreamCursor;
   stamps: number[];
   known: Map<string, TaskIdentity>;
+  /** A DONE goal end is waiting for its tasks (see mirror-goal-ends.ts). */
+  holding?: boolean;
 }
+
+/** After a read that held a goal end back and recorded nothing, before reading again. */
+const HOLD_PAUSE_MS = 20;
 
 const REFRESH_MS = 1000;
 
@@ -94,7 +100,11 @@ export class MirrorConsumer {
         throw error;
       }
       if (read.size > 0) await this.checkTrimmedWhileReading(read, ids);
-      if (read.size > 0) await this.commit(await this.batchOf(read));
+      if (read.size === 0) continue;
+      const batch = await this.batchOf(read);
+      await this.commit(batch);
+      // The held entry is read again at once: give the tasks' streams a moment first.
+      if (batch.holding && batch.changes.length === 0) await sleep(HOLD_PAUSE_MS);
     }
   }
 
@@ -198,6 +208,15 @@ export class MirrorConsumer {
     return { changes: [], goals: [], cursor: { ...this.cursor }, stamps: [], known: new Map() };
   }
 
+  /** The committed cursors of the goal-root streams (where a crash would read them from). */
+  private goalStreamCursors(): StreamCursor {
+    const cursors: StreamCursor = {};
+    for (const [key, stream] of this.streams) {
+      if (stream.queue === GOALS_QUEUE) cursors[key] = this.cursor[key] ?? '0-0';
+    }
+    return cursors;
+  }
+
   private lookups(stream: EventsStream): MirrorLookups {
     const client = this.s.coordinator.client;
     const prefix = `${this.s.coordinator.bullPrefix(stream.shard)}:${stream.queue}:`;
@@ -216,15 +235,17 @@ export class MirrorConsumer {
       stamps: [],
       known: new Map(),
     };
+    const goalEnds: GoalEndEntry[] = [];
     for (const [key, entries] of read) {
       const stream = this.streams.get(key)!;
       const lookups = this.lookups(stream);
       for (const entry of entries) {
+        const before = batch.cursor[key] ?? '0-0';
         batch.cursor[key] = entry.id;
         batch.stamps.push(streamIdMs(entry.id));
         if (stream.queue === GOALS_QUEUE) {
           const end = goalEndOf(entry);
-          if (end) batch.goals.push(end);
+          if (end) goalEnds.push({ streamKey: key, before, end });
           continue;
         }
         const changes = await mapTaskEntry(entry, this.memos, lookups);
@@ -232,6 +253,15 @@ export class MirrorConsumer {
           batch.known.set(c.taskId, { key: taskKeyOf(c.taskId), type: stream.queue });
         batch.changes.push(...changes);
       }
+    }
+    if (goalEnds.length === 0) return batch;
+    // Decided once every stream of the read is mapped: a task may end in this very batch.
+    const decision = await decideGoalEnds(this.s.store, goalEnds, batch.changes);
+    batch.goals = decision.write;
+    for (const [key, before] of decision.hold) batch.cursor[key] = before;
+    batch.holding = decision.hold.size > 0;
+    for (const end of decision.overdue) {
+      this.s.log(`mirror: goal ${end.goalId} is DONE in Redis; some of its tasks are not in SQL yet`);
     }
     return batch;
   }
@@ -244,16 +274,24 @@ export class MirrorConsumer {
     // again (same lock token) by the time its work returns.
     if (this.stopped) throw new Error('mirror stopped: not committing');
     if (!(await lock.held())) throw new Error('mirror lock lost: stepping down');
-    // Goal states first: a crash before the commit below replays them (idempotent), never loses one.
-    for (const goal of batch.goals) {
-      await store.setGoalState(goal.goalId, goal.state, goal.at).catch((error: Error) => {
-        this.s.log(`mirror: goal ${goal.goalId}: ${error.message}`);
-      });
-    }
+    const cursorName = mirrorCursorName(this.s.shard);
+    // Tasks first, goal ends after them, so nobody reads a goal DONE beside an unfinished task.
+    // Until the ends are written the goal-root streams' cursors stay where they were: a crash in
+    // between replays those ends (idempotent) and never loses one.
+    const first =
+      batch.goals.length === 0 ? batch.cursor : { ...batch.cursor, ...this.goalStreamCursors() };
     const result = await store.applyChanges(batch.changes, {
-      name: mirrorCursorName(this.s.shard),
-      value: serializeCursor(batch.cursor),
+      name: cursorName,
+      value: serializeCursor(first),
     });
+    if (batch.goals.length > 0) {
+      for (const goal of batch.goals) {
+        await store.setGoalState(goal.goalId, goal.state, goal.at).catch((error: Error) => {
+          this.s.log(`mirror: goal ${goal.goalId}: ${error.message}`);
+        });
+      }
+      await store.applyChanges([], { name: cursorName, value: serializeCursor(batch.cursor) });
+    }
     this.cursor = batch.cursor;
     const now = Date.now();
     this.s.onCommit?.({
@@ -279,6 +317,10 @@ export class MirrorConsumer {
       for (const goal of batch.goals) await bridge.publishGoal(goal.goalId, goal.state, goal.at);
     });
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function yieldToEventLoop(): Promise<void> {
