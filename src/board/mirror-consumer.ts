@@ -261,7 +261,9 @@ export class MirrorConsumer {
     for (const [key, before] of decision.hold) batch.cursor[key] = before;
     batch.holding = decision.hold.size > 0;
     for (const end of decision.overdue) {
-      this.s.log(`mirror: goal ${end.goalId} is DONE in Redis; some of its tasks are not in SQL yet`);
+      this.s.log(
+        `mirror: goal ${end.goalId} is DONE in Redis; some of its tasks are not in SQL yet`,
+      );
     }
     return batch;
   }
