@@ -29,6 +29,7 @@ import { coerceError, InputError } from '../errors';
 import { writeAttemptStarted, type ClaimingWorker } from '../queues/attempt-started';
 import type { TaskRegistry } from '../entities/task-registry';
 import { releaseLinksOfCompleted, releaseLinksOfFailed } from '../queues/links';
+import { reapOrphanShellGroups } from './shell-groups';
 import { startInternalWorkers, type InternalWorkers } from '../queues/internal-workers';
 import { assertCapability } from '../queues/names';
 import { cancelledReason, isCancelledReason, type TaskResultEnvelope } from '../queues/protocol';
@@ -103,6 +104,7 @@ export class AutonomousAgent {
   private readonly timers = new Set<NodeJS.Timeout>();
   private control: ControlListener | null = null;
   private internal: InternalWorkers | null = null;
+  private reaping: Promise<void> = Promise.resolve();
   private heartbeat: NodeJS.Timeout | null = null;
   private startedAt = new Date();
   /** Workdir names: unguessable per agent (random), unique per attempt (a counter). */
@@ -140,6 +142,16 @@ export class AutonomousAgent {
   /** Registers the capabilities, starts the workers, the control listener and the heartbeat. */
   async start(): Promise<void> {
     this.startedAt = new Date();
+    // Shell commands a SIGKILLed agent on this host left running would race their tasks' retries.
+    this.reaping = reapOrphanShellGroups()
+      .then((stopped) => {
+        if (stopped.length === 0) return;
+        process.stderr.write(
+          `agentq agent ${this.agentId}: stopped ${stopped.length} shell command(s) left running ` +
+            `by a dead agent (process groups ${stopped.join(', ')})\n`,
+        );
+      })
+      .catch((e: unknown) => this.report(e));
     await this.coordinator.registerCapabilities(this.capabilities);
     this.control = await listenForControl(this.coordinator, (message) => {
       const reason = cancelledReason(message.actor);
@@ -198,6 +210,7 @@ export class AutonomousAgent {
     await closed;
     await this.control?.close();
     await this.internal?.close();
+    await this.reaping;
     await this.coordinator.removeAgent(this.agentId).catch((e: unknown) => this.report(e));
     // The workers are closed; a QUIT would wait behind a blocking fetch for up to drainDelay.
     for (const connection of this.connections) connection.disconnect();

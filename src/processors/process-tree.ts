@@ -42,6 +42,20 @@ export function parseProcessSample(pid: number, stat: string, status: string): P
   };
 }
 
+/**
+ * When the process started, in clock ticks since boot (field 22 of /proc/<pid>/stat); null when it
+ * is gone or there is no /proc. With the pid it names one process for good: pids are reused,
+ * (pid, start) pairs are not.
+ */
+export async function processStartTicks(pid: number): Promise<number | null> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[22 - 3]);
+  } catch {
+    return null;
+  }
+}
+
 /** Reads one process's stat and status; null when it is gone (or /proc does not exist). */
 export async function sampleProcess(pid: number): Promise<ProcessSample | null> {
   try {

@@ -21,6 +21,7 @@ import type {
 } from './handler-types';
 import { TreeSampler } from './process-metrics';
 import { signalGroup, terminateTree } from './process-tree';
+import { recordShellGroup } from './shell-groups';
 import { toArgv } from './shell-argv';
 import { TailBuffer } from './shell-tail';
 
@@ -157,6 +158,7 @@ async function runCommand(
   const exit = await waitForExit(child, file, ctx.workdir, ctx.signal, settings);
   // Background children left behind (`cmd &`) would hold the pipes open and run on unowned.
   await stopLeftovers(child, closed, settings.killGraceMs);
+  await exit.forgetGroup();
   if (hasRecordMetrics(ctx)) ctx.recordMetrics(exit.metrics);
 
   const stderrTail = stderr.text();
@@ -198,7 +200,7 @@ async function waitForExit(
   cwd: string,
   signal: AbortSignal,
   settings: Required<ShellHandlerOptions>,
-): Promise<Exit & { metrics: ExecutionMetrics }> {
+): Promise<Exit & { metrics: ExecutionMetrics; forgetGroup: () => Promise<void> }> {
   // Listening before anything is awaited, so no exit can pass unseen.
   const exited = new Promise<Exit>((resolve) =>
     child.once('exit', (code, sig) => resolve({ code, signal: sig })),
@@ -221,6 +223,8 @@ async function waitForExit(
     );
   });
   const sampler = new TreeSampler(spawned, { intervalMs: settings.sampleIntervalMs }).start();
+  // Should this agent die by SIGKILL, the next agent on this host stops the group (shell-groups.ts).
+  const forgetGroup = await recordShellGroup(spawned);
   let terminating: Promise<void> | null = null;
   const onAbort = (): void => {
     terminating ??= terminateTree(spawned, { graceMs: settings.killGraceMs });
@@ -231,7 +235,7 @@ async function waitForExit(
     const exit = await exited;
     // An aborted run ends when its whole tree is gone, not just its leader.
     if (terminating) await terminating;
-    return { ...exit, metrics: await sampler.stop() };
+    return { ...exit, metrics: await sampler.stop(), forgetGroup };
   } finally {
     signal.removeEventListener('abort', onAbort);
   }

@@ -10,10 +10,14 @@ export interface AgentChild {
   exited: Promise<number | null>;
 }
 
-export async function spawnAgent(config: AgentProcessConfig): Promise<AgentChild> {
+export async function spawnAgent(
+  config: AgentProcessConfig,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<AgentChild> {
   const script = resolve(__dirname, 'agent-process.ts');
   const child = spawn(process.execPath, ['-r', 'tsx/cjs', script, JSON.stringify(config)], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env,
   });
   let out = '';
   child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
