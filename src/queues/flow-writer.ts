@@ -32,6 +32,13 @@ export interface CompiledGoal {
 /** Members per ZADD/SADD: large enough to be few commands, small enough to keep replies small. */
 const CHUNK = 1000;
 
+/** The part of an ioredis MULTI this writes through directly (the jobs go through BullMQ). */
+interface FlowTransaction {
+  sadd(key: string, ...members: string[]): unknown;
+  zadd(key: string, ...scoresAndMembers: Array<string | number>): unknown;
+  exec(): Promise<Array<[Error | null, unknown]> | null>;
+}
+
 interface Pending {
   node: FlowJob;
   parent?: { id: string; key: string; queueKey: string };
@@ -60,11 +67,13 @@ async function queueJobs(
       ...(metadata ? { telemetry: { metadata } } : {}),
     };
     const children = node.children ?? [];
+    // A dependent held by links alone waits in waiting-children like a parent of real children.
+    const waits = children.length > 0 || held.has(id);
     const entry = new Job(queue, node.name, node.data, opts, id).toFlowEntry({
       ...(parent
         ? { parentKey: parent.key, parentDependenciesKey: `${parent.key}:dependencies` }
         : {}),
-      addToWaitingChildren: children.length > 0 || held.has(id),
+      addToWaitingChildren: waits,
     });
     await backend.addJobToTransaction(
       multi as never,
@@ -75,14 +84,18 @@ async function queueJobs(
     );
     count++;
     const self = { id, key: queue.toKey(id), queueKey: queue.qualifiedName };
-    if (children.length > 0 || held.has(id)) parents.push(self);
+    if (waits) parents.push(self);
     // Pushed last to first so siblings are added in plan order.
     for (let i = children.length - 1; i >= 0; i--) stack.push({ node: children[i]!, parent: self });
   }
   return { count, parents };
 }
 
-function queueLinks(coordinator: RedisCoordinator, multi: LinkCommands, goal: CompiledGoal): void {
+function queueLinks(
+  coordinator: RedisCoordinator,
+  multi: FlowTransaction,
+  goal: CompiledGoal,
+): void {
   const bySet = new Map<string, string[]>();
   const sources = new Set<string>();
   for (const { source, dependent } of goal.links) {
@@ -101,12 +114,6 @@ function queueLinks(coordinator: RedisCoordinator, multi: LinkCommands, goal: Co
   }
 }
 
-interface LinkCommands {
-  sadd(key: string, ...members: string[]): unknown;
-  zadd(key: string, ...scoresAndMembers: Array<string | number>): unknown;
-  exec(): Promise<Array<[Error | null, unknown]> | null>;
-}
-
 /**
  * Writes the goal's jobs and links atomically; throws the first error Redis gave.
  * `existingJobs`: some of the goal's jobs may be in Redis already (`agentq recover`), so every
@@ -122,7 +129,7 @@ export async function writeGoalFlow(
   await backend.waitUntilReady();
   const client = await backend.client;
   await traceGoal(coordinator.telemetry, { id: goal.goalId, title: goal.title }, async (meta) => {
-    const multi = (client as unknown as { multi(): LinkCommands }).multi();
+    const multi = (client as unknown as { multi(): FlowTransaction }).multi();
     const { count: jobs, parents } = await queueJobs(coordinator, backend, multi, goal, meta);
     queueLinks(coordinator, multi, goal);
     if (options.existingJobs) {
