@@ -86,17 +86,61 @@ export async function recordEnd(
   await c.client.xadd(c.queue(type, shard).keys.events!, '*', ...fields);
 }
 
-/** The gate ids that are children of task `key` (one per dependency whose tree parent is not it). */
-export function gatesOf(
+/** Ids looked up per ZMSCORE. */
+const LOOKUP_PAGE = 1000;
+
+/**
+ * The goal's tasks whose jobs failed for good, by key, with their failure reasons: one ZMSCORE per
+ * queue and page against its failed set, then the reasons of those found (usually a handful).
+ */
+export async function failedTasks(
+  c: RedisCoordinator,
   record: GoalRecord,
-  key: string,
+): Promise<Map<string, string>> {
+  const byType = new Map<string, string[]>();
+  for (const [key, type] of record.tasks) {
+    let keys = byType.get(type);
+    if (!keys) byType.set(type, (keys = []));
+    keys.push(key);
+  }
+  const failed: Array<{ key: string; type: string }> = [];
+  for (const [type, keys] of byType) {
+    const failedSet = c.queue(type, record.shard).keys.failed!;
+    for (let i = 0; i < keys.length; i += LOOKUP_PAGE) {
+      const page = keys.slice(i, i + LOOKUP_PAGE);
+      const scores = await c.client.zmscore(
+        failedSet,
+        ...page.map((k) => taskJobId(record.goalId, k)),
+      );
+      page.forEach((key, j) => {
+        if (scores[j] !== null && scores[j] !== undefined) failed.push({ key, type });
+      });
+    }
+  }
+  const reasons = await Promise.all(
+    failed.map(({ key, type }) =>
+      c.client.hget(
+        c.queue(type, record.shard).toKey(taskJobId(record.goalId, key)),
+        'failedReason',
+      ),
+    ),
+  );
+  return new Map(failed.map(({ key }, i) => [key, reasons[i] ?? '']));
+}
+
+/**
+ * The gate ids that may be children of task `key`: a gate is added under a dependent only when a
+ * dependency linked to it (not its BullMQ child) failed for good (see links.ts).
+ */
+export function gatesOf(
+  goalId: string,
+  [key, , dependsOn]: GoalRecord['tasks'][number],
   parentOf: Map<string, string | null>,
+  failed: ReadonlyMap<string, string>,
 ): string[] {
-  const task = record.tasks.find((t) => t[0] === key);
-  if (!task) return [];
-  return task[2]
-    .filter((d) => parentOf.get(d) !== key)
-    .map((d) => gateJobId(taskJobId(record.goalId, d), key));
+  return dependsOn
+    .filter((d) => parentOf.get(d) !== key && failed.has(d))
+    .map((d) => gateJobId(taskJobId(goalId, d), key));
 }
 
 export function parentsOf(record: GoalRecord): Map<string, string | null> {
@@ -118,9 +162,11 @@ export async function endUnfinished(
   endingOf: (key: string) => Ending,
 ): Promise<string[]> {
   const nodes = record.tasks.map(([key, , dependsOn]) => ({ key, dependsOn }));
+  const byKey = new Map(record.tasks.map((t) => [t[0], t]));
   const typeOf = new Map(record.tasks.map((t) => [t[0], t[1]]));
   const parentOf = parentsOf(record);
   const gates = c.queue(GATES_QUEUE, record.shard);
+  const failed = await failedTasks(c, record);
   const running: string[] = [];
   for (const key of topologicalOrder(nodes).reverse()) {
     if (!keys.has(key)) continue;
@@ -132,7 +178,7 @@ export async function endUnfinished(
       running.push(taskId);
       continue;
     }
-    for (const gateId of gatesOf(record, key, parentOf)) {
+    for (const gateId of gatesOf(record.goalId, byKey.get(key)!, parentOf, failed)) {
       await gates.remove(gateId, { removeChildren: false });
     }
     await recordEnd(c, record.shard, typeOf.get(key)!, taskId, endingOf(key));

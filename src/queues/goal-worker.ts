@@ -5,9 +5,10 @@
  * `dependency <key> failed` when it (transitively) depends on a task that failed, else CANCELLED —
  * and the root fails with that reason, or `cancelledReason(actor)` for a cancelled goal.
  */
-import { Job, UnrecoverableError, WaitingChildrenError, type Processor } from 'bullmq';
+import { UnrecoverableError, WaitingChildrenError, type Processor } from 'bullmq';
 import {
   endUnfinished,
+  failedTasks,
   GOAL_CANCELLED_FIELD,
   publishCancel,
   TASK_CANCELLED_FIELD,
@@ -33,22 +34,20 @@ export interface GoalResult {
 type Blame = { kind: 'failed'; key: string } | { kind: 'cancelled' } | null;
 
 /** For every task: the original failure (or cancellation) it depends on, if any. */
-async function blameByTask(c: RedisCoordinator, record: GoalRecord): Promise<Map<string, Blame>> {
+function blameByTask(record: GoalRecord, failed: ReadonlyMap<string, string>): Map<string, Blame> {
   const byKey = new Map(record.tasks.map((t) => [t[0], t]));
   const blame = new Map<string, Blame>();
   const order = topologicalOrder(record.tasks.map(([key, , dependsOn]) => ({ key, dependsOn })));
   for (const key of order) {
-    const [, type, deps] = byKey.get(key)!;
+    const [, , deps] = byKey.get(key)!;
     const inherited =
       deps
         .filter((d) => !byKey.get(d)![3])
         .map((d) => blame.get(d) ?? null)
         .find((b) => b !== null) ?? null;
-    const job = await Job.fromId(c.queue(type, record.shard), taskJobId(record.goalId, key));
-    const failed = job ? (await job.getState()) === 'failed' : false;
-    if (!failed) blame.set(key, inherited);
-    else if (isCancelledReason(job!.failedReason))
-      blame.set(key, inherited ?? { kind: 'cancelled' });
+    const reason = failed.get(key);
+    if (reason === undefined) blame.set(key, inherited);
+    else if (isCancelledReason(reason)) blame.set(key, inherited ?? { kind: 'cancelled' });
     else blame.set(key, inherited ?? { kind: 'failed', key });
   }
   return blame;
@@ -56,13 +55,19 @@ async function blameByTask(c: RedisCoordinator, record: GoalRecord): Promise<Map
 
 /**
  * Removes every gate of the goal that has not run (a dependent that failed or was removed before
- * its gate ran leaves it), and the goal's links nobody will release now.
+ * its gate ran leaves it; gates exist only under dependents linked to a task that failed), and the
+ * goal's links nobody will release now.
  */
-async function removeLeftovers(c: RedisCoordinator, record: GoalRecord): Promise<void> {
+async function removeLeftovers(
+  c: RedisCoordinator,
+  record: GoalRecord,
+  failed: ReadonlyMap<string, string>,
+): Promise<void> {
   await forgetGoalLinks(c, record.shard, record.goalId, record.tasks);
   const gates = c.queue(GATES_QUEUE, record.shard);
   for (const [key, , deps] of record.tasks) {
     for (const d of deps) {
+      if (!failed.has(d)) continue;
       const id = gateJobId(taskJobId(record.goalId, d), key);
       const state = await gates.getJobState(id);
       if (state === 'delayed' || state === 'waiting' || state === 'prioritized') {
@@ -78,7 +83,8 @@ export async function finalizeGoal(
   record: GoalRecord,
   actor: string | null,
 ): Promise<string | null> {
-  const blame = await blameByTask(c, record);
+  const failed = await failedTasks(c, record);
+  const blame = blameByTask(record, failed);
   const ending = (key: string): Ending => {
     const b = blame.get(key) ?? null;
     return b?.kind === 'failed' ? { to: 'FAILED', dependency: b.key } : { to: 'CANCELLED', actor };
@@ -86,7 +92,7 @@ export async function finalizeGoal(
   const all = new Set(record.tasks.map((t) => t[0]));
   const running = await endUnfinished(c, record, all, ending);
   await publishCancel(c, running, actor);
-  await removeLeftovers(c, record);
+  await removeLeftovers(c, record, failed);
   for (const b of blame.values()) if (b?.kind === 'failed') return b.key;
   return null;
 }
