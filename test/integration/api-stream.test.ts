@@ -122,6 +122,30 @@ describe('SSE, Bull Board flows and the server', () => {
     expect(text).toContain(`${goalId}.x`);
   });
 
+  it('shows a shared task under each of its dependents (a link) in Bull Board', async () => {
+    const submitted = await request(api.app)
+      .post('/api/goals')
+      .send({
+        plan: {
+          goal: 'Shared',
+          tasks: [
+            { key: 'x', title: 'X', type: 'flowcap' },
+            { key: 'y', title: 'Y', type: 'flowcap', dependsOn: ['x'] },
+            { key: 'z', title: 'Z', type: 'flowcap', dependsOn: ['x'] },
+          ],
+        },
+      })
+      .expect(201);
+    const goalId = submitted.body.goalId as string;
+    // x's BullMQ parent is y; z holds x through a link, and Bull Board lists it there too.
+    for (const dependent of ['y', 'z']) {
+      const res = await request(api.app)
+        .get(`/board/api/queues/flowcap/${goalId}.${dependent}/flow`)
+        .expect(200);
+      expect(JSON.stringify(res.body)).toContain(`${goalId}.x`);
+    }
+  });
+
   it('refuses a non-loopback host without a token', async () => {
     await expect(
       startServer({ app: api.app, host: '0.0.0.0', port: 0, token: null }),
