@@ -4,8 +4,8 @@
  * transitions they missed (with the steps the transition table requires in between).
  */
 import { Job, type Queue } from 'bullmq';
-import type { GoalState, TaskChange, TaskRecord } from '../entities/task-model';
-import type { TaskStore } from '../entities/task-store';
+import type { GoalState, TaskChange } from '../entities/task-model';
+import type { TaskStateRow, TaskStore } from '../entities/task-store';
 import { canTransition, TRANSITIONS, type TaskState } from '../entities/task-state';
 import { GOALS_QUEUE } from '../queues/names';
 import { isCancelledReason, shardOf } from '../queues/protocol';
@@ -133,7 +133,7 @@ export async function* reconcileTasks(
   // From '' (before every id), not undefined: without afterId a page is ordered by creation, and
   // keyset paging on from its last id skipped every open task whose id sorts before that one.
   for (let afterId = ''; ;) {
-    const page = await store.findTasks({
+    const page = await store.findTaskStates({
       type: stream.queue,
       state: OPEN_STATES,
       limit: TASK_PAGE,
@@ -163,7 +163,7 @@ export async function* reconcileTasks(
 async function unchangedTasks(
   coordinator: RedisCoordinator,
   queue: Queue,
-  tasks: readonly TaskRecord[],
+  tasks: readonly TaskStateRow[],
   lookups: MirrorLookups,
 ): Promise<Set<string>> {
   const waiting = tasks.filter((t) => t.state === 'PENDING' && t.attempt === 0);
@@ -186,7 +186,7 @@ async function unchangedTasks(
   return unchanged;
 }
 
-async function changesForJob(task: TaskRecord, job: Job, lookups: MirrorLookups) {
+async function changesForJob(task: TaskStateRow, job: Job, lookups: MirrorLookups) {
   const memos = new Map<string, TaskMemo>([[task.id, { state: task.state }]]);
   const state = await settledState(job, lookups);
   const at = job.finishedOn ?? job.processedOn ?? Date.now();
@@ -201,7 +201,7 @@ async function changesForJob(task: TaskRecord, job: Job, lookups: MirrorLookups)
 }
 
 /** A start the SQL task already shows (same or newer attempt): not a step back. */
-function alreadyRecorded(task: TaskRecord, change: TaskChange): boolean {
+function alreadyRecorded(task: TaskStateRow, change: TaskChange): boolean {
   const running = task.state === 'ASSIGNED' || task.state === 'ACTIVE';
   if (!running || (change.attempt ?? 0) > task.attempt) return false;
   if (change.to === 'ASSIGNED') return true;

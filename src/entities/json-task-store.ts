@@ -44,7 +44,14 @@ import type {
   TaskRecord,
 } from './task-model';
 import type { TaskState } from './task-state';
-import type { CreateGoalResult, NewGoal, NewTask, TaskFilter, TaskStore } from './task-store';
+import type {
+  CreateGoalResult,
+  NewGoal,
+  NewTask,
+  TaskFilter,
+  TaskStateRow,
+  TaskStore,
+} from './task-store';
 
 export interface JsonTaskStoreOptions {
   dir: string;
@@ -184,6 +191,16 @@ export class JsonTaskStore implements TaskStore {
 
   async getTask(id: string): Promise<TaskRecord | null> {
     return this.read((s) => s.tasks.get(id) ?? null);
+  }
+
+  async findTaskStates(filter: TaskFilter): Promise<TaskStateRow[]> {
+    return (await this.findTasks(filter)).map(({ id, goalId, state, attempt, epoch }) => ({
+      id,
+      goalId,
+      state,
+      attempt,
+      epoch,
+    }));
   }
 
   async findTasks(filter: TaskFilter): Promise<TaskRecord[]> {

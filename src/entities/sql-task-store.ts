@@ -27,7 +27,14 @@ import type {
   TaskRecord,
 } from './task-model';
 import { TASK_STATES, type TaskState } from './task-state';
-import type { CreateGoalResult, NewGoal, NewTask, TaskFilter, TaskStore } from './task-store';
+import type {
+  CreateGoalResult,
+  NewGoal,
+  NewTask,
+  TaskFilter,
+  TaskStateRow,
+  TaskStore,
+} from './task-store';
 
 export type Statement = [sql: string, params: unknown[]];
 
@@ -78,6 +85,23 @@ export abstract class SqlTaskStore implements TaskStore {
   }
 
   async findTasks(filter: TaskFilter): Promise<TaskRecord[]> {
+    const rows = await this.selectTasks('*', filter);
+    return rows.map((row) => taskFromRow(this.codec, row));
+  }
+
+  async findTaskStates(filter: TaskFilter): Promise<TaskStateRow[]> {
+    const rows = await this.selectTasks('id, goal_id, state, attempt, epoch', filter);
+    return rows.map((row) => ({
+      id: row.id as string,
+      goalId: row.goal_id as string,
+      state: row.state as TaskState,
+      attempt: Number(row.attempt),
+      epoch: Number(row.epoch),
+    }));
+  }
+
+  /** The rows (the given columns) of the tasks `filter` selects, in its order. */
+  private async selectTasks(columns: string, filter: TaskFilter): Promise<Row[]> {
     const where: string[] = [];
     const params: unknown[] = [];
     if (filter.goalId !== undefined) {
@@ -100,12 +124,11 @@ export abstract class SqlTaskStore implements TaskStore {
     }
     params.push(filter.limit ?? DEFAULT_LIMIT, filter.offset ?? 0);
     const order = filter.afterId !== undefined ? 'id' : 'created_at, goal_id, key';
-    const rows = await this.all(
-      `SELECT * FROM tasks ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ` +
+    return this.all(
+      `SELECT ${columns} FROM tasks ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ` +
         `ORDER BY ${order} LIMIT ? OFFSET ?`,
       params,
     );
-    return rows.map((row) => taskFromRow(this.codec, row));
   }
 
   async getGoal(id: string): Promise<GoalRecord | null> {

@@ -85,6 +85,10 @@ export class TaskRegistry implements TaskStore {
     await this.open();
     return this.store.findTasks(filter);
   }
+  async findTaskStates(filter: TaskFilter) {
+    await this.open();
+    return this.store.findTaskStates(filter);
+  }
   async getGoal(id: string) {
     await this.open();
     return this.store.getGoal(id);

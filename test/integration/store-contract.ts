@@ -351,6 +351,19 @@ export function taskStoreContract(setup: () => Promise<StoreFixture>): void {
     expect(await keys({ goalId: goal.id, state: 'PENDING' })).toEqual(['a2']);
     expect(await keys({ goalId: goal.id, limit: 1, offset: 1 })).toEqual(['a2']);
     expect(await keys({ type: 'qb' })).toEqual(['b1']);
+    // The same selection without data or results, as the mirror's reconcile walks tasks.
+    const states = await store.findTaskStates({ goalId: goal.id, state: ['ASSIGNED', 'BACKLOG'] });
+    expect(states).toEqual(
+      (await store.findTasks({ goalId: goal.id, state: ['ASSIGNED', 'BACKLOG'] })).map((t) => ({
+        id: t.id,
+        goalId: t.goalId,
+        state: t.state,
+        attempt: t.attempt,
+        epoch: t.epoch,
+      })),
+    );
+    expect(states.map((t) => t.state)).toEqual(['ASSIGNED', 'BACKLOG']);
+    expect(await store.findTaskStates({ goalId: goal.id, state: [] })).toEqual([]);
 
     expect(await store.getGoal(randomUUID())).toBeNull();
     expect(await store.getTask(randomUUID())).toBeNull();
