@@ -123,7 +123,8 @@ export function entitySchemas(dialect: SqlDialect): EntitySchema[] {
       indices: [
         { name: 'IDX_tasks_goal_key', columns: ['goal_id', 'key'], unique: true },
         { name: 'IDX_tasks_state_type', columns: ['state', 'type'] },
-        { name: 'IDX_tasks_type', columns: ['type'] },
+        // Keyset pages of one capability's tasks (the mirror's reconcile) walk it in id order.
+        { name: 'IDX_tasks_type_id', columns: ['type', 'id'] },
       ],
     }),
     new EntitySchema({
