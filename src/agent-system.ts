@@ -50,14 +50,9 @@ export async function createAgentSystem(options: AgentSystemOptions = {}): Promi
   await registry.open();
   // OTEL_EXPORTER_OTLP_ENDPOINT set: traces through bullmq-otel; unset: no OpenTelemetry loaded.
   const tracing = tracingFromConfig(config);
-  const redis = new RedisCoordinator({
-    retentionMs: config.retentionMs,
-    ...(tracing ? { telemetry: tracing.telemetry } : {}),
-    redis: config.redis,
-    prefix: config.prefix,
-    channelPrefix: config.channelPrefix,
-    shards: config.shards,
+  const redis = RedisCoordinator.fromConfig(config, {
     role: 'worker',
+    ...(tracing ? { telemetry: tracing.telemetry } : {}),
   });
   const log = options.onLog ?? (() => undefined);
   const supervisor = new SupervisorAgent(registry, redis, {

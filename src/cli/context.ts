@@ -64,14 +64,9 @@ export async function withContext<T>(
   const registry = TaskRegistry.fromConfig(config.db);
   // Goals submitted and tasks run by this command are traced when an OTLP endpoint is set.
   const tracing = tracingFromConfig(config, 'agentq-cli');
-  const coordinator = new RedisCoordinator({
-    retentionMs: config.retentionMs,
-    ...(tracing ? { telemetry: tracing.telemetry } : {}),
-    redis: config.redis,
-    prefix: config.prefix,
-    channelPrefix: config.channelPrefix,
-    shards: config.shards,
+  const coordinator = RedisCoordinator.fromConfig(config, {
     role: needs.role ?? 'command',
+    ...(tracing ? { telemetry: tracing.telemetry } : {}),
   });
   const ctx: CliContext = {
     config,

@@ -44,6 +44,19 @@ export const METRIC_KEYS = [
   'qualityScore',
 ] as const satisfies ReadonlyArray<keyof TaskMetrics>;
 
+/** Every metric unset: a task nobody has claimed yet. */
+export const NO_METRICS: Readonly<TaskMetrics> = Object.freeze({
+  queuedAt: null,
+  claimedAt: null,
+  startedAt: null,
+  finishedAt: null,
+  waitMs: null,
+  durationMs: null,
+  cpuMs: null,
+  peakRssBytes: null,
+  qualityScore: null,
+});
+
 export type PendingEvent = Omit<TaskEventRecord, 'seq'>;
 
 /** A field of the head a change may rewrite (id and goalId never change). */
@@ -236,15 +249,8 @@ export function newTaskRecord(spec: NewTask, goalId: string, at: Date): TaskReco
     error: null,
     createdAt: at,
     updatedAt: at,
+    ...NO_METRICS,
     queuedAt: spec.state === 'PENDING' ? at : null,
-    claimedAt: null,
-    startedAt: null,
-    finishedAt: null,
-    waitMs: null,
-    durationMs: null,
-    cpuMs: null,
-    peakRssBytes: null,
-    qualityScore: null,
   };
 }
 

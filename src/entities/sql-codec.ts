@@ -4,7 +4,7 @@
  * `jsonb` (returned parsed by pg) and `boolean`, and returns `bigint` as a string.
  */
 import type { SqlDialect } from './entity-schemas';
-import { METRIC_KEYS, type HeadField, type TaskHead } from './apply-changes';
+import { METRIC_KEYS, NO_METRICS, type HeadField, type TaskHead } from './apply-changes';
 import type {
   AgentInfo,
   GoalRecord,
@@ -14,6 +14,7 @@ import type {
   TaskRecord,
 } from './task-model';
 import type { TaskState } from './task-state';
+import type { TaskStateRow } from './task-store';
 
 export type Row = Record<string, unknown>;
 
@@ -117,13 +118,22 @@ function readMetrics(c: SqlCodec, row: Row): TaskMetrics {
   return metrics as unknown as TaskMetrics;
 }
 
-export function headFromRow(c: SqlCodec, row: Row): TaskHead {
+/** The columns of a task's identity and state (`findTaskStates`). */
+export const TASK_STATE_COLUMNS = ['id', 'goal_id', 'state', 'attempt', 'epoch'] as const;
+
+export function taskStateFromRow(row: Row): TaskStateRow {
   return {
     id: row.id as string,
     goalId: row.goal_id as string,
     state: row.state as TaskState,
     attempt: Number(row.attempt),
     epoch: Number(row.epoch),
+  };
+}
+
+export function headFromRow(c: SqlCodec, row: Row): TaskHead {
+  return {
+    ...taskStateFromRow(row),
     agentId: (row.agent_id as string | null) ?? null,
     progress: readNullableJson<Json>(c, row.progress),
     result: readNullableJson<Json>(c, row.result),
@@ -134,7 +144,7 @@ export function headFromRow(c: SqlCodec, row: Row): TaskHead {
 }
 
 /** The columns `planChanges` needs of a current head (see PLANNING_FIELDS). */
-export const PLANNING_COLUMNS = ['id', 'goal_id', 'state', 'attempt', 'epoch', 'agent_id'] as const;
+export const PLANNING_COLUMNS = [...TASK_STATE_COLUMNS, 'agent_id'] as const;
 
 /** Stands for a field the store did not load; never written (updatedAt is always rewritten). */
 const NOT_LOADED = new Date(0);
@@ -145,25 +155,13 @@ const NOT_LOADED = new Date(0);
  */
 export function planningHeadFromRow(row: Row): TaskHead {
   return {
-    id: row.id as string,
-    goalId: row.goal_id as string,
-    state: row.state as TaskState,
-    attempt: Number(row.attempt),
-    epoch: Number(row.epoch),
+    ...taskStateFromRow(row),
     agentId: (row.agent_id as string | null) ?? null,
     progress: null,
     result: null,
     error: null,
     updatedAt: NOT_LOADED,
-    queuedAt: null,
-    claimedAt: null,
-    startedAt: null,
-    finishedAt: null,
-    waitMs: null,
-    durationMs: null,
-    cpuMs: null,
-    peakRssBytes: null,
-    qualityScore: null,
+    ...NO_METRICS,
   };
 }
 

@@ -13,7 +13,9 @@ import {
   codecFor,
   eventFromRow,
   goalFromRow,
+  TASK_STATE_COLUMNS,
   taskFromRow,
+  taskStateFromRow,
   type Row,
   type SqlCodec,
 } from './sql-codec';
@@ -90,14 +92,8 @@ export abstract class SqlTaskStore implements TaskStore {
   }
 
   async findTaskStates(filter: TaskFilter): Promise<TaskStateRow[]> {
-    const rows = await this.selectTasks('id, goal_id, state, attempt, epoch', filter);
-    return rows.map((row) => ({
-      id: row.id as string,
-      goalId: row.goal_id as string,
-      state: row.state as TaskState,
-      attempt: Number(row.attempt),
-      epoch: Number(row.epoch),
-    }));
+    const rows = await this.selectTasks(TASK_STATE_COLUMNS.join(', '), filter);
+    return rows.map(taskStateFromRow);
   }
 
   /** The rows (the given columns) of the tasks `filter` selects, in its order. */

@@ -4,7 +4,7 @@
  * of known capabilities. Every part that talks to Redis gets it from here.
  */
 import { FlowProducer, Queue, type Telemetry } from 'bullmq';
-import { parseRedisUrl, type RedisConfig } from '../config';
+import { parseRedisUrl, type AgentqConfig, type RedisConfig } from '../config';
 import type { AgentInfo } from '../entities/task-model';
 import { agentqKey, bullPrefix, INTERNAL_QUEUES } from './names';
 import { assertRedisReachable, createRedis, type RedisConnection } from './connection';
@@ -71,6 +71,21 @@ export class RedisCoordinator {
   private readonly flows = new Map<number, FlowProducer>();
   private readonly extra = new Set<RedisConnection>();
   private closed = false;
+
+  /** The coordinator a validated configuration describes (connection, prefixes, shards, retention). */
+  static fromConfig(
+    config: AgentqConfig,
+    options: Pick<RedisCoordinatorOptions, 'role' | 'telemetry' | 'onError'> = {},
+  ): RedisCoordinator {
+    return new RedisCoordinator({
+      redis: config.redis,
+      prefix: config.prefix,
+      channelPrefix: config.channelPrefix,
+      shards: config.shards,
+      retentionMs: config.retentionMs,
+      ...options,
+    });
+  }
 
   constructor(options: RedisCoordinatorOptions = {}) {
     this.redis =

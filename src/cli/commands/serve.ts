@@ -46,14 +46,9 @@ async function serve(options: ServeOptions, command: Command): Promise<void> {
   const registry = TaskRegistry.fromConfig(config.db);
   await registry.open();
   const tracing = tracingFromConfig(config, 'agentq-serve');
-  const coordinator = new RedisCoordinator({
-    retentionMs: config.retentionMs,
-    ...(tracing ? { telemetry: tracing.telemetry } : {}),
-    redis: config.redis,
-    prefix: config.prefix,
-    channelPrefix: config.channelPrefix,
-    shards: config.shards,
+  const coordinator = RedisCoordinator.fromConfig(config, {
     role: 'worker',
+    ...(tracing ? { telemetry: tracing.telemetry } : {}),
   });
   try {
     // Refuse an evicting server (it would lose accepted tasks); say what else is worth knowing.
