@@ -5,17 +5,12 @@
  * last id, skipping every open task whose id sorts before it — here the whole second goal,
  * created after the first but with an id that sorts before it.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Queue, type Worker } from 'bullmq';
+import type { Worker } from 'bullmq';
 import { startMirror, type MirrorHandle } from '../../src/board/mirror';
-import { TaskRegistry } from '../../src/entities/task-registry';
-import { RedisCoordinator } from '../../src/queues/redis-coordinator';
 import { taskJobId } from '../../src/queues/task-job';
-import { REDIS_URL, uniquePrefix } from '../helpers/servers';
 import { waitFor } from '../helpers/wait-for';
 import { createFlatGoalRows, taskJob, taskWorker } from './mirror-protocol';
+import { trimmedWorld } from './trimmed-world';
 
 jest.setTimeout(60000);
 
@@ -25,33 +20,19 @@ const FIRST_GOAL_TASKS = 210;
 const SECOND_GOAL_TASKS = 20;
 
 describe('mirror reconcile paging', () => {
-  const prefix = uniquePrefix();
-  const dir = mkdtempSync(join(tmpdir(), 'agentq-mirror-paging-'));
-  const store = new TaskRegistry({ backend: 'sqlite', path: join(dir, 'agentq.db') });
-  const coordinator = new RedisCoordinator({ url: REDIS_URL, prefix });
-  const queue = new Queue(QUEUE, {
-    connection: coordinator.duplicate(),
-    prefix: coordinator.bullPrefix(0),
-    streams: { events: { maxLen: 10 } },
-  });
+  const world = trimmedWorld('mirror-paging', [QUEUE]);
+  const { prefix, store, coordinator } = world;
+  const queue = world.queue(QUEUE);
   const logs: string[] = [];
   let worker: Worker | null = null;
   let mirror: MirrorHandle | null = null;
 
-  beforeAll(async () => {
-    await store.open();
-    await coordinator.registerCapabilities([QUEUE]);
-  });
+  beforeAll(() => world.open());
 
   afterAll(async () => {
     await worker?.close();
     await mirror?.close();
-    await queue.close();
-    const keys = await coordinator.client.keys(`{${prefix}}*`);
-    if (keys.length > 0) await coordinator.client.del(...keys);
-    await coordinator.close();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
+    await world.close();
   });
 
   async function createGoal(goalId: string, size: number): Promise<string[]> {

@@ -4,24 +4,12 @@
  * SQL ends equal to Redis with each transition recorded once — a held task whose dependency ended
  * meanwhile becomes PENDING, and tasks whose jobs never moved are left as they are.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Queue, type Worker } from 'bullmq';
-import { TaskRegistry } from '../../src/entities/task-registry';
-import { RedisCoordinator } from '../../src/queues/redis-coordinator';
-import { taskJobId } from '../../src/queues/task-job';
+import type { Worker } from 'bullmq';
 import { startMirror, type MirrorHandle } from '../../src/board/mirror';
-import { REDIS_URL, uniquePrefix } from '../helpers/servers';
+import { taskJobId } from '../../src/queues/task-job';
 import { waitFor } from '../helpers/wait-for';
-import {
-  createFlatGoalRows,
-  createGoalRows,
-  newGoalId,
-  submitGoal,
-  taskJob,
-  taskWorker,
-} from './mirror-protocol';
+import { createGoalRows, newGoalId, submitGoal, taskJob, taskWorker } from './mirror-protocol';
+import { expectEachTransitionOnce, runFlatGoalUnmirrored, trimmedWorld } from './trimmed-world';
 
 jest.setTimeout(60000);
 
@@ -31,62 +19,23 @@ const QUEUE = 'tiny';
 const HELD = 'held';
 
 describe('mirror on a trimmed stream', () => {
-  const prefix = uniquePrefix();
-  const dir = mkdtempSync(join(tmpdir(), 'agentq-mirror-trim-'));
-  const store = new TaskRegistry({ backend: 'sqlite', path: join(dir, 'agentq.db') });
-  const coordinator = new RedisCoordinator({ url: REDIS_URL, prefix });
-  const queue = new Queue(QUEUE, {
-    connection: coordinator.duplicate(),
-    prefix: coordinator.bullPrefix(0),
-    streams: { events: { maxLen: 10 } },
-  });
-  const held = new Queue(HELD, {
-    connection: coordinator.duplicate(),
-    prefix: coordinator.bullPrefix(0),
-    streams: { events: { maxLen: 10 } },
-  });
+  const world = trimmedWorld('mirror-trim', [QUEUE, HELD]);
+  const { store, coordinator } = world;
+  const held = world.queue(HELD);
   const logs: string[] = [];
   let worker: Worker | null = null;
   let mirror: MirrorHandle | null = null;
 
-  beforeAll(async () => {
-    await store.open();
-    await coordinator.registerCapabilities([QUEUE, HELD]);
-    await held.waitUntilReady();
-  });
+  beforeAll(() => world.open());
 
   afterAll(async () => {
     await worker?.close();
     await mirror?.close();
-    await queue.close();
-    await held.close();
-    const keys = await coordinator.client.keys(`{${prefix}}*`);
-    if (keys.length > 0) await coordinator.client.del(...keys);
-    await coordinator.close();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
+    await world.close();
   });
 
   it('reconciles the tasks whose transitions were trimmed away, and logs it', async () => {
-    const goalId = newGoalId();
-    const keys = await createFlatGoalRows(store, goalId, QUEUE, TASKS);
-    await queue.addBulk(keys.map((key) => taskJob(goalId, key, QUEUE)));
-    worker = taskWorker(coordinator, QUEUE, (data) => {
-      if (data.key === 't7') throw new Error('t7 is broken');
-      return data.key;
-    });
-    await waitFor('every job to finish in Redis', async () => {
-      const counts = await queue.getJobCounts('completed', 'failed');
-      return counts.completed === TASKS - 1 && counts.failed === 1;
-    });
-    await worker.close();
-    worker = null;
-    const info = (await coordinator.client.call(
-      'XINFO',
-      'STREAM',
-      `${coordinator.bullPrefix(0)}:${QUEUE}:events`,
-    )) as unknown[];
-    expect(Number(info[info.indexOf('length') + 1])).toBeLessThan(TASKS * 3);
+    const goalId = await runFlatGoalUnmirrored(world, QUEUE, TASKS);
 
     mirror = startMirror({ store, coordinator, onLog: (line) => logs.push(line) });
     await waitFor(
@@ -106,14 +55,7 @@ describe('mirror on a trimmed stream', () => {
     const done = await store.getTask(taskJobId(goalId, 't3'));
     expect(done).toMatchObject({ state: 'DONE', result: 't3', agentId: 'test-agent' });
 
-    const events = await store.eventsAfter(0, 10000);
-    expect(events.every((e, i) => e.seq === i + 1)).toBe(true);
-    const seen = new Set<string>();
-    for (const e of events) {
-      const id = `${e.taskId}/${e.attempt}/${e.toState}`;
-      expect(seen.has(id)).toBe(false);
-      seen.add(id);
-    }
+    await expectEachTransitionOnce(store);
   });
 
   it('moves a held task whose dependency ended to PENDING and leaves unmoved jobs alone', async () => {
