@@ -11,6 +11,7 @@
 import type { TaskChange } from '../entities/task-model';
 import { TERMINAL_STATES } from '../entities/task-state';
 import type { TaskStore } from '../entities/task-store';
+import { goalIdOfTaskId } from '../queues/protocol';
 import type { GoalEnd } from './mirror-reconcile';
 
 export const MAX_HOLD_MS = 30_000;
@@ -34,7 +35,7 @@ export interface GoalEndDecision {
 }
 
 export async function decideGoalEnds(
-  store: Pick<TaskStore, 'findTasks'>,
+  store: Pick<TaskStore, 'findTaskStates'>,
   entries: readonly GoalEndEntry[],
   changes: readonly TaskChange[],
   now = Date.now(),
@@ -42,6 +43,11 @@ export async function decideGoalEnds(
   const endedInBatch = new Set(
     changes.filter((c) => TERMINAL_STATES.includes(c.to)).map((c) => c.taskId),
   );
+  const endedPerGoal = new Map<string, number>();
+  for (const id of endedInBatch) {
+    const goalId = goalIdOfTaskId(id);
+    endedPerGoal.set(goalId, (endedPerGoal.get(goalId) ?? 0) + 1);
+  }
   const decision: GoalEndDecision = { write: [], hold: new Map(), overdue: [] };
   for (const { streamKey, before, end } of entries) {
     // Everything after a held end in its stream comes again with the next read.
@@ -50,11 +56,10 @@ export async function decideGoalEnds(
       decision.write.push(end);
       continue;
     }
-    const endedHere = [...endedInBatch].filter((id) => id.startsWith(`${end.goalId}.`)).length;
-    const open = await store.findTasks({
+    const open = await store.findTaskStates({
       goalId: end.goalId,
       state: [...OPEN],
-      limit: endedHere + 1,
+      limit: (endedPerGoal.get(end.goalId) ?? 0) + 1,
     });
     if (open.every((t) => endedInBatch.has(t.id))) decision.write.push(end);
     else if (now - end.at.getTime() > MAX_HOLD_MS) {

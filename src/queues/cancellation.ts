@@ -160,13 +160,14 @@ export async function endUnfinished(
   record: GoalRecord,
   keys: ReadonlySet<string>,
   endingOf: (key: string) => Ending,
+  failed?: ReadonlyMap<string, string>,
 ): Promise<string[]> {
   const nodes = record.tasks.map(([key, , dependsOn]) => ({ key, dependsOn }));
   const byKey = new Map(record.tasks.map((t) => [t[0], t]));
   const typeOf = new Map(record.tasks.map((t) => [t[0], t[1]]));
   const parentOf = parentsOf(record);
   const gates = c.queue(GATES_QUEUE, record.shard);
-  const failed = await failedTasks(c, record);
+  const failedSources = failed ?? (await failedTasks(c, record));
   const running: string[] = [];
   for (const key of topologicalOrder(nodes).reverse()) {
     if (!keys.has(key)) continue;
@@ -178,7 +179,7 @@ export async function endUnfinished(
       running.push(taskId);
       continue;
     }
-    for (const gateId of gatesOf(record.goalId, byKey.get(key)!, parentOf, failed)) {
+    for (const gateId of gatesOf(record.goalId, byKey.get(key)!, parentOf, failedSources)) {
       await gates.remove(gateId, { removeChildren: false });
     }
     await recordEnd(c, record.shard, typeOf.get(key)!, taskId, endingOf(key));

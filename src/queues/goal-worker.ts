@@ -90,7 +90,7 @@ export async function finalizeGoal(
     return b?.kind === 'failed' ? { to: 'FAILED', dependency: b.key } : { to: 'CANCELLED', actor };
   };
   const all = new Set(record.tasks.map((t) => t[0]));
-  const running = await endUnfinished(c, record, all, ending);
+  const running = await endUnfinished(c, record, all, ending, failed);
   await publishCancel(c, running, actor);
   await removeLeftovers(c, record, failed);
   for (const b of blame.values()) if (b?.kind === 'failed') return b.key;

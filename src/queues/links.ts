@@ -202,20 +202,18 @@ export async function releaseLinksOfFailed(
   await forgetSource(coordinator, source);
 }
 
-/** Releases the links of a task job by its state; false when it has not ended (or is gone). */
+/** Releases the links of a task job that ended (`state`); false when the job is gone. */
 export async function releaseLinksOfJob(
   coordinator: RedisCoordinator,
   shard: number,
   type: string,
   taskId: string,
+  state: 'completed' | 'failed',
 ): Promise<boolean> {
   const job = await Job.fromId<TaskJobData>(coordinator.queue(type, shard), taskId);
   if (!job) return false;
-  const state = await job.getState();
   if (state === 'completed') await releaseLinksOfCompleted(coordinator, job.data);
-  else if (state === 'failed') {
-    await releaseLinksOfFailed(coordinator, job.data, job.failedReason || 'failed');
-  } else return false;
+  else await releaseLinksOfFailed(coordinator, job.data, job.failedReason || 'failed');
   return true;
 }
 

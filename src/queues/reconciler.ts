@@ -27,7 +27,7 @@ async function endedBefore(
   shard: number,
   members: readonly string[],
   before: number,
-): Promise<Array<{ type: string; taskId: string }>> {
+): Promise<Array<{ type: string; taskId: string; state: 'completed' | 'failed' }>> {
   const byType = new Map<string, string[]>();
   for (const member of members) {
     const { type, taskId } = parsePendingLinkMember(member);
@@ -35,7 +35,7 @@ async function endedBefore(
     if (!ids) byType.set(type, (ids = []));
     ids.push(taskId);
   }
-  const ended: Array<{ type: string; taskId: string }> = [];
+  const ended: Array<{ type: string; taskId: string; state: 'completed' | 'failed' }> = [];
   for (const [type, ids] of byType) {
     const keys = c.queue(type, shard).keys;
     const [completed, failed] = await Promise.all([
@@ -43,8 +43,8 @@ async function endedBefore(
       c.client.zmscore(keys.failed!, ...ids),
     ]);
     ids.forEach((taskId, i) => {
-      const at = Number(completed[i] ?? failed[i] ?? NaN);
-      if (at < before) ended.push({ type, taskId });
+      const state = completed[i] != null ? 'completed' : failed[i] != null ? 'failed' : null;
+      if (state && Number(completed[i] ?? failed[i]) < before) ended.push({ type, taskId, state });
     });
   }
   return ended;
@@ -62,8 +62,8 @@ export async function reconcileLinks(
   for (let start = 0; ; start += PAGE) {
     const members = await c.client.zrange(key, start, start + PAGE - 1);
     if (members.length === 0) return released;
-    for (const { type, taskId } of await endedBefore(c, shard, members, before)) {
-      if (await releaseLinksOfJob(c, shard, type, taskId)) released++;
+    for (const { type, taskId, state } of await endedBefore(c, shard, members, before)) {
+      if (await releaseLinksOfJob(c, shard, type, taskId, state)) released++;
     }
     if (members.length < PAGE) return released;
   }

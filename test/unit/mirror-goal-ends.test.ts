@@ -1,14 +1,15 @@
-import type { TaskChange, TaskRecord } from '../../src/entities/task-model';
+import type { TaskChange } from '../../src/entities/task-model';
+import type { TaskStateRow } from '../../src/entities/task-store';
 import { decideGoalEnds, MAX_HOLD_MS, type GoalEndEntry } from '../../src/board/mirror-goal-ends';
 
 /** A store whose open tasks are the given ids (whatever the goal asked). */
 function storeWithOpen(ids: string[]) {
   return {
-    findTasks: async ({ goalId, limit }: { goalId?: string; limit?: number }) =>
+    findTaskStates: async ({ goalId, limit }: { goalId?: string; limit?: number }) =>
       ids
         .filter((id) => id.startsWith(`${goalId}.`))
         .slice(0, limit)
-        .map((id) => ({ id }) as TaskRecord),
+        .map((id) => ({ id }) as TaskStateRow),
   };
 }
 
