@@ -1,9 +1,10 @@
 /**
- * The `_gates` processor. A gate is added under a further dependent when a shared task fails for
- * good (see links.ts): the source failed → the gate fails for good and fails its dependent
- * (failParentOnFailure), or hands `{ error }` on when the source is optional; completed → its
- * result; not finished → back to delayed for another `GATE_RECHECK_MS`. It also runs the one-off
- * job that wakes a cancelled goal's root.
+ * The `_gates` processor. A gate is added under a further dependent when a shared task that is not
+ * optional fails for good (see links.ts): the gate fails for good and fails its dependent
+ * (failParentOnFailure). The other branches — a completed source hands its result on, an optional
+ * one `{ error }`, an unfinished one is looked at again after `GATE_RECHECK_MS` — serve the gates
+ * of goals written before links (a delayed gate per further dependent), so a goal in flight across
+ * an upgrade still ends. It also runs the one-off job that wakes a cancelled goal's root.
  */
 import { DelayedError, Job, UnrecoverableError, type Processor } from 'bullmq';
 import type { GoalCancelJobData } from './cancellation';
