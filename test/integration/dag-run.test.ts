@@ -1,6 +1,7 @@
 /**
  * Plans run on two real worker processes: every task exactly once, never before all of its
- * dependencies ended, always with all of their results — through tree links and gates alike.
+ * dependencies ended, always with all of their results — whether a dependency is its BullMQ child
+ * or a link (see src/queues/links.ts).
  */
 import type { JobNode } from 'bullmq';
 import type { PlanSpec } from '../../src/entities/task-model';
@@ -34,7 +35,7 @@ describe('a plan on two worker processes', () => {
     expect(checkRun(plan, mine)).toEqual([]);
   }
 
-  it('keeps every task and gate of a goal beneath its root job (what Bull Board shows)', async () => {
+  it('keeps every task of a goal beneath its root job (what Bull Board shows)', async () => {
     const plan = randomDag(60, 7);
     const { goalId } = await h.supervisor.submitPlan(plan);
     await h.goalEnd(goalId);
@@ -61,7 +62,7 @@ describe('a plan on two worker processes', () => {
     await runToEnd(chain(100));
   });
 
-  it('runs one task with 5 dependents, each getting its result (one tree link, four gates)', async () => {
+  it('runs one task with 5 dependents, each getting its result (one tree link, four links)', async () => {
     await runToEnd(fiveDependents());
   });
 

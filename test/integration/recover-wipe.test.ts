@@ -11,7 +11,7 @@ import type { PlanSpec } from '../../src/entities/task-model';
 import { FaultWorld } from '../helpers/fault-world';
 import { waitFor } from '../helpers/wait-for';
 
-// a → b, a → c (c reaches a through a gate), b,c → d → e; f stands alone.
+// a → b, a → c (c waits on a through a link), b,c → d → e; f stands alone.
 const plan = (ms: { [key: string]: number }): PlanSpec => ({
   goal: 'recover after a wipe',
   tasks: [

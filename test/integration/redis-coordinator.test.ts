@@ -62,7 +62,6 @@ describe('RedisCoordinator', () => {
       timeoutMs: 1000,
       optional: false,
       epoch: 0,
-      gates: [],
       shard: 0,
     });
     await redis.queue('dev').add('task', mk('low', 2), { jobId: 'low', priority: 9 });

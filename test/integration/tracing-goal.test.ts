@@ -90,7 +90,7 @@ const SUBMIT_GOAL = `
   const { createAgentSystem } = require('./src/index.ts');
   (async () => {
     const system = await createAgentSystem();
-    // A diamond: b and c depend on a, d on both (d's second dependency goes through a gate).
+    // A diamond: b and c depend on a, d on both (d's second dependency is a link).
     const { goalId, tasks } = await system.supervisor.submitPlan({
       goal: 'Trace a diamond',
       tasks: [
