@@ -1,3 +1,4 @@
+import { NO_METRICS } from '../../src/entities/apply-changes';
 import { describeStuckReason, diagnoseTask } from '../../src/board/interface-diagnosis';
 import type { AgentInfo, TaskRecord } from '../../src/entities/task-model';
 import type { TaskState } from '../../src/entities/task-state';
@@ -26,15 +27,7 @@ function task(state: TaskState, dependsOn: string[] = []): TaskRecord {
     error: null,
     createdAt: at,
     updatedAt: at,
-    queuedAt: null,
-    claimedAt: null,
-    startedAt: null,
-    finishedAt: null,
-    waitMs: null,
-    durationMs: null,
-    cpuMs: null,
-    peakRssBytes: null,
-    qualityScore: null,
+    ...NO_METRICS,
   };
 }
 

@@ -1,3 +1,4 @@
+import { NO_METRICS } from '../../src/entities/apply-changes';
 /** The recovery rules of recover-plan.ts on hand-made SQL task records (no I/O). */
 import type { Json, TaskRecord } from '../../src/entities/task-model';
 import type { TaskState } from '../../src/entities/task-state';
@@ -33,15 +34,7 @@ function task(
     error: null,
     createdAt: AT,
     updatedAt: AT,
-    queuedAt: null,
-    claimedAt: null,
-    startedAt: null,
-    finishedAt: null,
-    waitMs: null,
-    durationMs: null,
-    cpuMs: null,
-    peakRssBytes: null,
-    qualityScore: null,
+    ...NO_METRICS,
     ...extra,
   };
 }

@@ -1,5 +1,6 @@
 import {
   isStale,
+  NO_METRICS,
   planChanges,
   type HeadField,
   type TaskHead,
@@ -21,15 +22,8 @@ function head(extra: Partial<TaskHead> = {}): TaskHead {
     result: null,
     error: null,
     updatedAt: at,
+    ...NO_METRICS,
     queuedAt: at,
-    claimedAt: null,
-    startedAt: null,
-    finishedAt: null,
-    waitMs: null,
-    durationMs: null,
-    cpuMs: null,
-    peakRssBytes: null,
-    qualityScore: null,
     ...extra,
   };
 }
