@@ -4,8 +4,8 @@
  * mirror candidate and the internal workers (gates, goal roots, reconciler) run in every process
  * that has a system, so a deployment mirrors and reconciles links as long as one process is up.
  */
-import { InterfaceAgent } from './board/interface-agent';
-import { startMirror, type MirrorHandle } from './board/mirror';
+import { InterfaceAgent } from './interface/interface-agent';
+import { startMirror, type MirrorHandle } from './mirror/mirror';
 import { loadConfig, type AgentqConfig, CONFIG_VARIABLES } from './config';
 import { TaskRegistry } from './entities/task-registry';
 import { AutonomousAgent, type AutonomousAgentOptions } from './processors/autonomous-agent';

@@ -5,7 +5,7 @@
  */
 import { Redis } from 'ioredis';
 import type { RedisConfig } from '../../src/config';
-import type { TaskChannelPayload } from '../../src/board/channel-payload';
+import type { TaskChannelPayload } from '../../src/mirror/channel-payload';
 import { hrtimeMs, summarize, type LatencySummary } from '../stats';
 import { startBenchSystem } from './system';
 

@@ -12,7 +12,7 @@ import { deleteByPrefix } from '../context';
 import type { RedisConfig } from '../../src/config';
 import { TaskRegistry } from '../../src/entities/task-registry';
 import type { PlanSpec } from '../../src/entities/task-model';
-import { startMirror, type MirrorHandle } from '../../src/board/mirror';
+import { startMirror, type MirrorHandle } from '../../src/mirror/mirror';
 import {
   AutonomousAgent,
   type AutonomousAgentOptions,

@@ -15,7 +15,7 @@ import {
   taskKeyOf,
   taskPayload,
   type TaskChannelPayload,
-} from './channel-payload';
+} from '../mirror/channel-payload';
 import { parseInput } from './routes/validate';
 
 export interface EventStreamOptions {

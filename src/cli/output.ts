@@ -5,7 +5,7 @@
  */
 import { SingleBar } from 'cli-progress';
 import pc from 'picocolors';
-import { renderTable, type TableCell } from '../board/text-table';
+import { renderTable, type TableCell } from '../interface/text-table';
 
 export type Colors = ReturnType<typeof pc.createColors>;
 

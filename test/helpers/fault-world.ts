@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { startMirror, type MirrorHandle } from '../../src/board/mirror';
+import { startMirror, type MirrorHandle } from '../../src/mirror/mirror';
 import type { GoalState, TaskEventRecord } from '../../src/entities/task-model';
 import { TaskRegistry } from '../../src/entities/task-registry';
 import { startInternalWorkers, type InternalWorkers } from '../../src/queues/internal-workers';

@@ -4,7 +4,7 @@
  * flow tree under its root job; `startServer` refuses a non-loopback host without a token.
  */
 import request from 'supertest';
-import { startMirror, type MirrorHandle } from '../../src/board/mirror';
+import { startMirror, type MirrorHandle } from '../../src/mirror/mirror';
 import { startServer, type RunningServer } from '../../src/board/server';
 import { GOALS_QUEUE } from '../../src/queues/names';
 import { startApiApp, type ApiFixture } from '../helpers/api-app';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import request from 'supertest';
 import { STATE_COLOURS } from '../../src/board/graph-svg';
-import { startMirror, type MirrorHandle } from '../../src/board/mirror';
+import { startMirror, type MirrorHandle } from '../../src/mirror/mirror';
 import { startServer, type RunningServer } from '../../src/board/server';
 import { AutonomousAgent } from '../../src/processors/autonomous-agent';
 import { startInternalWorkers, type InternalWorkers } from '../../src/queues/internal-workers';

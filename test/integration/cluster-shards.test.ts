@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { createAgentSystem, type AgentSystem } from '../../src/agent-system';
 import { createApp, type AgentqApp } from '../../src/board/app';
-import type { TaskChannelPayload } from '../../src/board/channel-payload';
+import type { TaskChannelPayload } from '../../src/mirror/channel-payload';
 import type { PlanSpec } from '../../src/entities/task-model';
 import type { RedisConnection } from '../../src/queues/connection';
 import { GOALS_QUEUE } from '../../src/queues/names';

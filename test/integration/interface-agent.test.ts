@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InterfaceAgent } from '../../src/board/interface-agent';
+import { InterfaceAgent } from '../../src/interface/interface-agent';
 import type { NewTask } from '../../src/entities/task-store';
 import { TaskRegistry } from '../../src/entities/task-registry';
 import { ConflictError, InputError, NotFoundError } from '../../src/errors';

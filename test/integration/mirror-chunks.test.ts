@@ -4,7 +4,7 @@
  * one; the mirror yields between chunks, so it keeps a tight leader lock throughout (one
  * leadership, never "lost the lock") and SQL ends equal to Redis with each transition once.
  */
-import { startMirror, type MirrorHandle } from '../../src/board/mirror';
+import { startMirror, type MirrorHandle } from '../../src/mirror/mirror';
 import { taskJobId } from '../../src/queues/task-job';
 import { waitFor } from '../helpers/wait-for';
 import { expectEachTransitionOnce, runFlatGoalUnmirrored, trimmedWorld } from './trimmed-world';

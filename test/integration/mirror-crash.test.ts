@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Queue, type Worker } from 'bullmq';
 import { TaskRegistry } from '../../src/entities/task-registry';
 import { RedisCoordinator } from '../../src/queues/redis-coordinator';
-import type { TaskChannelPayload } from '../../src/board/channel-payload';
+import type { TaskChannelPayload } from '../../src/mirror/channel-payload';
 import { deleteKeysMatching } from '../helpers/redis-cluster';
 import { REDIS_URL, uniquePrefix } from '../helpers/servers';
 import { waitFor } from '../helpers/wait-for';

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Worker } from 'bullmq';
-import { startMirror, type MirrorHandle } from '../../src/board/mirror';
+import { startMirror, type MirrorHandle } from '../../src/mirror/mirror';
 import type { GoalState } from '../../src/entities/task-model';
 import { TaskRegistry } from '../../src/entities/task-registry';
 import { GOALS_QUEUE } from '../../src/queues/names';

@@ -6,8 +6,8 @@
 import type { Worker } from 'bullmq';
 import { TaskRegistry } from '../../src/entities/task-registry';
 import { RedisCoordinator } from '../../src/queues/redis-coordinator';
-import { startMirror } from '../../src/board/mirror';
-import { MIRROR_CURSOR, parseCursor } from '../../src/board/mirror-cursor';
+import { startMirror } from '../../src/mirror/mirror';
+import { MIRROR_CURSOR, parseCursor } from '../../src/mirror/mirror-cursor';
 import { createPgSchema, PG_URL, REDIS_URL, uniquePrefix } from '../helpers/servers';
 import { waitFor } from '../helpers/wait-for';
 import { goalWorker, newGoalId, submitGoal, taskWorker } from './mirror-protocol';

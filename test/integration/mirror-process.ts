@@ -5,7 +5,7 @@
  */
 import { TaskRegistry } from '../../src/entities/task-registry';
 import { RedisCoordinator } from '../../src/queues/redis-coordinator';
-import { startMirror } from '../../src/board/mirror';
+import { startMirror } from '../../src/mirror/mirror';
 import { REDIS_URL } from '../helpers/servers';
 
 async function main(): Promise<void> {

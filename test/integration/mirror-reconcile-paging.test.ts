@@ -6,7 +6,7 @@
  * created after the first but with an id that sorts before it.
  */
 import type { Worker } from 'bullmq';
-import { startMirror, type MirrorHandle } from '../../src/board/mirror';
+import { startMirror, type MirrorHandle } from '../../src/mirror/mirror';
 import { taskJobId } from '../../src/queues/task-job';
 import { waitFor } from '../helpers/wait-for';
 import { createFlatGoalRows, taskJob, taskWorker } from './mirror-protocol';

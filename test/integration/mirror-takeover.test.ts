@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Worker } from 'bullmq';
 import { TaskRegistry } from '../../src/entities/task-registry';
 import { RedisCoordinator } from '../../src/queues/redis-coordinator';
-import { startMirror } from '../../src/board/mirror';
+import { startMirror } from '../../src/mirror/mirror';
 import { REDIS_URL, uniquePrefix } from '../helpers/servers';
 import { waitFor } from '../helpers/wait-for';
 import { goalWorker, newGoalId, submitGoal, taskWorker } from './mirror-protocol';

@@ -5,7 +5,7 @@
  * meanwhile becomes PENDING, and tasks whose jobs never moved are left as they are.
  */
 import type { Worker } from 'bullmq';
-import { startMirror, type MirrorHandle } from '../../src/board/mirror';
+import { startMirror, type MirrorHandle } from '../../src/mirror/mirror';
 import { taskJobId } from '../../src/queues/task-job';
 import { waitFor } from '../helpers/wait-for';
 import { createGoalRows, newGoalId, submitGoal, taskJob, taskWorker } from './mirror-protocol';

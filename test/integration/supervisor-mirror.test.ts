@@ -3,7 +3,7 @@
  * "dependency X failed", goal FAILED) and of a cancelled goal (every unfinished task CANCELLED,
  * goal CANCELLED), from two real worker processes.
  */
-import { startMirror, type MirrorHandle } from '../../src/board/mirror';
+import { startMirror, type MirrorHandle } from '../../src/mirror/mirror';
 import { startDagHarness, type DagHarness } from '../helpers/dag-harness';
 import { task } from '../helpers/dag-plans';
 import { waitFor } from '../helpers/wait-for';

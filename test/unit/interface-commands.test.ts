@@ -3,7 +3,7 @@ import {
   INTERFACE_HELP,
   parseInterfaceCommand,
   tokenize,
-} from '../../src/board/interface-commands';
+} from '../../src/interface/interface-commands';
 
 describe('the interface command language', () => {
   it('splits words and keeps quoted phrases together', () => {

@@ -1,5 +1,5 @@
 import { NO_METRICS } from '../../src/entities/apply-changes';
-import { describeStuckReason, diagnoseTask } from '../../src/board/interface-diagnosis';
+import { describeStuckReason, diagnoseTask } from '../../src/interface/interface-diagnosis';
 import type { AgentInfo, TaskRecord } from '../../src/entities/task-model';
 import type { TaskState } from '../../src/entities/task-state';
 

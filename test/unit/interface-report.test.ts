@@ -1,5 +1,5 @@
-import { formatStatusReport } from '../../src/board/interface-report';
-import type { SystemStatus } from '../../src/board/interface-status';
+import { formatStatusReport } from '../../src/interface/interface-report';
+import type { SystemStatus } from '../../src/interface/interface-status';
 
 const zero = { BACKLOG: 0, PENDING: 0, ASSIGNED: 0, ACTIVE: 0, DONE: 0, FAILED: 0, CANCELLED: 0 };
 

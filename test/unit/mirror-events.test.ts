@@ -1,5 +1,5 @@
-import { mapTaskEntry, type MirrorLookups, type TaskMemo } from '../../src/board/mirror-events';
-import { dependencyOfChildKey } from '../../src/board/mirror-failure';
+import { mapTaskEntry, type MirrorLookups, type TaskMemo } from '../../src/mirror/mirror-events';
+import { dependencyOfChildKey } from '../../src/mirror/mirror-failure';
 import { cancelledReason, type TaskResultEnvelope } from '../../src/queues/protocol';
 
 const ID = 'g-1.build';

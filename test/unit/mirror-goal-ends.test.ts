@@ -1,6 +1,6 @@
 import type { TaskChange } from '../../src/entities/task-model';
 import type { TaskStateRow } from '../../src/entities/task-store';
-import { decideGoalEnds, MAX_HOLD_MS, type GoalEndEntry } from '../../src/board/mirror-goal-ends';
+import { decideGoalEnds, MAX_HOLD_MS, type GoalEndEntry } from '../../src/mirror/mirror-goal-ends';
 
 /** A store whose open tasks are the given ids (whatever the goal asked). */
 function storeWithOpen(ids: string[]) {

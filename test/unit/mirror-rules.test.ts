@@ -3,11 +3,11 @@ import {
   parseCursor,
   serializeCursor,
   streamIdMs,
-} from '../../src/board/mirror-cursor';
-import { fillPath, isTrimmedPast, statePath } from '../../src/board/mirror-reconcile';
-import { RecentSamples } from '../../src/board/mirror-metrics';
-import { taskPayload } from '../../src/board/channel-payload';
-import type { StreamInfo } from '../../src/board/mirror-streams';
+} from '../../src/mirror/mirror-cursor';
+import { fillPath, isTrimmedPast, statePath } from '../../src/mirror/mirror-reconcile';
+import { RecentSamples } from '../../src/mirror/mirror-metrics';
+import { taskPayload } from '../../src/mirror/channel-payload';
+import type { StreamInfo } from '../../src/mirror/mirror-streams';
 
 const info = (over: Partial<StreamInfo>): StreamInfo => ({
   exists: true,

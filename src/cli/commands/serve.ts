@@ -7,8 +7,8 @@
  */
 import type { Command } from 'commander';
 import { createApp } from '../../board/app';
-import { startMirror } from '../../board/mirror';
-import { mirrorMetrics } from '../../board/mirror-metrics';
+import { startMirror } from '../../mirror/mirror';
+import { mirrorMetrics } from '../../mirror/mirror-metrics';
 import type { GoalSubmitter } from '../../board/routes/submit';
 import { startServer } from '../../board/server';
 import { loadConfig } from '../../config';

@@ -3,8 +3,8 @@
  * recent failures. `--json` prints the whole status; `--watch` redraws it every second.
  */
 import type { Command } from 'commander';
-import { InterfaceAgent } from '../../board/interface-agent';
-import type { SystemStatus } from '../../board/interface-status';
+import { InterfaceAgent } from '../../interface/interface-agent';
+import type { SystemStatus } from '../../interface/interface-status';
 import { TASK_STATES } from '../../entities/task-state';
 import { withContext } from '../context';
 import { onInterrupt } from '../interrupt';

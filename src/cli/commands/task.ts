@@ -3,7 +3,7 @@
  * the supervisor (it owns the flow), with `cli:<user>` as the audit actor.
  */
 import type { Command } from 'commander';
-import { InterfaceAgent } from '../../board/interface-agent';
+import { InterfaceAgent } from '../../interface/interface-agent';
 import type { Json } from '../../entities/task-model';
 import { InputError } from '../../errors';
 import { withContext, type CliContext } from '../context';
