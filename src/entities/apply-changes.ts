@@ -9,6 +9,7 @@ import { canTransition, IllegalTransitionError, type TaskState } from './task-st
 import {
   eventNameFor,
   type ApplyResult,
+  type GoalRecord,
   type Json,
   type TaskChange,
   type TaskError,
@@ -16,7 +17,7 @@ import {
   type TaskMetrics,
   type TaskRecord,
 } from './task-model';
-import type { NewTask } from './task-store';
+import type { NewGoal, NewTask } from './task-store';
 
 /** The mutable part of a task: what a change may rewrite. */
 export interface TaskHead extends TaskMetrics {
@@ -223,6 +224,25 @@ function eventOf(before: TaskHead, after: TaskHead, change: TaskChange): Pending
 /** Numbers planned events from `firstSeq` on. */
 export function numberEvents(events: PendingEvent[], firstSeq: number): TaskEventRecord[] {
   return events.map((event, i) => ({ seq: firstSeq + i, ...event }));
+}
+
+/** The record of a new goal; `recorded` false when its `new` events are written later. */
+export function newGoalRecord(
+  goal: NewGoal,
+  taskCount: number,
+  actor: string | null,
+  at: Date,
+  recorded: boolean,
+): GoalRecord {
+  return {
+    ...goal,
+    state: 'ACTIVE',
+    taskCount,
+    createdBy: actor,
+    createdAt: at,
+    recordedAt: recorded ? at : null,
+    finishedAt: null,
+  };
 }
 
 /** The initial record of a task, as createGoal writes it. */

@@ -42,7 +42,9 @@ export function entitySchemas(dialect: SqlDialect): EntitySchema[] {
     planner: str(100),
     task_count: int(),
     plan: json(),
+    created_by: str(200, true),
     created_at: time(),
+    recorded_at: time(true),
     finished_at: time(true),
   };
   const taskColumns: Columns = {

@@ -25,6 +25,7 @@ import writeFileAtomic from 'write-file-atomic';
 import { NotFoundError } from '../errors';
 import {
   headOf,
+  newGoalRecord,
   newTaskEvent,
   newTaskRecord,
   numberEvents,
@@ -45,6 +46,7 @@ import type {
 } from './task-model';
 import type { TaskState } from './task-state';
 import type {
+  CreateGoalOptions,
   CreateGoalResult,
   NewGoal,
   NewTask,
@@ -105,7 +107,12 @@ export class JsonTaskStore implements TaskStore {
     this.opened = false;
   }
 
-  async createGoal(goal: NewGoal, tasks: NewTask[], actor?: string): Promise<CreateGoalResult> {
+  async createGoal(
+    goal: NewGoal,
+    tasks: NewTask[],
+    actor?: string,
+    options: CreateGoalOptions = {},
+  ): Promise<CreateGoalResult> {
     return this.write<CreateGoalResult>(async (s) => {
       const existing = goal.key === null ? undefined : findGoalByKey(s, goal.key);
       if (existing) {
@@ -113,18 +120,15 @@ export class JsonTaskStore implements TaskStore {
         return { result: { goal: existing, tasks: own, events: [], created: false } };
       }
       const at = new Date();
-      const record: GoalRecord = {
-        ...goal,
-        state: 'ACTIVE',
-        taskCount: tasks.length,
-        createdAt: at,
-        finishedAt: null,
-      };
+      const deferred = options.deferRecord === true;
+      const record = newGoalRecord(goal, tasks.length, actor ?? null, at, !deferred);
       const records = tasks.map((spec) => newTaskRecord(spec, goal.id, at));
-      const events = numberEvents(
-        records.map((task) => newTaskEvent(task, actor ?? null)),
-        s.meta.seq + 1,
-      );
+      const events = deferred
+        ? []
+        : numberEvents(
+            records.map((task) => newTaskEvent(task, actor ?? null)),
+            s.meta.seq + 1,
+          );
       await this.appendEvents(events);
       await this.writeAll('tasks', records);
       await this.writeAll('goals', [record]);
@@ -134,6 +138,43 @@ export class JsonTaskStore implements TaskStore {
       s.meta.seq += events.length;
       return { result: { goal: record, tasks: records, events, created: true }, changed: true };
     });
+  }
+
+  async recordGoal(goalId: string): Promise<TaskEventRecord[]> {
+    return this.write(async (s) => {
+      const events = await this.recordUnrecorded(s, [goalId]);
+      return { result: events, changed: events.length > 0 };
+    });
+  }
+
+  /**
+   * The `new` events of those of `goalIds` not recorded yet (their tasks untouched: a change
+   * records its goal first), appended, and the goals marked recorded. Inside the caller's write.
+   */
+  private async recordUnrecorded(
+    s: Snapshot,
+    goalIds: Iterable<string>,
+  ): Promise<TaskEventRecord[]> {
+    const events: TaskEventRecord[] = [];
+    const marked: GoalRecord[] = [];
+    const at = new Date();
+    for (const goalId of new Set(goalIds)) {
+      const goal = s.goals.get(goalId);
+      if (!goal || goal.recordedAt) continue;
+      const own = [...s.tasks.values()]
+        .filter((task) => task.goalId === goalId)
+        .sort((a, b) => compare(a.key, b.key));
+      const pending = own.map((task) => newTaskEvent(task, goal.createdBy));
+      events.push(...numberEvents(pending, s.meta.seq + events.length + 1));
+      marked.push({ ...goal, recordedAt: at });
+    }
+    if (events.length === 0 && marked.length === 0) return [];
+    await this.appendEvents(events);
+    await this.writeAll('goals', marked);
+    for (const goal of marked) s.goals.set(goal.id, goal);
+    s.events.push(...events);
+    s.meta.seq += events.length;
+    return events;
   }
 
   async deleteGoal(goalId: string): Promise<void> {
@@ -172,6 +213,10 @@ export class JsonTaskStore implements TaskStore {
         const task = s.tasks.get(change.taskId);
         if (task && !current.has(task.id)) current.set(task.id, headOf(task));
       }
+      const creations = await this.recordUnrecorded(
+        s,
+        [...current.values()].map((head) => head.goalId),
+      );
       const plan = planChanges(current, changes);
       const events = numberEvents(plan.events, s.meta.seq + 1);
       const updated = [...plan.heads.values()].map((head) => ({
@@ -184,8 +229,15 @@ export class JsonTaskStore implements TaskStore {
       s.events.push(...events);
       s.meta.seq += events.length;
       if (cursor) s.meta.cursors[cursor.name] = cursor.value;
-      const result = { events, rejected: plan.rejected, stale: plan.stale };
-      return { result, changed: events.length > 0 || cursor !== undefined };
+      const result = {
+        events: [...creations, ...events],
+        rejected: plan.rejected,
+        stale: plan.stale,
+      };
+      return {
+        result,
+        changed: events.length > 0 || creations.length > 0 || cursor !== undefined,
+      };
     });
   }
 
@@ -335,7 +387,7 @@ export class JsonTaskStore implements TaskStore {
     this.state = {
       meta,
       events,
-      goals: await this.readDir<GoalRecord>('goals', ['createdAt', 'finishedAt']),
+      goals: await this.readDir<GoalRecord>('goals', ['createdAt', 'recordedAt', 'finishedAt']),
       tasks: await this.readDir<TaskRecord>('tasks', TASK_DATES),
       agents: await this.readDir<AgentInfo>('agents', ['startedAt', 'lastSeenAt']),
     };

@@ -10,7 +10,14 @@
  * and the counter bump shares one statement with the event INSERT.
  */
 import type { PoolClient, QueryConfig } from 'pg';
-import { numberEvents, planChanges, type HeadField, type TaskHead } from './apply-changes';
+import {
+  newTaskEvent,
+  numberEvents,
+  planChanges,
+  type HeadField,
+  type PendingEvent,
+  type TaskHead,
+} from './apply-changes';
 import {
   EVENT_COLUMNS,
   eventValues,
@@ -18,12 +25,13 @@ import {
   PLANNING_COLUMNS,
   planningHeadFromRow,
   writeShapeOf,
+  taskFromRow,
   type Row,
   type SqlCodec,
   type WriteShape,
 } from './sql-codec';
 import type { Statement } from './sql-task-store';
-import type { ApplyResult, TaskChange } from './task-model';
+import type { ApplyResult, TaskChange, TaskEventRecord } from './task-model';
 
 const TS = 'timestamptz';
 
@@ -93,6 +101,21 @@ const WRITE_EVENTS = {
     `SELECT * FROM ${unnest(EVENT_TYPES, 3)}`,
 };
 
+const UNRECORDED_GOALS = {
+  name: 'agentq_unrecorded_goals',
+  text: `SELECT id, created_by FROM goals WHERE recorded_at IS NULL AND id = ANY($1::varchar[])`,
+};
+
+const GOAL_TASKS = {
+  name: 'agentq_goal_tasks',
+  text: 'SELECT * FROM tasks WHERE goal_id = $1 ORDER BY created_at, key',
+};
+
+const MARK_RECORDED = {
+  name: 'agentq_mark_recorded',
+  text: 'UPDATE goals SET recorded_at = $1 WHERE id = ANY($2::varchar[])',
+};
+
 const updates = new Map<number, { name: string; text: string }>();
 
 /** The UPDATE of one write shape: the named fields of many tasks, from one array per field. */
@@ -113,6 +136,70 @@ function updateOf(shape: WriteShape): { name: string; text: string } {
 }
 
 /**
+ * The `new` events of those of `goalIds` not recorded yet (from their task rows, which no change
+ * has touched: a change records its goal first), and those goals marked recorded. Inside the
+ * caller's transaction, with the seq counter locked.
+ */
+async function creationEvents(
+  client: PoolClient,
+  codec: SqlCodec,
+  goalIds: string[],
+  at: Date,
+): Promise<PendingEvent[]> {
+  if (goalIds.length === 0) return [];
+  const goals = await client.query<Row>({ ...UNRECORDED_GOALS, values: [goalIds] });
+  if (goals.rows.length === 0) return [];
+  const pending: PendingEvent[] = [];
+  for (const goal of goals.rows) {
+    const tasks = await client.query<Row>({ ...GOAL_TASKS, values: [goal.id] });
+    const actor = (goal.created_by as string | null) ?? null;
+    for (const row of tasks.rows) pending.push(newTaskEvent(taskFromRow(codec, row), actor));
+  }
+  await client.query({
+    ...MARK_RECORDED,
+    values: [codec.time(at), goals.rows.map((goal) => goal.id as string)],
+  });
+  return pending;
+}
+
+/** Numbers `pending` after `counter` and writes them with the counter (already locked). */
+async function writeEvents(
+  client: PoolClient,
+  codec: SqlCodec,
+  pending: PendingEvent[],
+  counter: number,
+  at: Date,
+): Promise<TaskEventRecord[]> {
+  const events = numberEvents(pending, counter + 1);
+  if (events.length > 0) {
+    const rows = events.map((event) => eventValues(codec, event));
+    const values = [counter + events.length, codec.time(at), ...columnsOf(rows, 11)];
+    await client.query({ ...WRITE_EVENTS, values });
+  }
+  return events;
+}
+
+/** Records the `new` events of a goal created with `deferRecord`, once (see TaskStore). */
+export async function recordGoalWithClient(
+  client: PoolClient,
+  codec: SqlCodec,
+  goalId: string,
+): Promise<TaskEventRecord[]> {
+  await client.query('BEGIN');
+  try {
+    const locked = await client.query<{ counter: string }>(LOCK_SEQ);
+    const now = new Date();
+    const pending = await creationEvents(client, codec, [goalId], now);
+    const events = await writeEvents(client, codec, pending, Number(locked.rows[0]!.counter), now);
+    await client.query('COMMIT');
+    return events;
+  } catch (error) {
+    await client.query('ROLLBACK');
+    throw error;
+  }
+}
+
+/**
  * Applies a batch on `client` (taken from the pool by the caller) in one transaction; the
  * cursor statement, when given, runs in it too.
  */
@@ -130,6 +217,9 @@ export async function applyChangesWithClient(
     const loaded = await client.query<Row>({ ...LOAD_HEADS, values: [ids] });
     const current = new Map<string, TaskHead>();
     for (const row of loaded.rows) current.set(row.id as string, planningHeadFromRow(row));
+    const now = new Date();
+    const goalIds = [...new Set(loaded.rows.map((row) => row.goal_id as string))];
+    const creations = await creationEvents(client, codec, goalIds, now);
     const plan = planChanges(current, changes);
 
     const byShape = new Map<WriteShape, TaskHead[]>();
@@ -147,13 +237,7 @@ export async function applyChangesWithClient(
       await client.query({ ...updateOf(shape), values });
     }
 
-    const now = new Date();
-    const events = numberEvents(plan.events, counter + 1);
-    if (events.length > 0) {
-      const rows = events.map((event) => eventValues(codec, event));
-      const values = [counter + events.length, codec.time(now), ...columnsOf(rows, 11)];
-      await client.query({ ...WRITE_EVENTS, values });
-    }
+    const events = await writeEvents(client, codec, [...creations, ...plan.events], counter, now);
     if (cursor) await client.query(cursor[0], cursor[1]);
     await client.query('COMMIT');
     return { events, rejected: plan.rejected, stale: plan.stale };

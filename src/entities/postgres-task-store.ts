@@ -5,10 +5,22 @@
  * `INSERT … SELECT unnest(…)` of their tasks, and every event is numbered from the counter row
  * (locked until commit: gap-free across processes).
  */
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import type { DataSource, QueryRunner } from 'typeorm';
-import { newTaskEvent, newTaskRecord, numberEvents, type PendingEvent } from './apply-changes';
-import { applyChangesWithClient, columnsOf, EVENT_TYPES, unnest } from './postgres-apply-changes';
+import {
+  newGoalRecord,
+  newTaskEvent,
+  newTaskRecord,
+  numberEvents,
+  type PendingEvent,
+} from './apply-changes';
+import {
+  applyChangesWithClient,
+  columnsOf,
+  EVENT_TYPES,
+  recordGoalWithClient,
+  unnest,
+} from './postgres-apply-changes';
 import { postgresDataSource, runStoreMigrations, type PostgresSourceOptions } from './data-source';
 import {
   EVENT_COLUMNS,
@@ -22,8 +34,8 @@ import {
   type Row,
 } from './sql-codec';
 import { SqlTaskStore, type Statement } from './sql-task-store';
-import type { ApplyResult, GoalRecord, TaskChange, TaskEventRecord } from './task-model';
-import type { CreateGoalResult, NewGoal, NewTask } from './task-store';
+import type { ApplyResult, TaskChange, TaskEventRecord } from './task-model';
+import type { CreateGoalOptions, CreateGoalResult, NewGoal, NewTask } from './task-store';
 
 export type PostgresTaskStoreOptions = PostgresSourceOptions;
 
@@ -92,7 +104,12 @@ export class PostgresTaskStore extends SqlTaskStore {
     if (source?.isInitialized) await source.destroy();
   }
 
-  async createGoal(goal: NewGoal, tasks: NewTask[], actor?: string): Promise<CreateGoalResult> {
+  async createGoal(
+    goal: NewGoal,
+    tasks: NewTask[],
+    actor?: string,
+    options: CreateGoalOptions = {},
+  ): Promise<CreateGoalResult> {
     if (goal.key !== null) {
       const existing = await this.existingGoal(goal.key);
       if (existing) return existing;
@@ -100,20 +117,15 @@ export class PostgresTaskStore extends SqlTaskStore {
     try {
       return await this.transaction(async (runner) => {
         const at = new Date();
-        const record: GoalRecord = {
-          ...goal,
-          state: 'ACTIVE',
-          taskCount: tasks.length,
-          createdAt: at,
-          finishedAt: null,
-        };
+        const deferred = options.deferRecord === true;
+        const record = newGoalRecord(goal, tasks.length, actor ?? null, at, !deferred);
         await runner.query(SQL.insertGoal, goalValues(this.codec, record));
         const records = tasks.map((spec) => newTaskRecord(spec, goal.id, at));
         if (records.length > 0) {
           const rows = records.map((task) => taskInsertValues(this.codec, task));
           await runner.query(SQL.insertTasks, columnsOf(rows, TASK_TYPES.length));
         }
-        const pending = records.map((task) => newTaskEvent(task, actor ?? null));
+        const pending = deferred ? [] : records.map((task) => newTaskEvent(task, actor ?? null));
         const events = await this.recordEvents(runner, pending, at);
         return { goal: record, tasks: records, events, created: true };
       });
@@ -127,20 +139,31 @@ export class PostgresTaskStore extends SqlTaskStore {
     }
   }
 
+  async recordGoal(goalId: string): Promise<TaskEventRecord[]> {
+    return this.withClient((client) => recordGoalWithClient(client, this.codec, goalId));
+  }
+
   async applyChanges(
     changes: TaskChange[],
     cursor?: { name: string; value: string },
   ): Promise<ApplyResult> {
-    const client = await this.pool().connect();
-    let broken: Error | undefined;
-    try {
-      const cursorStatement = cursor ? this.cursorStatement(cursor, new Date()) : null;
-      return await applyChangesWithClient(
+    const cursorStatement = cursor ? this.cursorStatement(cursor, new Date()) : null;
+    return this.withClient((client) =>
+      applyChangesWithClient(
         client,
         this.codec,
         changes,
         cursorStatement && [this.number(cursorStatement[0]), cursorStatement[1]],
-      );
+      ),
+    );
+  }
+
+  /** Runs `work` on a pool client, discarding the client when the connection broke. */
+  private async withClient<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool().connect();
+    let broken: Error | undefined;
+    try {
+      return await work(client);
     } catch (error) {
       broken = isConnectionError(error) ? (error as Error) : undefined;
       throw error;

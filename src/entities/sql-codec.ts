@@ -339,7 +339,9 @@ export const GOAL_COLUMNS = [
   'planner',
   'task_count',
   'plan',
+  'created_by',
   'created_at',
+  'recorded_at',
   'finished_at',
 ] as const;
 
@@ -352,7 +354,9 @@ export function goalValues(c: SqlCodec, g: GoalRecord): unknown[] {
     g.planner,
     g.taskCount,
     c.json(g.plan),
+    g.createdBy,
     c.time(g.createdAt),
+    g.recordedAt ? c.time(g.recordedAt) : null,
     g.finishedAt ? c.time(g.finishedAt) : null,
   ];
 }
@@ -366,7 +370,9 @@ export function goalFromRow(c: SqlCodec, row: Row): GoalRecord {
     planner: row.planner as string,
     taskCount: Number(row.task_count),
     plan: c.readJson<GoalRecord['plan']>(row.plan),
+    createdBy: (row.created_by as string | null) ?? null,
     createdAt: c.readTime(row.created_at),
+    recordedAt: row.recorded_at === null ? null : c.readTime(row.recorded_at),
     finishedAt: row.finished_at === null ? null : c.readTime(row.finished_at),
   };
 }

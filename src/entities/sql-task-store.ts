@@ -30,6 +30,7 @@ import type {
 } from './task-model';
 import { TASK_STATES, type TaskState } from './task-state';
 import type {
+  CreateGoalOptions,
   CreateGoalResult,
   NewGoal,
   NewTask,
@@ -52,7 +53,13 @@ export abstract class SqlTaskStore implements TaskStore {
 
   abstract open(): Promise<void>;
   abstract close(): Promise<void>;
-  abstract createGoal(goal: NewGoal, tasks: NewTask[], actor?: string): Promise<CreateGoalResult>;
+  abstract createGoal(
+    goal: NewGoal,
+    tasks: NewTask[],
+    actor?: string,
+    options?: CreateGoalOptions,
+  ): Promise<CreateGoalResult>;
+  abstract recordGoal(goalId: string): Promise<TaskEventRecord[]>;
   abstract applyChanges(
     changes: TaskChange[],
     cursor?: { name: string; value: string },

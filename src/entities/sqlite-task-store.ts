@@ -10,6 +10,7 @@ import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { DataSource } from 'typeorm';
 import {
+  newGoalRecord,
   newTaskEvent,
   newTaskRecord,
   numberEvents,
@@ -35,8 +36,8 @@ import {
   type WriteShape,
 } from './sql-codec';
 import { SqlTaskStore, type Statement } from './sql-task-store';
-import type { ApplyResult, GoalRecord, TaskChange, TaskEventRecord } from './task-model';
-import type { CreateGoalResult, NewGoal, NewTask } from './task-store';
+import type { ApplyResult, TaskChange, TaskEventRecord } from './task-model';
+import type { CreateGoalOptions, CreateGoalResult, NewGoal, NewTask } from './task-store';
 
 export type SqliteTaskStoreOptions = SqliteSourceOptions;
 
@@ -60,6 +61,8 @@ const SQL = {
   insertGoal: insertSql('goals', GOAL_COLUMNS),
   goalByKey: 'SELECT * FROM goals WHERE key = ?',
   goalTasks: 'SELECT * FROM tasks WHERE goal_id = ? ORDER BY created_at, key',
+  unrecordedGoals: `SELECT id, created_by FROM goals WHERE recorded_at IS NULL AND id IN (SELECT value FROM json_each(?))`,
+  markRecorded: 'UPDATE goals SET recorded_at = ? WHERE id = ?',
 };
 
 export class SqliteTaskStore extends SqlTaskStore {
@@ -100,7 +103,12 @@ export class SqliteTaskStore extends SqlTaskStore {
     if (source?.isInitialized) await source.destroy();
   }
 
-  async createGoal(goal: NewGoal, tasks: NewTask[], actor?: string): Promise<CreateGoalResult> {
+  async createGoal(
+    goal: NewGoal,
+    tasks: NewTask[],
+    actor?: string,
+    options: CreateGoalOptions = {},
+  ): Promise<CreateGoalResult> {
     const db = this.handle();
     return db
       .transaction((): CreateGoalResult => {
@@ -117,23 +125,26 @@ export class SqliteTaskStore extends SqlTaskStore {
           }
         }
         const at = new Date();
-        const record: GoalRecord = {
-          ...goal,
-          state: 'ACTIVE',
-          taskCount: tasks.length,
-          createdAt: at,
-          finishedAt: null,
-        };
+        const deferred = options.deferRecord === true;
+        const record = newGoalRecord(goal, tasks.length, actor ?? null, at, !deferred);
         this.stmt(SQL.insertGoal).run(...goalValues(this.codec, record));
         const insertTask = this.stmt(SQL.insertTask);
         const records = tasks.map((spec) => newTaskRecord(spec, goal.id, at));
         for (const task of records) insertTask.run(...taskInsertValues(this.codec, task));
-        const events = this.recordEvents(
-          records.map((task) => newTaskEvent(task, actor ?? null)),
-          at,
-        );
+        const events = deferred
+          ? []
+          : this.recordEvents(
+              records.map((task) => newTaskEvent(task, actor ?? null)),
+              at,
+            );
         return { goal: record, tasks: records, events, created: true };
       })
+      .immediate();
+  }
+
+  async recordGoal(goalId: string): Promise<TaskEventRecord[]> {
+    return this.handle()
+      .transaction(() => this.recordUnrecorded([goalId], new Date()))
       .immediate();
   }
 
@@ -148,14 +159,18 @@ export class SqliteTaskStore extends SqlTaskStore {
         const rows = this.stmt(SQL.heads).all(JSON.stringify(ids)) as Row[];
         const current = new Map<string, TaskHead>();
         for (const row of rows) current.set(row.id as string, planningHeadFromRow(row));
+        const now = new Date();
+        const creations = this.recordUnrecorded(
+          [...new Set(rows.map((r) => r.goal_id as string))],
+          now,
+        );
         const plan = planChanges(current, changes);
         for (const head of plan.heads.values()) {
           const shape = writeShapeOf(plan.written.get(head.id)!);
           const values = shape.fields.map((field) => headFieldValue(this.codec, head, field));
           this.updateStatement(shape).run(...values, head.id);
         }
-        const now = new Date();
-        const events = this.recordEvents(plan.events, now);
+        const events = [...creations, ...this.recordEvents(plan.events, now)];
         if (cursor) this.run(this.cursorStatement(cursor, now));
         return { events, rejected: plan.rejected, stale: plan.stale };
       })
@@ -172,6 +187,31 @@ export class SqliteTaskStore extends SqlTaskStore {
         for (const statement of statements) this.run(statement);
       })
       .immediate();
+  }
+
+  /**
+   * The `new` events of those of `goalIds` not recorded yet, from their task rows (no change has
+   * touched those: a change records its goal first), and the goals marked recorded. Inside the
+   * caller's transaction.
+   */
+  private recordUnrecorded(goalIds: string[], at: Date): TaskEventRecord[] {
+    if (goalIds.length === 0) return [];
+    const goals = this.stmt(SQL.unrecordedGoals).all(JSON.stringify(goalIds)) as Row[];
+    const events: TaskEventRecord[] = [];
+    for (const goal of goals) {
+      const actor = (goal.created_by as string | null) ?? null;
+      const tasks = (this.stmt(SQL.goalTasks).all(goal.id) as Row[]).map((row) =>
+        taskFromRow(this.codec, row),
+      );
+      events.push(
+        ...this.recordEvents(
+          tasks.map((task) => newTaskEvent(task, actor)),
+          at,
+        ),
+      );
+      this.stmt(SQL.markRecorded).run(this.codec.time(at), goal.id);
+    }
+    return events;
   }
 
   /** Numbers events from the counter row (same transaction: gap-free) and inserts them. */

@@ -102,7 +102,14 @@ export interface GoalRecord {
   taskCount: number;
   /** The plan as submitted, kept so `agentq recover` can rebuild the goal's flow. */
   plan: PlanSpec;
+  /** The audit actor that submitted the goal (its tasks' `new` events name it). */
+  createdBy: string | null;
   createdAt: Date;
+  /**
+   * When the tasks' `new` events were written to the audit log. Null while a submission waits
+   * for Redis to accept the goal's flow: a goal Redis refuses never reaches the log's sequence.
+   */
+  recordedAt: Date | null;
   finishedAt: Date | null;
 }
 

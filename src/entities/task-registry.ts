@@ -13,7 +13,7 @@
 import type { DbConfig } from '../config';
 import { createTaskStore, DEFAULT_SQLITE_PATH } from './create-task-store';
 import type { AgentInfo, ApplyResult, GoalState, TaskChange } from './task-model';
-import type { NewGoal, NewTask, TaskFilter, TaskStore } from './task-store';
+import type { CreateGoalOptions, NewGoal, NewTask, TaskFilter, TaskStore } from './task-store';
 
 /** `path` defaults to `.agentq/agentq.db` for sqlite. */
 export type TaskRegistryOptions =
@@ -58,9 +58,13 @@ export class TaskRegistry implements TaskStore {
     await this.store.close();
   }
 
-  async createGoal(goal: NewGoal, tasks: NewTask[], actor?: string) {
+  async createGoal(goal: NewGoal, tasks: NewTask[], actor?: string, options?: CreateGoalOptions) {
     await this.open();
-    return this.store.createGoal(goal, tasks, actor);
+    return this.store.createGoal(goal, tasks, actor, options);
+  }
+  async recordGoal(goalId: string) {
+    await this.open();
+    return this.store.recordGoal(goalId);
   }
   async deleteGoal(goalId: string) {
     await this.open();

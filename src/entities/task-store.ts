@@ -57,6 +57,16 @@ export interface CreateGoalResult {
   created: boolean;
 }
 
+export interface CreateGoalOptions {
+  /**
+   * Write the goal and its tasks but not their `new` events: `recordGoal` writes those once the
+   * goal's flow is in Redis, so a goal Redis refuses (deleted again) never takes a seq nor
+   * reaches the channels. A change of such a goal's task that the mirror meets first records
+   * them in its own transaction, before the change. @defaultValue false
+   */
+  deferRecord?: boolean;
+}
+
 export interface TaskStore {
   readonly backend: 'sqlite' | 'postgres' | 'json';
   /** Connects and runs pending migrations. */
@@ -64,14 +74,26 @@ export interface TaskStore {
   close(): Promise<void>;
 
   /** Writes a goal and all its tasks in one transaction; idempotent on `goal.key`. */
-  createGoal(goal: NewGoal, tasks: NewTask[], actor?: string): Promise<CreateGoalResult>;
+  createGoal(
+    goal: NewGoal,
+    tasks: NewTask[],
+    actor?: string,
+    options?: CreateGoalOptions,
+  ): Promise<CreateGoalResult>;
+  /**
+   * Writes the `new` events of a goal created with `deferRecord`, in one transaction, once:
+   * returns them, or [] when the goal was recorded already (or is gone).
+   */
+  recordGoal(goalId: string): Promise<TaskEventRecord[]>;
   /** Removes a goal, its tasks and their events: only to undo a submission that failed half-way. */
   deleteGoal(goalId: string): Promise<void>;
   setGoalState(goalId: string, state: GoalState, at: Date): Promise<GoalRecord>;
 
   /**
    * Applies a batch of changes in one transaction, with the cursor (when given) in the same
-   * transaction so a crash never records a change twice nor loses one.
+   * transaction so a crash never records a change twice nor loses one. The `new` events of a
+   * not yet recorded goal whose task a change touches are recorded first (see `recordGoal`).
+   * An empty batch just moves the cursor.
    */
   applyChanges(
     changes: TaskChange[],

@@ -4,7 +4,9 @@
  * commit: the fast path) and from other writers (createGoal's `new` events, cancels by the
  * interface), which the bridge finds by polling the audit log. The last published seq lives in
  * Redis and moves in the same script as the PUBLISHes, guarded by the mirror lock: a crash or a
- * takeover neither repeats nor skips a message.
+ * takeover neither repeats nor skips a message. A copy kept in SQL (the `bridge` cursor, written
+ * after each publish) says where to go on when Redis lost its keys (FLUSHALL, a restore), so the
+ * transitions recorded meanwhile are published rather than skipped.
  */
 import type { GoalState, TaskEventRecord } from '../entities/task-model';
 import type { TaskStore } from '../entities/task-store';
@@ -27,6 +29,8 @@ redis.call('SET', KEYS[2], ARGV[3])
 return 1`;
 
 const CHUNK = 500;
+/** The SQL cursor holding the last seq this deployment published. */
+export const BRIDGE_CURSOR = 'bridge';
 const MAX_IDENTITIES = 500_000;
 
 export interface BridgeOptions {
@@ -57,12 +61,19 @@ export class PubSubBridge {
   /** Picks up where the last publisher stopped; a first start begins at the current log end. */
   async start(): Promise<void> {
     const client = this.options.coordinator.client;
-    const [stored, logEnd] = await Promise.all([
+    const [stored, logEnd, saved] = await Promise.all([
       client.get(this.seqKey),
       this.options.store.lastSeq(),
+      this.options.store.getCursor(BRIDGE_CURSOR),
     ]);
     if (stored === null) {
-      await client.set(this.seqKey, String(logEnd), 'NX');
+      // Redis has no published seq: a first start (begin at the log's end), or Redis lost its
+      // keys, when SQL's copy says where publishing stopped.
+      const from = saved === null ? logEnd : Math.min(Number(saved), logEnd);
+      if (saved !== null && from < logEnd) {
+        this.options.onLog?.(`bridge: Redis lost the published seq; publishing from ${from}`);
+      }
+      await client.set(this.seqKey, String(from), 'NX');
     } else if (Number(stored) > logEnd) {
       // A new or restored database under an old prefix: publish its events rather than wait for
       // its seq to pass a number from another history.
@@ -155,6 +166,15 @@ export class PubSubBridge {
       this.lastSeq = chunk.at(-1)!.seq;
       this.published += chunk.length;
     }
+    await this.saveCursor();
+  }
+
+  /** SQL's copy of the published seq; a failed write is made good by the next publish. */
+  private async saveCursor(): Promise<void> {
+    const value = String(this.lastSeq);
+    await this.options.store
+      .applyChanges([], { name: BRIDGE_CURSOR, value })
+      .catch((error: Error) => this.options.onLog?.(`bridge: cursor not saved: ${error.message}`));
   }
 
   private remember(taskId: string, identity: TaskIdentity): void {

@@ -1,8 +1,10 @@
 /**
  * The supervisor: turns goals into plans (planners) and plans into BullMQ flows (compiler), and
  * cancels. It never executes tasks. Submitting is: validate → one SQL transaction (the goal and
- * all its tasks) → one `FlowProducer.add`; when the add fails the goal is deleted again, so
- * nothing is ever half-created. Validation errors are thrown before anything is written.
+ * all its tasks, not yet in the audit log) → the whole flow in one Redis transaction → the
+ * tasks' `new` events. When Redis refuses the flow the goal is deleted again before it took a
+ * seq, so nothing is ever half-created nor half-recorded. Validation errors are thrown before
+ * anything is written.
  */
 import { loadConfig } from '../config';
 import type { GoalRecord, PlanSpec, TaskRecord } from '../entities/task-model';
@@ -165,6 +167,9 @@ export class SupervisorAgent {
       { id: goalId, key: plan.key, title: plan.goal, planner: plannerName, plan: toPlanSpec(plan) },
       tasks,
       this.options.actor ?? 'supervisor',
+      // Its `new` events wait until Redis accepted the flow (recordGoal below): a refused goal
+      // then leaves no hole in the audit log's seq and publishes nothing.
+      { deferRecord: true },
     );
     if (!created.created) return this.existing(created.goal, template);
     try {
@@ -181,6 +186,11 @@ export class SupervisorAgent {
       await this.registry.deleteGoal(goalId).catch(() => undefined);
       throw error;
     }
+    // The goal runs whatever happens here: a failed write is done by the mirror, which records
+    // a goal's `new` events before the first change of its tasks.
+    await this.registry.recordGoal(goalId).catch((error: Error) => {
+      this.options.onWarning?.(`goal ${goalId}: its creation is recorded later (${error.message})`);
+    });
     return {
       goalId,
       tasks: created.tasks,

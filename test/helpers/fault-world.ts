@@ -38,6 +38,8 @@ export interface FaultWorldOptions {
   redisArgs?: string[];
   /** Start the mirror and the internal workers here. @defaultValue true */
   services?: boolean;
+  /** The mirror publishes on the channels (its pub/sub bridge). @defaultValue false */
+  bridge?: boolean;
 }
 
 export class FaultWorld {
@@ -53,7 +55,10 @@ export class FaultWorld {
   private internal: InternalWorkers | null = null;
   readonly logs: string[] = [];
 
-  private constructor(readonly redis: PrivateRedis) {
+  private constructor(
+    readonly redis: PrivateRedis,
+    private readonly bridge: boolean,
+  ) {
     this.coordinator = new RedisCoordinator({
       url: redis.url,
       prefix: this.prefix,
@@ -63,7 +68,8 @@ export class FaultWorld {
   }
 
   static async start(options: FaultWorldOptions = {}): Promise<FaultWorld> {
-    const world = new FaultWorld(await PrivateRedis.start(options.redisArgs ?? []));
+    const redis = await PrivateRedis.start(options.redisArgs ?? []);
+    const world = new FaultWorld(redis, options.bridge ?? false);
     await world.registry.open();
     if (options.services ?? true) world.startServices();
     return world;
@@ -75,12 +81,20 @@ export class FaultWorld {
       store: this.registry,
       coordinator: this.coordinator,
       onLog: (line) => this.logs.push(line),
-      bridge: false,
+      bridge: this.bridge,
     });
     this.internal = startInternalWorkers(this.coordinator, {
       reconcileIntervalMs: 1000,
       onError: (e) => this.logs.push(`internal: ${e.message}`),
     });
+  }
+
+  /** Stops the mirror and the internal workers (`agentq serve` going down). */
+  async stopServices(): Promise<void> {
+    await this.internal?.close();
+    await this.mirror?.close();
+    this.internal = null;
+    this.mirror = null;
   }
 
   async startAgent(

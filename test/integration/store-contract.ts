@@ -445,4 +445,47 @@ export function taskStoreContract(setup: () => Promise<StoreFixture>): void {
     const next = await store.createGoal(newGoal(), [newTask('after')]);
     expect(next.events[0]!.seq).toBe(seq + 1);
   });
+
+  it('creates a deferred goal without taking a seq, so deleting it leaves no hole', async () => {
+    const before = await store.lastSeq();
+    const goal = newGoal('refused');
+    const created = await store.createGoal(goal, [newTask('a'), newTask('b')], 'api:ops', {
+      deferRecord: true,
+    });
+    expect(created.events).toEqual([]);
+    expect(created.goal).toMatchObject({ createdBy: 'api:ops', recordedAt: null });
+    expect(await store.lastSeq()).toBe(before);
+    await store.deleteGoal(goal.id);
+    const next = await store.createGoal(newGoal(), [newTask('after')], 'cli');
+    expect(next.events.map((e) => e.seq)).toEqual([before + 1]);
+    expect(next.goal.recordedAt).toEqual(next.goal.createdAt);
+  });
+
+  it('records a deferred goal once: by recordGoal, or before the first change of its tasks', async () => {
+    const tasks = [newTask('a'), newTask('b', { dependsOn: ['a'], state: 'BACKLOG' })];
+    const byCall = newGoal();
+    await store.createGoal(byCall, tasks, 'supervisor', { deferRecord: true });
+    const recorded = await store.recordGoal(byCall.id);
+    expect(recorded.map((e) => [e.taskId, e.event, e.toState, e.actor])).toEqual([
+      [tasks[0]!.id, 'new', 'PENDING', 'supervisor'],
+      [tasks[1]!.id, 'new', 'BACKLOG', 'supervisor'],
+    ]);
+    expect(await store.recordGoal(byCall.id)).toEqual([]);
+    expect((await store.getGoal(byCall.id))!.recordedAt).not.toBeNull();
+
+    // The mirror met a change first: the goal's `new` events come before it, in one batch.
+    const task = newTask('c');
+    const byChange = newGoal();
+    await store.createGoal(byChange, [task], 'api:ops', { deferRecord: true });
+    const seq = await store.lastSeq();
+    const result = await store.applyChanges([
+      { taskId: task.id, to: 'ASSIGNED', at: at(), attempt: 1 },
+    ]);
+    expect(result.events.map((e) => [e.seq, e.event, e.actor])).toEqual([
+      [seq + 1, 'new', 'api:ops'],
+      [seq + 2, 'claimed', null],
+    ]);
+    expect(await store.recordGoal(byChange.id)).toEqual([]);
+    expect((await store.eventsAfter(seq)).map((e) => e.seq)).toEqual([seq + 1, seq + 2]);
+  });
 }

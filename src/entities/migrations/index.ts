@@ -1,5 +1,10 @@
 /** Every migration, oldest first. Add new ones at the end. */
 import { InitialSchema1730000000000 } from './1730000000000-initial-schema';
 import { TasksTypeIdIndex1764000000000 } from './1764000000000-tasks-type-id-index';
+import { GoalRecorded1765000000000 } from './1765000000000-goal-recorded';
 
-export const MIGRATIONS = [InitialSchema1730000000000, TasksTypeIdIndex1764000000000];
+export const MIGRATIONS = [
+  InitialSchema1730000000000,
+  TasksTypeIdIndex1764000000000,
+  GoalRecorded1765000000000,
+];
