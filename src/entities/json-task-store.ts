@@ -48,6 +48,7 @@ import type { TaskState } from './task-state';
 import type {
   CreateGoalOptions,
   CreateGoalResult,
+  DependencyState,
   NewGoal,
   NewTask,
   TaskFilter,
@@ -238,6 +239,26 @@ export class JsonTaskStore implements TaskStore {
         result,
         changed: events.length > 0 || creations.length > 0 || cursor !== undefined,
       };
+    });
+  }
+
+  async dependencyStates(taskIds: string[]): Promise<Map<string, DependencyState[]>> {
+    return this.read((s) => {
+      const wanted = taskIds.flatMap((id) => s.tasks.get(id) ?? []);
+      const goals = new Set(wanted.map((task) => task.goalId));
+      const byKey = new Map<string, TaskRecord>();
+      for (const task of s.tasks.values()) {
+        if (goals.has(task.goalId)) byKey.set(`${task.goalId}\n${task.key}`, task);
+      }
+      const out = new Map<string, DependencyState[]>();
+      for (const task of wanted) {
+        const deps = task.dependsOn.flatMap((key) => byKey.get(`${task.goalId}\n${key}`) ?? []);
+        out.set(
+          task.id,
+          deps.map((dep) => ({ id: dep.id, state: dep.state })),
+        );
+      }
+      return out;
     });
   }
 

@@ -32,6 +32,7 @@ import { TASK_STATES, type TaskState } from './task-state';
 import type {
   CreateGoalOptions,
   CreateGoalResult,
+  DependencyState,
   NewGoal,
   NewTask,
   TaskFilter,
@@ -42,6 +43,8 @@ import type {
 export type Statement = [sql: string, params: unknown[]];
 
 export const DEFAULT_LIMIT = 100;
+/** Ids per `IN (…)` list: far below either dialect's limit on parameters. */
+const IN_CHUNK = 500;
 
 export abstract class SqlTaskStore implements TaskStore {
   abstract readonly backend: 'sqlite' | 'postgres';
@@ -175,6 +178,47 @@ export abstract class SqlTaskStore implements TaskStore {
       counts[row.state as TaskState] = Number(row.n);
     }
     return byType;
+  }
+
+  async dependencyStates(taskIds: string[]): Promise<Map<string, DependencyState[]>> {
+    const out = new Map<string, DependencyState[]>();
+    const byGoal = new Map<string, Array<{ id: string; keys: string[] }>>();
+    for (let i = 0; i < taskIds.length; i += IN_CHUNK) {
+      const ids = taskIds.slice(i, i + IN_CHUNK);
+      const rows = await this.all(
+        `SELECT id, goal_id, depends_on FROM tasks WHERE id IN (${ids.map(() => '?').join(', ')})`,
+        ids,
+      );
+      for (const row of rows) {
+        const keys = this.codec.readJson<string[]>(row.depends_on);
+        out.set(row.id as string, []);
+        if (keys.length === 0) continue;
+        const goal = byGoal.get(row.goal_id as string) ?? [];
+        goal.push({ id: row.id as string, keys });
+        byGoal.set(row.goal_id as string, goal);
+      }
+    }
+    for (const [goalId, tasks] of byGoal) {
+      const keys = [...new Set(tasks.flatMap((task) => task.keys))];
+      const states = new Map<string, DependencyState>();
+      for (let i = 0; i < keys.length; i += IN_CHUNK) {
+        const chunk = keys.slice(i, i + IN_CHUNK);
+        const rows = await this.all(
+          `SELECT id, key, state FROM tasks WHERE goal_id = ? AND key IN (${chunk.map(() => '?').join(', ')})`,
+          [goalId, ...chunk],
+        );
+        for (const row of rows) {
+          states.set(row.key as string, { id: row.id as string, state: row.state as TaskState });
+        }
+      }
+      for (const task of tasks) {
+        out.set(
+          task.id,
+          task.keys.flatMap((key) => states.get(key) ?? []),
+        );
+      }
+    }
+    return out;
   }
 
   async eventsAfter(seq: number, limit = 1000): Promise<TaskEventRecord[]> {

@@ -93,6 +93,10 @@ export class TaskRegistry implements TaskStore {
     await this.open();
     return this.store.findTaskStates(filter);
   }
+  async dependencyStates(taskIds: string[]) {
+    await this.open();
+    return this.store.dependencyStates(taskIds);
+  }
   async getGoal(id: string) {
     await this.open();
     return this.store.getGoal(id);

@@ -29,6 +29,12 @@ export interface NewTask extends ResolvedTaskSpec {
   state: Extract<TaskState, 'BACKLOG' | 'PENDING'>;
 }
 
+/** A dependency of a task, and where it stands. */
+export interface DependencyState {
+  id: string;
+  state: TaskState;
+}
+
 /** A task's identity and where it stands. */
 export type TaskStateRow = Pick<TaskRecord, 'id' | 'goalId' | 'state' | 'attempt' | 'epoch'>;
 
@@ -107,6 +113,11 @@ export interface TaskStore {
    * state needs (the mirror's reconcile), at a fraction of the reading and decoding.
    */
   findTaskStates(filter: TaskFilter): Promise<TaskStateRow[]>;
+  /**
+   * The dependencies of each of `taskIds` with their states (the mirror orders a released task
+   * after its dependencies' ends). Unknown ids are absent; a task without dependencies maps to [].
+   */
+  dependencyStates(taskIds: string[]): Promise<Map<string, DependencyState[]>>;
   getGoal(id: string): Promise<GoalRecord | null>;
   getGoalByKey(key: string): Promise<GoalRecord | null>;
   listGoals(filter?: { state?: GoalState; limit?: number; offset?: number }): Promise<GoalRecord[]>;

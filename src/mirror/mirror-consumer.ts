@@ -20,6 +20,7 @@ import {
 } from './mirror-cursor';
 import { mapTaskEntry, type MirrorLookups, type StreamEntry, type TaskMemo } from './mirror-events';
 import type { LeaderLock } from './mirror-lock';
+import { isRelease, orderEntries, type ReleaseFacts } from './mirror-merge';
 import { mirrorEventsTotal, mirrorLagSeconds, type RecentSamples } from './mirror-metrics';
 import { decideGoalEnds, type GoalEndEntry } from './mirror-goal-ends';
 import { isTrimmedPast, reconcileGoals, reconcileTasks, type GoalEnd } from './mirror-reconcile';
@@ -64,7 +65,7 @@ interface Batch {
   cursor: StreamCursor;
   stamps: number[];
   known: Map<string, TaskIdentity>;
-  /** A DONE goal end is waiting for its tasks (see mirror-goal-ends.ts). */
+  /** Something read waits (a goal end for its tasks, a release for its dependencies). */
   holding?: boolean;
 }
 
@@ -72,6 +73,8 @@ interface Batch {
 const HOLD_PAUSE_MS = 20;
 
 const REFRESH_MS = 1000;
+/** How long a release waits for its dependencies' ends to show (normally one read: ms). */
+const RELEASE_PATIENCE_MS = 5000;
 
 export class MirrorConsumer {
   private readonly reader: RedisConnection;
@@ -81,6 +84,8 @@ export class MirrorConsumer {
   private stopped = false;
   private refreshedAt = 0;
   private publishing: Promise<void> = Promise.resolve();
+  /** Releases held back (mirror-merge.ts), by task id: since when. */
+  private heldSince = new Map<string, number>();
 
   constructor(private readonly s: ConsumerSettings) {
     this.reader = s.coordinator.duplicate('worker');
@@ -236,36 +241,80 @@ export class MirrorConsumer {
       known: new Map(),
     };
     const goalEnds: GoalEndEntry[] = [];
-    for (const [key, entries] of read) {
+    const lookups = new Map<string, MirrorLookups>();
+    // Cause before effect across the streams (mirror-merge.ts); what it leaves is read again.
+    const { order, held } = orderEntries(read, this.s.batchSize, await this.releaseFacts(read));
+    this.noteHeld(held);
+    batch.holding = held.length > 0;
+    const last = new Map<string, number>();
+    for (const { key, entry, index } of order) {
       const stream = this.streams.get(key)!;
-      const lookups = this.lookups(stream);
-      for (const entry of entries) {
-        const before = batch.cursor[key] ?? '0-0';
-        batch.cursor[key] = entry.id;
-        batch.stamps.push(streamIdMs(entry.id));
-        if (stream.queue === GOALS_QUEUE) {
-          const end = goalEndOf(entry);
-          if (end) goalEnds.push({ streamKey: key, before, end });
-          continue;
-        }
-        const changes = await mapTaskEntry(entry, this.memos, lookups);
-        for (const c of changes)
-          batch.known.set(c.taskId, { key: taskKeyOf(c.taskId), type: stream.queue });
-        batch.changes.push(...changes);
+      last.set(key, Math.max(last.get(key) ?? -1, index));
+      batch.stamps.push(streamIdMs(entry.id));
+      if (stream.queue === GOALS_QUEUE) {
+        const end = goalEndOf(entry);
+        const before = index > 0 ? read.get(key)![index - 1]!.id : (this.cursor[key] ?? '0-0');
+        if (end) goalEnds.push({ streamKey: key, before, end });
+        continue;
       }
+      let lookup = lookups.get(key);
+      if (!lookup) lookups.set(key, (lookup = this.lookups(stream)));
+      const changes = await mapTaskEntry(entry, this.memos, lookup);
+      for (const c of changes)
+        batch.known.set(c.taskId, { key: taskKeyOf(c.taskId), type: stream.queue });
+      batch.changes.push(...changes);
     }
+    // A stream's cursor moves to the last entry taken (an entry held back is read again).
+    for (const [key, index] of last) batch.cursor[key] = read.get(key)![index]!.id;
     if (goalEnds.length === 0) return batch;
     // Decided once every stream of the read is mapped: a task may end in this very batch.
     const decision = await decideGoalEnds(this.s.store, goalEnds, batch.changes);
     batch.goals = decision.write;
     for (const [key, before] of decision.hold) batch.cursor[key] = before;
-    batch.holding = decision.hold.size > 0;
+    batch.holding ||= decision.hold.size > 0;
     for (const end of decision.overdue) {
       this.s.log(
         `mirror: goal ${end.goalId} is DONE in Redis; some of its tasks are not in SQL yet`,
       );
     }
     return batch;
+  }
+
+  /**
+   * What SQL knows of the dependencies of the tasks this read releases. A release held back for
+   * longer than RELEASE_PATIENCE_MS (a dependency whose end SQL never recorded) waits no more:
+   * the mirror must not stall on it.
+   */
+  private async releaseFacts(read: Map<string, StreamEntry[]>): Promise<ReleaseFacts> {
+    const released = new Set<string>();
+    for (const entries of read.values()) {
+      for (const entry of entries) if (isRelease(entry)) released.add(entry.fields.jobId!);
+    }
+    const dependencies = new Map<string, string[]>();
+    const ended = new Set<string>();
+    if (released.size === 0) return { dependencies, ended };
+    const now = Date.now();
+    for (const [taskId, deps] of await this.s.store.dependencyStates([...released])) {
+      const since = this.heldSince.get(taskId);
+      if (since !== undefined && now - since > RELEASE_PATIENCE_MS) {
+        this.s.log(`mirror: ${taskId} was released before SQL recorded its dependencies' ends`);
+        continue;
+      }
+      dependencies.set(
+        taskId,
+        deps.map((dep) => dep.id),
+      );
+      for (const dep of deps) if (isEnded(dep.state)) ended.add(dep.id);
+    }
+    return { dependencies, ended };
+  }
+
+  /** Remembers since when each release has been held back; forgets those taken. */
+  private noteHeld(held: string[]): void {
+    const now = Date.now();
+    const still = new Map<string, number>();
+    for (const taskId of held) still.set(taskId, this.heldSince.get(taskId) ?? now);
+    this.heldSince = still;
   }
 
   private async commit(batch: Batch): Promise<void> {
@@ -319,6 +368,10 @@ export class MirrorConsumer {
       for (const goal of batch.goals) await bridge.publishGoal(goal.goalId, goal.state, goal.at);
     });
   }
+}
+
+function isEnded(state: string): boolean {
+  return state === 'DONE' || state === 'FAILED' || state === 'CANCELLED';
 }
 
 function sleep(ms: number): Promise<void> {
