@@ -19,6 +19,7 @@ const CLUSTER_TESTS = [
   'cancel-running',
   'agent-processes',
   'mirror-crash',
+  'mirror-stop',
 ];
 module.exports = {
   // Real servers and child processes; a test that needs more says so itself.

@@ -87,8 +87,13 @@ export class MirrorConsumer {
   /** Releases held back (mirror-merge.ts), by task id: since when. */
   private heldSince = new Map<string, number>();
 
+  /** Settles (with null) when stop() is called. */
+  private readonly stopping: Promise<null>;
+  private signalStop: () => void = () => undefined;
+
   constructor(private readonly s: ConsumerSettings) {
     this.reader = s.coordinator.duplicate('worker');
+    this.stopping = new Promise((resolve) => (this.signalStop = () => resolve(null)));
   }
 
   /** Runs until `stop()`; throws when leadership was lost or the store failed. */
@@ -97,13 +102,18 @@ export class MirrorConsumer {
     while (!this.stopped) {
       if (Date.now() - this.refreshedAt >= REFRESH_MS) await this.refreshStreams();
       const ids = new Map([...this.streams.keys()].map((k) => [k, this.cursor[k] ?? '0-0']));
-      let read: Map<string, StreamEntry[]>;
+      let read: Map<string, StreamEntry[]> | null;
       try {
-        read = await readStreams(this.reader, ids, this.s.batchSize, this.s.blockMs);
+        // stop() ends the wait: a command on a connection closed while it was still connecting
+        // (an ioredis Cluster) never settles, and the candidate would wait for it for good.
+        const reading = readStreams(this.reader, ids, this.s.batchSize, this.s.blockMs);
+        reading.catch(() => undefined);
+        read = await Promise.race([reading, this.stopping]);
       } catch (error) {
         if (this.stopped) return;
         throw error;
       }
+      if (read === null || this.stopped) return;
       if (read.size > 0) await this.checkTrimmedWhileReading(read, ids);
       if (read.size === 0) continue;
       const batch = await this.batchOf(read);
@@ -136,6 +146,7 @@ export class MirrorConsumer {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.signalStop();
     this.reader.disconnect();
     await this.publishing;
   }
