@@ -14,7 +14,6 @@ import {
   newTaskEvent,
   numberEvents,
   planChanges,
-  type HeadField,
   type PendingEvent,
   type TaskHead,
 } from './apply-changes';
@@ -22,6 +21,8 @@ import {
   EVENT_COLUMNS,
   eventValues,
   headFieldValue,
+  pgArrayTypes,
+  pgHeadFieldType,
   PLANNING_COLUMNS,
   planningHeadFromRow,
   writeShapeOf,
@@ -33,42 +34,8 @@ import {
 import type { Statement } from './sql-task-store';
 import type { ApplyResult, TaskChange, TaskEventRecord } from './task-model';
 
-const TS = 'timestamptz';
-
-/** The array element type of each head field in unnest(). */
-const FIELD_TYPES: Readonly<Record<HeadField, string>> = {
-  state: 'varchar',
-  attempt: 'int',
-  epoch: 'int',
-  agentId: 'varchar',
-  progress: 'jsonb',
-  result: 'jsonb',
-  error: 'jsonb',
-  updatedAt: TS,
-  queuedAt: TS,
-  claimedAt: TS,
-  startedAt: TS,
-  finishedAt: TS,
-  waitMs: 'bigint',
-  durationMs: 'bigint',
-  cpuMs: 'bigint',
-  peakRssBytes: 'bigint',
-  qualityScore: 'float8',
-};
-
-export const EVENT_TYPES = [
-  'bigint',
-  'varchar',
-  'varchar',
-  'varchar',
-  'varchar',
-  'varchar',
-  'int',
-  'varchar',
-  'varchar',
-  TS,
-  'jsonb',
-];
+/** The array element type of each event column in unnest(). */
+export const EVENT_TYPES = pgArrayTypes('task_events', EVENT_COLUMNS);
 
 /** `unnest($first::t1[], $first+1::t2[], …)`. */
 export function unnest(types: readonly string[], first = 1): string {
@@ -122,7 +89,7 @@ const updates = new Map<number, { name: string; text: string }>();
 function updateOf(shape: WriteShape): { name: string; text: string } {
   let update = updates.get(shape.key);
   if (!update) {
-    const types = ['varchar', ...shape.fields.map((field) => FIELD_TYPES[field])];
+    const types = ['varchar', ...shape.fields.map(pgHeadFieldType)];
     const sets = shape.columns.map((column) => `${column} = v.${column}`).join(', ');
     update = {
       name: `agentq_update_heads_${shape.key}`,

@@ -28,6 +28,7 @@ import {
   GOAL_COLUMNS,
   goalFromRow,
   goalValues,
+  pgArrayTypes,
   TASK_INSERT_COLUMNS,
   taskFromRow,
   taskInsertValues,
@@ -39,27 +40,7 @@ import type { CreateGoalOptions, CreateGoalResult, NewGoal, NewTask } from './ta
 
 export type PostgresTaskStoreOptions = PostgresSourceOptions;
 
-const TS = 'timestamptz';
-const TASK_TYPES = [
-  'varchar', // id
-  'varchar', // goal_id
-  'varchar', // key
-  'text',
-  'text',
-  'varchar', // type
-  'int',
-  'jsonb',
-  'jsonb',
-  'int',
-  'bigint',
-  'boolean',
-  'varchar', // state
-  'int',
-  'int',
-  TS,
-  TS,
-  TS,
-];
+const TASK_TYPES = pgArrayTypes('tasks', TASK_INSERT_COLUMNS);
 
 const SQL = {
   bumpSeq: `UPDATE store_meta SET counter = counter + $1, updated_at = $2 WHERE name = 'seq' RETURNING counter`,

@@ -2,17 +2,24 @@
  * How values travel between records and SQL rows, per dialect. SQLite keeps timestamps as
  * ISO-8601 text (sortable), JSON as text and booleans as 0/1; PostgreSQL has `timestamptz`,
  * `jsonb` (returned parsed by pg) and `boolean`, and returns `bigint` as a string.
+ *
+ * Nothing here names a column of a whole row: the column lists, each column's record field and
+ * its conversion all come from the tables of entity-schemas.ts. Only the projections of a few
+ * queries (TASK_STATE_COLUMNS, PLANNING_COLUMNS) are spelled out, checked against them.
  */
-import type { SqlDialect } from './entity-schemas';
-import { METRIC_KEYS, NO_METRICS, type HeadField, type TaskHead } from './apply-changes';
-import type {
-  AgentInfo,
-  GoalRecord,
-  Json,
-  TaskEventRecord,
-  TaskMetrics,
-  TaskRecord,
-} from './task-model';
+import {
+  columnsOf,
+  columnSpec,
+  fieldOf,
+  TABLES,
+  type ColumnKind,
+  type ColumnOf,
+  type ColumnSpec,
+  type SqlDialect,
+  type TableName,
+} from './entity-schemas';
+import { NO_METRICS, PLANNING_FIELDS, type HeadField, type TaskHead } from './apply-changes';
+import type { AgentInfo, GoalRecord, TaskEventRecord, TaskRecord } from './task-model';
 import type { TaskState } from './task-state';
 import type { TaskStateRow } from './task-store';
 
@@ -47,79 +54,109 @@ export function codecFor(dialect: SqlDialect): SqlCodec {
   return dialect === 'postgres' ? postgres : sqlite;
 }
 
-/** Column of each metric, in METRIC_KEYS order. */
-export const METRIC_COLUMNS = [
-  'queued_at',
-  'claimed_at',
-  'started_at',
-  'finished_at',
-  'wait_ms',
-  'duration_ms',
-  'cpu_ms',
-  'peak_rss_bytes',
-  'quality_score',
-] as const;
-const TIME_METRICS = new Set(['queuedAt', 'claimedAt', 'startedAt', 'finishedAt']);
+/** One column of a table with its record field and its conversions, ready for a codec. */
+interface ColumnCodec {
+  column: string;
+  field: string;
+  encode(c: SqlCodec, value: unknown): unknown;
+  decode(c: SqlCodec, raw: unknown): unknown;
+}
 
-export const HEAD_COLUMNS = [
+function encoderOf(kind: ColumnKind): ColumnCodec['encode'] {
+  switch (kind) {
+    case 'time':
+      return (c, v) => c.time(v as Date);
+    case 'json':
+      return (c, v) => c.json(v);
+    case 'boolean':
+      return (c, v) => c.bool(v as boolean);
+    default:
+      return (_, v) => v;
+  }
+}
+
+function decoderOf(kind: ColumnKind): ColumnCodec['decode'] {
+  switch (kind) {
+    case 'time':
+      return (c, raw) => c.readTime(raw);
+    case 'json':
+      return (c, raw) => c.readJson(raw);
+    case 'boolean':
+      return (_, raw) => Boolean(raw);
+    case 'integer':
+    case 'bigint':
+    case 'double':
+      return (_, raw) => Number(raw);
+    default:
+      return (_, raw) => raw;
+  }
+}
+
+function codecOfColumn(spec: ColumnSpec, column: string): ColumnCodec {
+  const encode = encoderOf(spec.kind);
+  const decode = decoderOf(spec.kind);
+  return {
+    column,
+    field: fieldOf(column),
+    // NULL both ways for a missing value (a nullable column; a NOT NULL one refuses it).
+    encode: (c, v) => (v === null || v === undefined ? null : encode(c, v)),
+    decode: (c, raw) => (raw === null || raw === undefined ? null : decode(c, raw)),
+  };
+}
+
+function tableCodec(table: TableName): ColumnCodec[] {
+  return columnsOf(table).map((column) => codecOfColumn(columnSpec(table, column), column));
+}
+
+const CODECS: { readonly [T in TableName]: ColumnCodec[] } = {
+  goals: tableCodec('goals'),
+  tasks: tableCodec('tasks'),
+  task_events: tableCodec('task_events'),
+  agents: tableCodec('agents'),
+  store_meta: tableCodec('store_meta'),
+};
+
+/** A record's values in its table's column order, ready to bind. */
+function rowValues(c: SqlCodec, table: TableName, record: object): unknown[] {
+  const fields = record as Record<string, unknown>;
+  return CODECS[table].map((col) => col.encode(c, fields[col.field]));
+}
+
+/** A record from a row of every column of its table. */
+function recordOf<T>(c: SqlCodec, table: TableName, row: Row): T {
+  const out: Record<string, unknown> = {};
+  for (const col of CODECS[table]) out[col.field] = col.decode(c, row[col.column]);
+  return out as T;
+}
+
+/** PostgreSQL's element type of a column in unnest() arrays. */
+const PG_ARRAY_TYPES: Readonly<Record<ColumnKind, string>> = {
+  varchar: 'varchar',
+  text: 'text',
+  integer: 'int',
+  bigint: 'bigint',
+  boolean: 'boolean',
+  double: 'float8',
+  time: 'timestamptz',
+  json: 'jsonb',
+};
+
+/** The unnest() element types of `columns` of `table`. */
+export function pgArrayTypes<T extends TableName>(
+  table: T,
+  columns: ReadonlyArray<ColumnOf<T>>,
+): string[] {
+  return columns.map((column) => PG_ARRAY_TYPES[columnSpec(table, column).kind]);
+}
+
+/** The columns of a task's identity and state (`findTaskStates`). */
+export const TASK_STATE_COLUMNS = [
   'id',
   'goal_id',
   'state',
   'attempt',
   'epoch',
-  'agent_id',
-  'progress',
-  'result',
-  'error',
-  'updated_at',
-  ...METRIC_COLUMNS,
-] as const;
-
-/** Values of HEAD_COLUMNS for one head, in order, ready to bind. */
-export function headValues(c: SqlCodec, h: TaskHead): unknown[] {
-  return [
-    h.id,
-    h.goalId,
-    h.state,
-    h.attempt,
-    h.epoch,
-    h.agentId,
-    nullable(c, h.progress),
-    nullable(c, h.result),
-    nullable(c, h.error),
-    c.time(h.updatedAt),
-    ...metricValues(c, h),
-  ];
-}
-
-export function metricValues(c: SqlCodec, m: TaskMetrics): unknown[] {
-  return METRIC_KEYS.map((key) => {
-    const value = m[key];
-    if (value === null || value === undefined) return null;
-    return value instanceof Date ? c.time(value) : value;
-  });
-}
-
-function nullable(c: SqlCodec, value: unknown): string | null {
-  return value === null || value === undefined ? null : c.json(value);
-}
-
-function readNullableJson<T>(c: SqlCodec, value: unknown): T | null {
-  return value === null || value === undefined ? null : c.readJson<T>(value);
-}
-
-function readMetrics(c: SqlCodec, row: Row): TaskMetrics {
-  const metrics = {} as Record<string, unknown>;
-  METRIC_KEYS.forEach((key, i) => {
-    const value = row[METRIC_COLUMNS[i]!];
-    if (value === null || value === undefined) metrics[key] = null;
-    else metrics[key] = TIME_METRICS.has(key) ? c.readTime(value) : Number(value);
-  });
-  return metrics as unknown as TaskMetrics;
-}
-
-/** The columns of a task's identity and state (`findTaskStates`). */
-export const TASK_STATE_COLUMNS = ['id', 'goal_id', 'state', 'attempt', 'epoch'] as const;
+] as const satisfies ReadonlyArray<ColumnOf<'tasks'>>;
 
 export function taskStateFromRow(row: Row): TaskStateRow {
   return {
@@ -131,20 +168,20 @@ export function taskStateFromRow(row: Row): TaskStateRow {
   };
 }
 
-export function headFromRow(c: SqlCodec, row: Row): TaskHead {
-  return {
-    ...taskStateFromRow(row),
-    agentId: (row.agent_id as string | null) ?? null,
-    progress: readNullableJson<Json>(c, row.progress),
-    result: readNullableJson<Json>(c, row.result),
-    error: readNullableJson<TaskRecord['error']>(c, row.error),
-    updatedAt: c.readTime(row.updated_at),
-    ...readMetrics(c, row),
-  };
-}
+/** The column of each head field: the task columns entity-schemas.ts marks `head`. */
+export const HEAD_FIELD_COLUMNS: Readonly<Record<HeadField, ColumnOf<'tasks'>>> =
+  Object.fromEntries(
+    columnsOf('tasks')
+      .filter((column) => (TABLES.tasks[column] as ColumnSpec).head === true)
+      .map((column) => [fieldOf(column), column]),
+  ) as Record<HeadField, ColumnOf<'tasks'>>;
 
 /** The columns `planChanges` needs of a current head (see PLANNING_FIELDS). */
-export const PLANNING_COLUMNS = [...TASK_STATE_COLUMNS, 'agent_id'] as const;
+export const PLANNING_COLUMNS = [
+  'id',
+  'goal_id',
+  ...PLANNING_FIELDS.map((field) => HEAD_FIELD_COLUMNS[field]),
+] as const;
 
 /** Stands for a field the store did not load; never written (updatedAt is always rewritten). */
 const NOT_LOADED = new Date(0);
@@ -165,35 +202,18 @@ export function planningHeadFromRow(row: Row): TaskHead {
   };
 }
 
-/** The column of each head field. */
-export const HEAD_FIELD_COLUMNS: Readonly<Record<HeadField, string>> = {
-  state: 'state',
-  attempt: 'attempt',
-  epoch: 'epoch',
-  agentId: 'agent_id',
-  progress: 'progress',
-  result: 'result',
-  error: 'error',
-  updatedAt: 'updated_at',
-  queuedAt: 'queued_at',
-  claimedAt: 'claimed_at',
-  startedAt: 'started_at',
-  finishedAt: 'finished_at',
-  waitMs: 'wait_ms',
-  durationMs: 'duration_ms',
-  cpuMs: 'cpu_ms',
-  peakRssBytes: 'peak_rss_bytes',
-  qualityScore: 'quality_score',
-};
-
-const JSON_FIELDS = new Set<HeadField>(['progress', 'result', 'error']);
+const HEAD_CODECS = new Map(
+  CODECS.tasks.filter((col) => col.field in HEAD_FIELD_COLUMNS).map((col) => [col.field, col]),
+);
 
 /** One field of a head, ready to bind. */
 export function headFieldValue(c: SqlCodec, h: TaskHead, field: HeadField): unknown {
-  const value = h[field];
-  if (value === null || value === undefined) return null;
-  if (JSON_FIELDS.has(field)) return c.json(value);
-  return value instanceof Date ? c.time(value) : value;
+  return HEAD_CODECS.get(field)!.encode(c, h[field]);
+}
+
+/** The unnest() element type of a head field's column. */
+export function pgHeadFieldType(field: HeadField): string {
+  return PG_ARRAY_TYPES[columnSpec('tasks', HEAD_FIELD_COLUMNS[field]).kind];
 }
 
 const ALL_HEAD_FIELDS = Object.keys(HEAD_FIELD_COLUMNS) as HeadField[];
@@ -225,194 +245,42 @@ export function writeShapeOf(written: ReadonlySet<HeadField>): WriteShape {
 }
 
 export function taskFromRow(c: SqlCodec, row: Row): TaskRecord {
-  return {
-    ...headFromRow(c, row),
-    key: row.key as string,
-    title: row.title as string,
-    description: row.description as string,
-    type: row.type as string,
-    priority: Number(row.priority),
-    data: c.readJson<TaskRecord['data']>(row.data),
-    dependsOn: c.readJson<string[]>(row.depends_on),
-    attempts: Number(row.attempts),
-    timeoutMs: Number(row.timeout_ms),
-    optional: Boolean(row.optional),
-    createdAt: c.readTime(row.created_at),
-  };
+  return recordOf<TaskRecord>(c, 'tasks', row);
 }
 
-export const TASK_INSERT_COLUMNS = [
-  'id',
-  'goal_id',
-  'key',
-  'title',
-  'description',
-  'type',
-  'priority',
-  'data',
-  'depends_on',
-  'attempts',
-  'timeout_ms',
-  'optional',
-  'state',
-  'attempt',
-  'epoch',
-  'created_at',
-  'updated_at',
-  'queued_at',
-] as const;
+/** Every column of `tasks`: a new task's record fills them all (nulls included). */
+export const TASK_INSERT_COLUMNS = columnsOf('tasks');
 
 export function taskInsertValues(c: SqlCodec, t: TaskRecord): unknown[] {
-  return [
-    t.id,
-    t.goalId,
-    t.key,
-    t.title,
-    t.description,
-    t.type,
-    t.priority,
-    c.json(t.data),
-    c.json(t.dependsOn),
-    t.attempts,
-    t.timeoutMs,
-    c.bool(t.optional),
-    t.state,
-    t.attempt,
-    t.epoch,
-    c.time(t.createdAt),
-    c.time(t.updatedAt),
-    t.queuedAt ? c.time(t.queuedAt) : null,
-  ];
+  return rowValues(c, 'tasks', t);
 }
 
-export const EVENT_COLUMNS = [
-  'seq',
-  'task_id',
-  'goal_id',
-  'event',
-  'from_state',
-  'to_state',
-  'attempt',
-  'agent_id',
-  'actor',
-  'at',
-  'detail',
-] as const;
+export const EVENT_COLUMNS = columnsOf('task_events');
 
 export function eventValues(c: SqlCodec, e: TaskEventRecord): unknown[] {
-  return [
-    e.seq,
-    e.taskId,
-    e.goalId,
-    e.event,
-    e.fromState,
-    e.toState,
-    e.attempt,
-    e.agentId,
-    e.actor,
-    c.time(e.at),
-    nullable(c, e.detail),
-  ];
+  return rowValues(c, 'task_events', e);
 }
 
 export function eventFromRow(c: SqlCodec, row: Row): TaskEventRecord {
-  return {
-    seq: Number(row.seq),
-    taskId: row.task_id as string,
-    goalId: row.goal_id as string,
-    event: row.event as TaskEventRecord['event'],
-    fromState: (row.from_state as TaskState | null) ?? null,
-    toState: row.to_state as TaskState,
-    attempt: Number(row.attempt),
-    agentId: (row.agent_id as string | null) ?? null,
-    actor: (row.actor as string | null) ?? null,
-    at: c.readTime(row.at),
-    detail: readNullableJson<TaskEventRecord['detail']>(c, row.detail),
-  };
+  return recordOf<TaskEventRecord>(c, 'task_events', row);
 }
 
-export const GOAL_COLUMNS = [
-  'id',
-  'key',
-  'title',
-  'state',
-  'planner',
-  'task_count',
-  'plan',
-  'created_by',
-  'created_at',
-  'recorded_at',
-  'finished_at',
-] as const;
+export const GOAL_COLUMNS = columnsOf('goals');
 
 export function goalValues(c: SqlCodec, g: GoalRecord): unknown[] {
-  return [
-    g.id,
-    g.key,
-    g.title,
-    g.state,
-    g.planner,
-    g.taskCount,
-    c.json(g.plan),
-    g.createdBy,
-    c.time(g.createdAt),
-    g.recordedAt ? c.time(g.recordedAt) : null,
-    g.finishedAt ? c.time(g.finishedAt) : null,
-  ];
+  return rowValues(c, 'goals', g);
 }
 
 export function goalFromRow(c: SqlCodec, row: Row): GoalRecord {
-  return {
-    id: row.id as string,
-    key: (row.key as string | null) ?? null,
-    title: row.title as string,
-    state: row.state as GoalRecord['state'],
-    planner: row.planner as string,
-    taskCount: Number(row.task_count),
-    plan: c.readJson<GoalRecord['plan']>(row.plan),
-    createdBy: (row.created_by as string | null) ?? null,
-    createdAt: c.readTime(row.created_at),
-    recordedAt: row.recorded_at === null ? null : c.readTime(row.recorded_at),
-    finishedAt: row.finished_at === null ? null : c.readTime(row.finished_at),
-  };
+  return recordOf<GoalRecord>(c, 'goals', row);
 }
 
-export const AGENT_COLUMNS = [
-  'id',
-  'capabilities',
-  'host',
-  'pid',
-  'started_at',
-  'last_seen_at',
-  'running',
-  'concurrency',
-  'breakers',
-] as const;
+export const AGENT_COLUMNS = columnsOf('agents');
 
 export function agentValues(c: SqlCodec, a: AgentInfo): unknown[] {
-  return [
-    a.id,
-    c.json(a.capabilities),
-    a.host,
-    a.pid,
-    c.time(a.startedAt),
-    c.time(a.lastSeenAt),
-    c.json(a.running),
-    a.concurrency,
-    c.json(a.breakers),
-  ];
+  return rowValues(c, 'agents', a);
 }
 
 export function agentFromRow(c: SqlCodec, row: Row): AgentInfo {
-  return {
-    id: row.id as string,
-    capabilities: c.readJson<string[]>(row.capabilities),
-    host: row.host as string,
-    pid: Number(row.pid),
-    startedAt: c.readTime(row.started_at),
-    lastSeenAt: c.readTime(row.last_seen_at),
-    running: c.readJson<string[]>(row.running),
-    concurrency: Number(row.concurrency),
-    breakers: c.readJson<AgentInfo['breakers']>(row.breakers),
-  };
+  return recordOf<AgentInfo>(c, 'agents', row);
 }

@@ -17,6 +17,7 @@ import {
   dependencyStatesOf,
   describeStuckReason,
   diagnoseTask,
+  jobHashStateOf,
   type StuckReason,
 } from './interface-diagnosis';
 
@@ -82,13 +83,14 @@ export class InterfaceAgent {
     const goal = await this.registry.getGoal(task.goalId);
     let stuck: StuckReason | null = null;
     if (task.state === 'PENDING' || task.state === 'BACKLOG') {
-      const [agents, status] = await Promise.all([
+      const [agents, status, job] = await Promise.all([
         this.redis.getAllAgents(),
         dependencyStatesOf(this.registry, task),
+        jobHashStateOf(this.redis, task),
       ]);
       const queue = this.redis.queue(task.type);
       const paused = (await queue.isPaused()) ? new Set([task.type]) : new Set<string>();
-      stuck = diagnoseTask(task, { agents, pausedQueues: paused, dependencyStates: status });
+      stuck = diagnoseTask(task, { agents, pausedQueues: paused, dependencyStates: status, job });
     }
     return {
       task,

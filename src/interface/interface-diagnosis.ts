@@ -1,14 +1,21 @@
 /**
  * "Why is this task not being claimed?" (issue 5, point 7). A waiting task is stuck when its
  * queue is paused, no live agent serves its capability, every agent serving it has its breaker
- * open, or it waits on named dependencies. `diagnoseTask` is pure; `findStuckTasks` feeds it.
+ * open, or it waits on named dependencies — or when Redis does not hold its job (lost in a wipe)
+ * or holds a fragment of it (a hash without `data`). `diagnoseTask` is pure; `findStuckTasks`
+ * feeds it (without the job check: one Redis read per task), `task show` with it.
  */
 import type { AgentInfo, TaskRecord } from '../entities/task-model';
 import type { TaskState } from '../entities/task-state';
 import type { TaskRegistry } from '../entities/task-registry';
+import { jobHashState, type JobHashState } from '../queues/bullmq-internals';
+import { taskJobKey } from '../queues/links';
+import { shardOf } from '../queues/protocol';
+import type { RedisCoordinator } from '../queues/redis-coordinator';
 import { taskJobId } from '../queues/task-job';
 
 export type StuckReason =
+  | { kind: 'job-lost'; job: Exclude<JobHashState, 'present'> }
   | { kind: 'paused'; capability: string }
   | { kind: 'no-agent'; capability: string }
   | { kind: 'breakers-open'; capability: string; agents: string[] }
@@ -30,10 +37,16 @@ export interface DiagnosisInput {
   pausedQueues: ReadonlySet<string>;
   /** State of each dependency key of the task (BACKLOG tasks only). */
   dependencyStates?: ReadonlyMap<string, TaskState | 'missing'>;
+  /** What Redis holds of the task's job (`jobHashStateOf`); unchecked when absent. */
+  job?: JobHashState;
 }
 
 /** The reason a waiting task will not be claimed as things stand, or null when it will be. */
 export function diagnoseTask(task: TaskRecord, input: DiagnosisInput): StuckReason | null {
+  const waiting = task.state === 'BACKLOG' || task.state === 'PENDING';
+  if (waiting && input.job !== undefined && input.job !== 'present') {
+    return { kind: 'job-lost', job: input.job };
+  }
   if (task.state === 'BACKLOG') {
     const waitingOn = task.dependsOn
       .map((key) => ({ key, state: input.dependencyStates?.get(key) ?? ('missing' as const) }))
@@ -54,6 +67,10 @@ export function diagnoseTask(task: TaskRecord, input: DiagnosisInput): StuckReas
 
 export function describeStuckReason(reason: StuckReason): string {
   switch (reason.kind) {
+    case 'job-lost':
+      return reason.job === 'missing'
+        ? 'its job is not in Redis (Redis lost it?): `agentq recover` rebuilds it'
+        : 'its job in Redis is a fragment without data (written after Redis lost the job): `agentq recover` rebuilds it';
     case 'paused':
       return `queue '${reason.capability}' is paused`;
     case 'no-agent':
@@ -107,4 +124,10 @@ export async function dependencyStatesOf(
     task.dependsOn.map((key) => registry.getTask(taskJobId(task.goalId, key))),
   );
   return new Map(task.dependsOn.map((key, i) => [key, deps[i]?.state ?? 'missing']));
+}
+
+/** What Redis holds of a task's job: the job, nothing, or a fragment without `data`. */
+export function jobHashStateOf(redis: RedisCoordinator, task: TaskRecord): Promise<JobHashState> {
+  const shard = shardOf(task.goalId, redis.shards);
+  return jobHashState(redis.client, taskJobKey(redis, shard, task.type, task.id));
 }

@@ -1,6 +1,7 @@
 /**
- * BullMQ 6.7 events-stream entries → `TaskChange`s, following src/queues/protocol.ts. What
- * BullMQ emits (read from its Lua scripts):
+ * BullMQ 6.7 events-stream entries → `TaskChange`s, following src/queues/protocol.ts. The
+ * entries' format is read by `bullStreamEvent` (src/queues/bullmq-internals.ts). What BullMQ
+ * emits (read from its Lua scripts):
  * - `waiting` with `prev` = waiting-children (dependencies done), delayed (backoff over),
  *   failed (immediate retry) or active (lock lost, stalled); no `prev` for a fresh add.
  * - `delayed`: a failed attempt with attempts left waiting out its backoff.
@@ -11,6 +12,7 @@
  */
 import type { Json, TaskChange, TaskError } from '../entities/task-model';
 import type { TaskState } from '../entities/task-state';
+import { bullStreamEvent, JOB_FIELDS, type BullStreamEvent } from '../queues/bullmq-internals';
 import {
   AGENTQ_STREAM_EVENT,
   isCancelledReason,
@@ -85,10 +87,11 @@ export async function mapTaskEntry(
     for (const change of changes) if (isEnd(change.to)) memos.delete(change.taskId);
     return changes;
   }
-  const taskId = f.jobId;
-  if (!taskId) return [];
+  const event = bullStreamEvent(f);
+  if (!event) return [];
+  const taskId = event.jobId;
   const memo = memos.get(taskId) ?? {};
-  const changes = await changesOf(entry, taskId, memo, at, lookups);
+  const changes = await changesOf(event, taskId, memo, at, lookups);
   for (const change of changes) {
     memo.state = change.to;
     if (change.attempt !== undefined) memo.attempt = change.attempt;
@@ -102,18 +105,18 @@ export async function mapTaskEntry(
 }
 
 async function changesOf(
-  entry: StreamEntry,
+  event: BullStreamEvent,
   taskId: string,
   memo: TaskMemo,
   at: Date,
   lookups: MirrorLookups,
 ): Promise<TaskChange[]> {
-  const f = entry.fields;
   const base = { taskId, at, ...(memo.attempt !== undefined ? { attempt: memo.attempt } : {}) };
-  switch (f.event) {
+  switch (event.event) {
     case 'waiting':
     case 'delayed': {
-      if (f.event === 'waiting' && (f.prev === undefined || f.prev === 'waiting')) {
+      const prev = event.event === 'waiting' ? event.prev : undefined;
+      if (event.event === 'waiting' && (prev === undefined || prev === 'waiting')) {
         // Added straight to its queue (PENDING from creation): remember when, for its waitMs.
         memo.queuedAtMs ??= at.getTime();
         return [];
@@ -121,15 +124,17 @@ async function changesOf(
       if (memo.state === 'PENDING') return [];
       memo.queuedAtMs = at.getTime();
       const change: TaskChange = { ...base, to: 'PENDING', metrics: { queuedAt: at } };
-      if (f.event === 'delayed' || f.prev === 'failed') await addRetryInfo(change, taskId, lookups);
+      if (event.event === 'delayed' || prev === 'failed') {
+        await addRetryInfo(change, taskId, lookups);
+      }
       return [change];
     }
     case 'progress':
-      return progressChanges(taskId, parseJson(f.data), memo, at);
+      return progressChanges(taskId, parseJson(event.data), memo, at);
     case 'completed':
-      return [completedChange(base, parseJson(f.returnvalue))];
+      return [completedChange(base, parseJson(event.returnvalue))];
     case 'failed':
-      return [await failedChange(base, f.failedReason ?? 'failed', lookups)];
+      return [await failedChange(base, event.failedReason ?? 'failed', lookups)];
     default:
       return [];
   }
@@ -142,9 +147,9 @@ async function changesOf(
  */
 async function addRetryInfo(change: TaskChange, taskId: string, lookups: MirrorLookups) {
   const [reason, attemptsMade, raw] = await lookups.jobFields(lookups.jobKey(taskId), [
-    'failedReason',
-    'atm',
-    'data',
+    JOB_FIELDS.failedReason,
+    JOB_FIELDS.attemptsMade,
+    JOB_FIELDS.data,
   ]);
   const data = parseJson(raw ?? undefined);
   const epoch = isObject(data) && typeof data.epoch === 'number' ? data.epoch : undefined;

@@ -1,16 +1,14 @@
 /**
- * The `started` report of an attempt as plain commands in one round trip instead of two BullMQ
- * Lua scripts (`updateProgress` and `addLog`). What lands in Redis is exactly what those scripts
- * write — the job hash's `progress` field, a `progress` entry on the queue's events stream and
- * the attempt's log line — so the mirror, the reconcile (reads `progress` from the job), dead
- * letters (read the log lines) and any QueueEvents listener see no difference.
- *
- * The scripts first check that the job exists; these commands do not need to: the attempt holds
- * the job's lock from its claim on, and BullMQ refuses to remove a locked job. The stream is not
- * trimmed here: BullMQ's next XADD on it (MAXLEN ~) trims it anyway.
+ * The `started` report of an attempt in one round trip instead of two BullMQ Lua scripts
+ * (`updateProgress` and `addLog`): one script of ours (bullmq-internals.ts, `writeStarted`).
+ * What lands in Redis is exactly what those scripts write — the job hash's `progress` field, a
+ * `progress` entry on the queue's events stream and the attempt's log line — so the mirror, the
+ * reconcile (reads `progress` from the job), dead letters (read the log lines) and any
+ * QueueEvents listener see no difference. Like them it writes nothing when the job is gone: an
+ * agent still running a job Redis lost (a wipe) must not recreate a fragment of its hash.
  */
 import type { Job } from 'bullmq';
-import { Redis } from 'ioredis';
+import { writeStarted } from './bullmq-internals';
 import type { RedisConnection } from './connection';
 import type { TaskProgressMessage } from './protocol';
 
@@ -23,7 +21,7 @@ export function attemptStartedLine(attempt: number, agentId: string): string {
 
 /**
  * The worker that claimed the job: its keys (a BullMQ Worker has them) and the connection it was
- * given — BullMQ sends the job's own commands (the result, too) on it, so these come first.
+ * given — BullMQ sends the job's own commands (the result, too) on it, so this comes first.
  */
 export interface ClaimingWorker {
   readonly connection: RedisConnection;
@@ -31,35 +29,29 @@ export interface ClaimingWorker {
   toKey(type: string): string;
 }
 
-/**
- * Writes `message` and its log line for `job`, claimed by `worker`: plain commands written back
- * to back on the worker's connection (one round trip's wait). Not a `pipeline()`: ioredis copies
- * every loaded script (BullMQ loads dozens) onto each new Pipeline, ~50 µs per attempt.
- */
+/** The job of a `started` report is gone from Redis (as BullMQ's `updateProgress` says it). */
+export class StartedJobMissingError extends Error {
+  constructor(readonly jobId: string) {
+    super(`Missing key for job ${jobId}. started`);
+    this.name = 'StartedJobMissingError';
+  }
+}
+
+/** Writes `message` and its log line for `job`, claimed by `worker`, in one script call. */
 export async function writeAttemptStarted(
   worker: ClaimingWorker,
   job: Pick<Job, 'id' | 'opts'>,
   message: StartedMessage,
 ): Promise<void> {
-  const client = worker.connection;
   const jobId = job.id!;
-  const jobKey = worker.toKey(jobId);
-  const logsKey = `${jobKey}:logs`;
-  const json = JSON.stringify(message);
-  // One socket write for the three commands (a single server's connection; a cluster routes).
-  const socket = client instanceof Redis && client.status === 'ready' ? client.stream : null;
-  socket?.cork();
-  const writes: Array<Promise<unknown>> = [];
-  try {
-    writes.push(client.hset(jobKey, 'progress', json));
-    writes.push(client.rpush(logsKey, attemptStartedLine(message.attempt, message.agentId)));
-    const keepLogs = job.opts.keepLogs;
-    if (typeof keepLogs === 'number') writes.push(client.ltrim(logsKey, -keepLogs, -1));
-    writes.push(
-      client.xadd(worker.keys.events!, '*', 'event', 'progress', 'jobId', jobId, 'data', json),
-    );
-  } finally {
-    socket?.uncork();
-  }
-  await Promise.all(writes);
+  const keepLogs = job.opts.keepLogs;
+  const written = await writeStarted(worker.connection, {
+    jobKey: worker.toKey(jobId),
+    eventsKey: worker.keys.events!,
+    jobId,
+    progress: JSON.stringify(message),
+    logLine: attemptStartedLine(message.attempt, message.agentId),
+    ...(typeof keepLogs === 'number' ? { keepLogs } : {}),
+  });
+  if (!written) throw new StartedJobMissingError(jobId);
 }

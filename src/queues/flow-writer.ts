@@ -9,8 +9,15 @@
  * A dependent that waits only through links (no tree child) is added in waiting-children all the
  * same; BullMQ's FlowProducer would make it waiting, which is why the goal is not written by it.
  */
-import { Job, type FlowJob, type JobsOptions, type RedisQueueBackend } from 'bullmq';
+import type { FlowJob, JobsOptions, RedisQueueBackend } from 'bullmq';
 import { traceGoal } from '../tracing-goal-flow';
+import {
+  addFlowJob,
+  dependenciesKey,
+  flowBackend,
+  releaseParentIfNoPendingDependencies,
+  type ParentRef,
+} from './bullmq-internals';
 import { pendingLinkMember, pendingLinksKey, taskJobKey } from './links';
 import type { RedisCoordinator } from './redis-coordinator';
 
@@ -41,10 +48,8 @@ interface FlowTransaction {
 
 interface Pending {
   node: FlowJob;
-  parent?: { id: string; key: string; queueKey: string };
+  parent?: ParentRef;
 }
-
-type Parent = NonNullable<Pending['parent']>;
 
 async function queueJobs(
   coordinator: RedisCoordinator,
@@ -52,10 +57,10 @@ async function queueJobs(
   multi: unknown,
   goal: CompiledGoal,
   metadata: string | undefined,
-): Promise<{ count: number; parents: Parent[] }> {
+): Promise<{ count: number; parents: ParentRef[] }> {
   const held = new Set(goal.links.map((l) => l.dependent.taskId));
   const stack: Pending[] = [{ node: goal.flow }];
-  const parents: Parent[] = [];
+  const parents: ParentRef[] = [];
   let count = 0;
   while (stack.length > 0) {
     const { node, parent } = stack.pop()!;
@@ -69,19 +74,15 @@ async function queueJobs(
     const children = node.children ?? [];
     // A dependent held by links alone waits in waiting-children like a parent of real children.
     const waits = children.length > 0 || held.has(id);
-    const entry = new Job(queue, node.name, node.data, opts, id).toFlowEntry({
-      ...(parent
-        ? { parentKey: parent.key, parentDependenciesKey: `${parent.key}:dependencies` }
-        : {}),
-      addToWaitingChildren: waits,
+    await addFlowJob(backend, multi, {
+      queue,
+      name: node.name,
+      data: node.data,
+      opts,
+      jobId: id,
+      ...(parent ? { parentKey: parent.key } : {}),
+      waitsForChildren: waits,
     });
-    await backend.addJobToTransaction(
-      multi as never,
-      entry.jobData,
-      entry.jobId,
-      { ...entry.parentKeyOpts, deferParentRelease: true },
-      queue.keys,
-    );
     count++;
     const self = { id, key: queue.toKey(id), queueKey: queue.qualifiedName };
     if (waits) parents.push(self);
@@ -99,7 +100,9 @@ function queueLinks(
   const bySet = new Map<string, string[]>();
   const sources = new Set<string>();
   for (const { source, dependent } of goal.links) {
-    const set = `${taskJobKey(coordinator, goal.shard, dependent.type, dependent.taskId)}:dependencies`;
+    const set = dependenciesKey(
+      taskJobKey(coordinator, goal.shard, dependent.type, dependent.taskId),
+    );
     let members = bySet.get(set);
     if (!members) bySet.set(set, (members = []));
     members.push(taskJobKey(coordinator, goal.shard, source.type, source.taskId));
@@ -125,7 +128,7 @@ export async function writeGoalFlow(
   goal: CompiledGoal,
   options: { existingJobs?: boolean } = {},
 ): Promise<void> {
-  const backend = coordinator.flowProducer(goal.shard).getBackend() as RedisQueueBackend;
+  const backend = flowBackend(coordinator.flowProducer(goal.shard));
   await backend.waitUntilReady();
   const client = await backend.client;
   await traceGoal(coordinator.telemetry, { id: goal.goalId, title: goal.title }, async (meta) => {
@@ -134,15 +137,7 @@ export async function writeGoalFlow(
     queueLinks(coordinator, multi, goal);
     if (options.existingJobs) {
       const now = Date.now();
-      for (const p of parents) {
-        backend.execCommand(multi as never, 'releaseParentIfNoPendingDependencies', [
-          p.key,
-          `${p.key}:dependencies`,
-          p.queueKey,
-          p.id,
-          now,
-        ]);
-      }
+      for (const p of parents) void releaseParentIfNoPendingDependencies(backend, multi, p, now);
     }
     const results = await multi.exec();
     if (!results)

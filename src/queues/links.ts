@@ -16,7 +16,17 @@
  * Every source with links sits in its shard's pending-links set until they are released, which is
  * how the reconciler finds the ones a crash left behind.
  */
-import { Job, type RedisQueueBackend } from 'bullmq';
+import { Job } from 'bullmq';
+import {
+  dependenciesKey,
+  failedChildrenKey,
+  isMissingParentError,
+  JOB_FIELDS,
+  jobKey,
+  processedKey,
+  queueBackend,
+  releaseParentIfNoPendingDependencies,
+} from './bullmq-internals';
 import type { RedisConnection } from './connection';
 import { GATES_QUEUE } from './names';
 import type { RedisCoordinator } from './redis-coordinator';
@@ -38,7 +48,7 @@ export type LinkSource = Pick<
 const RELEASE_LINKS_LUA = `
 local source = KEYS[1]
 local value = ARGV[1]
-if value == '' then value = redis.call('HGET', source, 'returnvalue') or 'null' end
+if value == '' then value = redis.call('HGET', source, '${JOB_FIELDS.returnvalue}') or 'null' end
 local ready = {}
 for i = 2, #KEYS, 2 do
   if redis.call('SREM', KEYS[i], source) == 1 then
@@ -85,7 +95,7 @@ export function taskJobKey(
   type: string,
   taskId: string,
 ): string {
-  return `${coordinator.bullPrefix(shard)}:${type}:${taskId}`;
+  return jobKey(coordinator.bullPrefix(shard), type, taskId);
 }
 
 /** Moves a dependent on when nothing is pending for it any more (BullMQ's own script). */
@@ -96,15 +106,12 @@ async function releaseParent(
   taskId: string,
 ): Promise<void> {
   const queue = coordinator.queue(type, shard);
-  const backend = queue.backend as unknown as RedisQueueBackend;
-  const jobKey = queue.toKey(taskId);
-  await backend.execCommand(await backend.client, 'releaseParentIfNoPendingDependencies', [
-    jobKey,
-    `${jobKey}:dependencies`,
-    queue.qualifiedName,
-    taskId,
-    Date.now(),
-  ]);
+  const backend = queueBackend(queue);
+  await releaseParentIfNoPendingDependencies(backend, await backend.client, {
+    key: queue.toKey(taskId),
+    queueKey: queue.qualifiedName,
+    id: taskId,
+  });
 }
 
 async function releaseInto(
@@ -118,7 +125,10 @@ async function releaseInto(
   const keys = [taskJobKey(coordinator, shard, source.type, source.taskId)];
   for (const [key, type] of links) {
     const dependent = taskJobKey(coordinator, shard, type, taskJobId(source.goalId, key));
-    keys.push(`${dependent}:dependencies`, `${dependent}:${hash}`);
+    keys.push(
+      dependenciesKey(dependent),
+      hash === 'processed' ? processedKey(dependent) : failedChildrenKey(dependent),
+    );
   }
   const ready = await linkClient(coordinator.client).agentqReleaseLinks(
     keys.length,
@@ -164,7 +174,7 @@ async function failDependents(
         });
       } catch (error) {
         // Cancelled or finalized meanwhile: there is nobody left to fail.
-        if (!String((error as Error).message).startsWith('Missing key for parent job')) throw error;
+        if (!isMissingParentError(error)) throw error;
       }
     }),
   );

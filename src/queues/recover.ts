@@ -4,17 +4,22 @@
  * in `_goals` of its shard. What is done is not run again (recover-plan.ts decides); the SQL
  * transitions are written first, with actor `recover`, and the flow added after, so a recover
  * that dies half-way is simply run again. A goal Redis knows is never touched: running recover
- * twice does nothing the second time.
+ * twice does nothing the second time. A job hash without `data` is taken for absent: a fragment
+ * a late write left after the wipe (an agent still running the job) is deleted before the flow
+ * is added, else BullMQ would take it for the job itself and never queue the rebuilt one.
  *
  * ```ts
  * const report = await recoverGoals(registry, coordinator);
  * ```
  */
 import type { FlowJob } from 'bullmq';
+import type { TaskRecord } from '../entities/task-model';
 import type { TaskStore } from '../entities/task-store';
+import { dropJobFragments, jobKey } from './bullmq-internals';
 import { TASK_CANCELLED_FIELD } from './cancellation';
 import { compileGoal, goalRecordKey, saveGoalRecord, type CompileInput } from './compiler';
 import { writeGoalFlow, type CompiledGoal } from './flow-writer';
+import { taskJobKey } from './links';
 import { GOALS_QUEUE } from './names';
 import { shardOf } from './protocol';
 import { planGoalRecovery, RECOVER_ACTOR, type RequeuedTask } from './recover-plan';
@@ -30,6 +35,8 @@ export interface GoalRecoveryReport {
   keptDone: string[];
   /** Open tasks ended because a dependency had failed or been cancelled. */
   ended: string[];
+  /** Job hashes without `data` (fragments of lost jobs) deleted before the rebuild. */
+  fragmentsDropped: number;
 }
 
 export interface RecoveryReport {
@@ -84,6 +91,27 @@ function restoredGoal(input: CompileInput, requeue: readonly RequeuedTask[]): Co
   return goal;
 }
 
+/** Keys per script call: a goal's keys share its shard's slot, but replies stay small. */
+const FRAGMENT_CHUNK = 500;
+
+/** Deletes the fragments among the goal's job hashes (its root and every task's); how many. */
+async function dropGoalFragments(
+  coordinator: RedisCoordinator,
+  goalId: string,
+  shard: number,
+  tasks: readonly TaskRecord[],
+): Promise<number> {
+  const keys = [
+    jobKey(coordinator.bullPrefix(shard), GOALS_QUEUE, goalId),
+    ...tasks.map((t) => taskJobKey(coordinator, shard, t.type, t.id)),
+  ];
+  let dropped = 0;
+  for (let i = 0; i < keys.length; i += FRAGMENT_CHUNK) {
+    dropped += await dropJobFragments(coordinator.client, keys.slice(i, i + FRAGMENT_CHUNK));
+  }
+  return dropped;
+}
+
 async function addRestoredFlow(
   coordinator: RedisCoordinator,
   input: CompileInput,
@@ -125,6 +153,7 @@ async function recoverGoal(
   const ended = plan.changes
     .filter((c) => c.to === 'FAILED' || c.to === 'CANCELLED')
     .map((c) => tasks.find((t) => t.id === c.taskId)!.key);
+  const shard = shardOf(goalId, coordinator.shards);
   const report: GoalRecoveryReport = {
     goalId,
     title: goal.title,
@@ -132,6 +161,7 @@ async function recoverGoal(
     requeued: plan.requeue.map((r) => r.spec.key),
     keptDone: plan.keptDone,
     ended,
+    fragmentsDropped: await dropGoalFragments(coordinator, goalId, shard, tasks),
   };
   if (plan.goalEnd) {
     await store.setGoalState(goalId, plan.goalEnd, at);
@@ -140,7 +170,7 @@ async function recoverGoal(
   const input: CompileInput = {
     goalId,
     title: goal.title,
-    shard: shardOf(goalId, coordinator.shards),
+    shard,
     tasks: plan.requeue.map((r) => r.spec),
   };
   await addRestoredFlow(coordinator, input, plan.requeue, plan.cancelled);

@@ -2,7 +2,9 @@
  * An AutonomousAgent in its own process for the fault tests:
  * `node -r tsx/cjs test/helpers/fault-agent.ts '<json FaultAgentConfig>'`. Its handler (every
  * capability) appends one JSON line per start and per end to `recordFile` — a file, not Redis,
- * because these tests wipe, kill and pause Redis — and sleeps `task.data.ms` (abortable).
+ * because these tests wipe, kill and pause Redis — and sleeps `task.data.ms` (abortable). A task
+ * with `data.cpuMs` instead reports progress and keeps the CPU busy that long (a handler that
+ * computes: the agent's event loop waits on it, as it would on real work).
  * Prints `ready` once its workers run; SIGTERM closes it.
  */
 import { appendFileSync } from 'node:fs';
@@ -33,6 +35,13 @@ export interface FaultRecord {
   deps?: { [key: string]: Json };
 }
 
+function busy(ms: number): void {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    // Computing, as a CPU-bound handler does: nothing else runs in this process meanwhile.
+  }
+}
+
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(new Error(String(signal.reason)));
@@ -60,7 +69,12 @@ async function main(): Promise<void> {
     write({ ...base, phase: 'start' });
     const ms = typeof task.data.ms === 'number' ? task.data.ms : 0;
     try {
-      await sleep(ms, ctx.signal);
+      if (typeof task.data.cpuMs === 'number') {
+        await ctx.progress({ step: 'computing' });
+        busy(task.data.cpuMs);
+      } else {
+        await sleep(ms, ctx.signal);
+      }
     } catch (error) {
       write({ ...base, phase: 'aborted' });
       throw error;

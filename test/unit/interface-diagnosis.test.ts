@@ -102,4 +102,26 @@ describe('why a task is not being claimed', () => {
       expect(diagnoseTask(task(state), { agents: [], pausedQueues: none })).toBeNull();
     }
   });
+
+  it('says a waiting task whose job Redis lost waits for recover, before anything else', () => {
+    const agents = [agent('a-1', ['dev'])];
+    const lost = diagnoseTask(task('PENDING'), { agents, pausedQueues: none, job: 'missing' });
+    expect(lost).toEqual({ kind: 'job-lost', job: 'missing' });
+    expect(describeStuckReason(lost!)).toBe(
+      'its job is not in Redis (Redis lost it?): `agentq recover` rebuilds it',
+    );
+    const states = new Map([['build', 'DONE' as const]]);
+    const fragment = diagnoseTask(task('BACKLOG', ['build']), {
+      agents,
+      pausedQueues: none,
+      dependencyStates: states,
+      job: 'fragment',
+    });
+    expect(fragment).toEqual({ kind: 'job-lost', job: 'fragment' });
+    expect(describeStuckReason(fragment!)).toMatch(/^its job in Redis is a fragment without data/);
+    expect(
+      diagnoseTask(task('PENDING'), { agents, pausedQueues: none, job: 'present' }),
+    ).toBeNull();
+    expect(diagnoseTask(task('ACTIVE'), { agents, pausedQueues: none, job: 'missing' })).toBeNull();
+  });
 });

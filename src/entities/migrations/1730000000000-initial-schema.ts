@@ -1,7 +1,7 @@
 /**
  * The first schema: goals, tasks, task_events, agents and store_meta (mirror cursors and the
- * event sequence counter). Matches `entitySchemas()`; the SQL was produced by TypeORM's schema
- * builder for each dialect. Table names are unqualified: the PostgreSQL store sets
+ * event sequence counter). Matches `entitySchemas()` (test/integration/store-schema-drift.test.ts
+ * checks it); the SQL was produced by TypeORM's schema builder for each dialect. Table names are unqualified: the PostgreSQL store sets
  * `search_path` to its schema, so the same statements serve any schema.
  */
 import type { MigrationInterface, QueryRunner } from 'typeorm';

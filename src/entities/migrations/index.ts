@@ -1,4 +1,7 @@
-/** Every migration, oldest first. Add new ones at the end. */
+/**
+ * Every migration, oldest first. Add new ones at the end: a change to entity-schemas.ts without
+ * one fails test/integration/store-schema-drift.test.ts.
+ */
 import { InitialSchema1730000000000 } from './1730000000000-initial-schema';
 import { TasksTypeIdIndex1764000000000 } from './1764000000000-tasks-type-id-index';
 import { GoalRecorded1765000000000 } from './1765000000000-goal-recorded';
