@@ -139,9 +139,13 @@ export class AutonomousAgent {
     }
   }
 
-  /** Registers the capabilities, starts the workers, the control listener and the heartbeat. */
+  /**
+   * Registers the capabilities, starts the workers, the control listener and the heartbeat.
+   * Waits for Redis first (saying so when it does not answer).
+   */
   async start(): Promise<void> {
     this.startedAt = new Date();
+    await this.coordinator.untilReachable();
     // Shell commands a SIGKILLed agent on this host left running would race their tasks' retries.
     this.reaping = reapOrphanShellGroups()
       .then((stopped) => {
@@ -437,6 +441,9 @@ export class AutonomousAgent {
   }
 
   private report(thrown: unknown): void {
+    // Connection errors (one per reconnect attempt of every connection) become the
+    // coordinator's one line when Redis is lost and one when it is back.
+    if (this.coordinator.absorbConnectionError(thrown)) return;
     const error = coerceError(thrown);
     if (this.options.onError) this.options.onError(error);
     else process.stderr.write(`agentq agent ${this.agentId}: ${error.message}\n`);

@@ -7,7 +7,8 @@ import { FlowProducer, Queue, type Telemetry } from 'bullmq';
 import { parseRedisUrl, type AgentqConfig, type RedisConfig } from '../config';
 import type { AgentInfo } from '../entities/task-model';
 import { agentqKey, bullPrefix, INTERNAL_QUEUES } from './names';
-import { assertRedisReachable, createRedis, type RedisConnection } from './connection';
+import { ConnectionHealth } from './connection-health';
+import { assertRedisReachable, closeRedis, createRedis, type RedisConnection } from './connection';
 import type { TaskJobData } from './task-job';
 
 export interface RedisCoordinatorOptions {
@@ -30,7 +31,10 @@ export interface RedisCoordinatorOptions {
    * fast with a clear message (CLI commands). @defaultValue 'worker'
    */
   role?: 'worker' | 'command';
-  /** Called on connection errors (a warning in long-running processes). */
+  /**
+   * Called on errors of the connections, queues and flow producers. With `role: 'worker'`,
+   * connection errors go to `health` instead (one line when Redis is lost, one when it is back).
+   */
   onError?: (error: Error) => void;
   /**
    * How long a finished goal's jobs stay in Redis before they are removed (SQL keeps the
@@ -64,6 +68,12 @@ export class RedisCoordinator {
   readonly retentionMs: number;
   /** Given to every Queue, FlowProducer and agent Worker; undefined when tracing is off. */
   readonly telemetry: Telemetry | undefined;
+  /**
+   * Whether Redis answers, for this coordinator and everything built on it. Long-running
+   * (`worker` role) only: it says within 2 s when Redis cannot be reached at start, and one line
+   * when it is lost and one when it is back (stderr unless `health.setWriter` says otherwise).
+   */
+  readonly health: ConnectionHealth;
   private readonly role: 'worker' | 'command';
   private readonly onError: (error: Error) => void;
   private connection: RedisConnection | null = null;
@@ -98,14 +108,40 @@ export class RedisCoordinator {
     this.shards = options.shards ?? 1;
     this.retentionMs = options.retentionMs ?? 3_600_000;
     this.role = options.role ?? 'worker';
-    this.onError = options.onError ?? (() => undefined);
+    const onError = options.onError ?? (() => undefined);
+    this.onError = (error) => {
+      if (!this.absorbConnectionError(error)) onError(error);
+    };
     this.telemetry = options.telemetry;
+    this.health = new ConnectionHealth({ redis: this.redis, probe: () => this.client.ping() });
+  }
+
+  /**
+   * Hands a connection error of a long-running part (a Worker's `error` event, say) to `health`:
+   * true when it was one, and the caller then says nothing about it.
+   */
+  absorbConnectionError(error: unknown): boolean {
+    return this.role === 'worker' && this.health.absorb(error);
+  }
+
+  /**
+   * Resolves once Redis answers; until then `health` has said (within 2 s) that it cannot connect
+   * and how to fix it. For long-running processes, which wait for Redis instead of failing.
+   */
+  async untilReachable(): Promise<void> {
+    if (this.role === 'command') return this.assertReachable();
+    void this.client; // the first use connects
+    await this.health.untilReachable();
   }
 
   /** The shared command connection (not for blocking commands or subscriptions). */
   get client(): RedisConnection {
     if (this.closed) throw new Error('RedisCoordinator is closed');
-    this.connection ??= createRedis(this.redis, { role: this.role, onError: this.onError });
+    if (!this.connection) {
+      this.connection = createRedis(this.redis, { role: this.role, onError: this.onError });
+      // From the first connection on, a long-running process says when Redis does not answer.
+      if (this.role === 'worker') void this.health.untilReachable().catch(() => undefined);
+    }
     return this.connection;
   }
 
@@ -239,9 +275,10 @@ export class RedisCoordinator {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.health.close();
     await Promise.allSettled([...this.flows.values()].map((f) => f.close()));
     await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
-    await Promise.allSettled([...this.extra].map((c) => c.quit()));
-    if (this.connection) await this.connection.quit().catch(() => this.connection?.disconnect());
+    await Promise.allSettled([...this.extra].map((c) => closeRedis(c)));
+    if (this.connection) await closeRedis(this.connection);
   }
 }
