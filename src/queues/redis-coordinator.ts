@@ -7,6 +7,14 @@ import { FlowProducer, Queue, type Telemetry } from 'bullmq';
 import { parseRedisUrl, type AgentqConfig, type RedisConfig } from '../config';
 import type { AgentInfo } from '../entities/task-model';
 import { agentqKey, bullPrefix, INTERNAL_QUEUES } from './names';
+import {
+  assertIdFree,
+  claimAgentId,
+  readLiveAgents,
+  removeEntry,
+  writeHeartbeat,
+  type AgentHeartbeat,
+} from './agent-directory';
 import { ConnectionHealth } from './connection-health';
 import { assertRedisReachable, closeRedis, createRedis, type RedisConnection } from './connection';
 import type { TaskJobData } from './task-job';
@@ -45,10 +53,7 @@ export interface RedisCoordinatorOptions {
   telemetry?: Telemetry;
 }
 
-/** An agent's heartbeat entry; it is live while `lastSeenAt` is within 3 heartbeats. */
-export interface AgentHeartbeat extends AgentInfo {
-  heartbeatMs: number;
-}
+export type { AgentHeartbeat } from './agent-directory';
 
 export interface PendingTaskSummary {
   taskId: string;
@@ -215,31 +220,35 @@ export class RedisCoordinator {
     return names.filter((n) => !(INTERNAL_QUEUES as readonly string[]).includes(n)).sort();
   }
 
-  async heartbeatAgent(agent: AgentHeartbeat): Promise<void> {
-    await this.client.hset(this.key('agents'), agent.id, JSON.stringify(agent));
+  /**
+   * Registers an agent under its id for `agent.instance`; `DuplicateAgentError` (bad input) when
+   * another live process holds the id (see agent-directory.ts for what "live" means).
+   */
+  async claimAgent(agent: AgentHeartbeat & { instance: string }): Promise<void> {
+    await claimAgentId(this.client, this.key('agents'), agent);
   }
 
-  async removeAgent(agentId: string): Promise<void> {
-    await this.client.hdel(this.key('agents'), agentId);
+  /** `DuplicateAgentError` when a live process holds `agentId` now (a check; not a claim). */
+  async assertAgentIdFree(agentId: string): Promise<void> {
+    await assertIdFree(this.client, this.key('agents'), agentId);
+  }
+
+  /**
+   * Writes an agent's heartbeat. With `instance`, only over that instance's own entry (or none):
+   * false when another process holds the id now.
+   */
+  async heartbeatAgent(agent: AgentHeartbeat): Promise<boolean> {
+    return writeHeartbeat(this.client, this.key('agents'), agent);
+  }
+
+  /** Removes an agent's entry; with `instance`, only when that instance still holds it. */
+  async removeAgent(agentId: string, instance?: string): Promise<void> {
+    await removeEntry(this.client, this.key('agents'), agentId, instance);
   }
 
   /** Live agents: those whose last heartbeat is within three heartbeat intervals. */
   async getAllAgents(now = Date.now()): Promise<AgentInfo[]> {
-    const entries = await this.client.hgetall(this.key('agents'));
-    const live: AgentInfo[] = [];
-    const dead: string[] = [];
-    for (const [id, raw] of Object.entries(entries)) {
-      const beat = JSON.parse(raw) as AgentHeartbeat;
-      const lastSeenAt = new Date(beat.lastSeenAt);
-      if (now - lastSeenAt.getTime() > 3 * beat.heartbeatMs) {
-        dead.push(id);
-        continue;
-      }
-      live.push({ ...beat, lastSeenAt, startedAt: new Date(beat.startedAt) });
-    }
-    // Tidy up: an agent that missed three heartbeats is gone (crashed or cut off).
-    if (dead.length > 0) await this.client.hdel(this.key('agents'), ...dead);
-    return live.sort((a, b) => a.id.localeCompare(b.id));
+    return readLiveAgents(this.client, this.key('agents'), now);
   }
 
   /** Tasks waiting in their capability queues, highest priority first. */
