@@ -76,7 +76,11 @@ export async function withContext<T>(
     actor: `cli:${currentUser()}`,
   };
   try {
-    if (needs.redis ?? true) await coordinator.assertReachable(REACH_TIMEOUT_MS);
+    // Long-running commands wait for Redis (having said within 2 s that it does not answer).
+    if (needs.redis ?? true)
+      await (needs.role === 'worker'
+        ? coordinator.untilReachable()
+        : coordinator.assertReachable(REACH_TIMEOUT_MS));
     if (needs.db ?? true) await openDatabase(registry, config.db);
     return await work(ctx);
   } finally {

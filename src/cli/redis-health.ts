@@ -1,10 +1,11 @@
 /**
  * For long-running commands (`worker`, `serve`, `status --watch`, `events --follow`): they keep
- * retrying when Redis goes away. This prints one warning when a connection goes down and one
- * line when it is back, instead of a stream of errors or silence.
+ * retrying when Redis goes away. The coordinator's `health` owns the one warning when Redis is
+ * lost (or cannot be reached at start) and the one line when it is back, across every
+ * connection, queue and worker of the process; this sends those lines where the command writes
+ * (a timestamped log line in `serve`, say) instead of bare stderr.
  */
-import type { RedisConfig } from '../config';
-import { cannotConnectMessage, type RedisConnection } from '../queues/connection';
+import type { RedisCoordinator } from '../queues/redis-coordinator';
 
 export interface RedisHealthOptions {
   /** Where the lines go. @defaultValue a line on stderr */
@@ -18,31 +19,15 @@ export interface RedisHealthWatch {
 }
 
 export function watchRedisHealth(
-  connection: RedisConnection,
-  config: RedisConfig,
+  coordinator: RedisCoordinator,
   options: RedisHealthOptions = {},
 ): RedisHealthWatch {
   const write = options.write ?? ((line: string) => process.stderr.write(`${line}\n`));
-  let down = false;
-  const onError = () => {
-    if (down) return;
-    down = true;
-    write(`warning: ${cannotConnectMessage(config)} Retrying…`);
-  };
-  const onReady = () => {
-    if (!down) return;
-    down = false;
-    write(`Redis at ${config.host}:${config.port} is back.`);
-  };
-  connection.on('error', onError);
-  connection.on('ready', onReady);
+  const restore = coordinator.health.setWriter(write);
   return {
     get down() {
-      return down;
+      return coordinator.health.state === 'down';
     },
-    stop: () => {
-      connection.off('error', onError);
-      connection.off('ready', onReady);
-    },
+    stop: restore,
   };
 }

@@ -33,7 +33,7 @@ import { reapOrphanShellGroups } from './shell-groups';
 import { startInternalWorkers, type InternalWorkers } from '../queues/internal-workers';
 import { assertCapability } from '../queues/names';
 import { cancelledReason, isCancelledReason, type TaskResultEnvelope } from '../queues/protocol';
-import type { RedisCoordinator } from '../queues/redis-coordinator';
+import type { AgentHeartbeat, RedisCoordinator } from '../queues/redis-coordinator';
 import type { RedisConnection } from '../queues/connection';
 import type { TaskJobData } from '../queues/task-job';
 import { CircuitBreaker, type BreakerState } from './circuit-breaker';
@@ -107,6 +107,10 @@ export class AutonomousAgent {
   private reaping: Promise<void> = Promise.resolve();
   private heartbeat: NodeJS.Timeout | null = null;
   private startedAt = new Date();
+  /** This start's claim on the agent id in the directory (see agent-directory.ts). */
+  private readonly instance = randomBytes(8).toString('hex');
+  /** Another process took the id over (this one missed its heartbeats): said once. */
+  private replaced = false;
   /** Workdir names: unguessable per agent (random), unique per attempt (a counter). */
   private readonly workdirBase = join(tmpdir(), `agentq-${randomBytes(6).toString('hex')}`);
   private workdirCount = 0;
@@ -139,9 +143,15 @@ export class AutonomousAgent {
     }
   }
 
-  /** Registers the capabilities, starts the workers, the control listener and the heartbeat. */
+  /**
+   * Claims the agent id, registers the capabilities, starts the workers, the control listener
+   * and the heartbeat. Waits for Redis first (saying so when it does not answer); a live agent
+   * with the same id elsewhere refuses the start with `DuplicateAgentError` before anything runs.
+   */
   async start(): Promise<void> {
     this.startedAt = new Date();
+    await this.coordinator.untilReachable();
+    await this.coordinator.claimAgent(this.entry());
     // Shell commands a SIGKILLed agent on this host left running would race their tasks' retries.
     this.reaping = reapOrphanShellGroups()
       .then((stopped) => {
@@ -211,7 +221,9 @@ export class AutonomousAgent {
     await this.control?.close();
     await this.internal?.close();
     await this.reaping;
-    await this.coordinator.removeAgent(this.agentId).catch((e: unknown) => this.report(e));
+    await this.coordinator
+      .removeAgent(this.agentId, this.instance)
+      .catch((e: unknown) => this.report(e));
     // The workers are closed; a QUIT would wait behind a blocking fetch for up to drainDelay.
     for (const connection of this.connections) connection.disconnect();
   }
@@ -420,23 +432,37 @@ export class AutonomousAgent {
     }
   }
 
-  private async beat(): Promise<void> {
-    const now = new Date();
-    await this.coordinator.heartbeatAgent({
+  private entry(): AgentHeartbeat & { instance: string } {
+    return {
       id: this.agentId,
       capabilities: [...this.capabilities],
       host: hostname(),
       pid: process.pid,
       startedAt: this.startedAt,
-      lastSeenAt: now,
+      lastSeenAt: new Date(),
       running: this.runningTasks,
       concurrency: this.options.concurrency ?? 1,
       breakers: this.breakerStates(),
       heartbeatMs: this.options.heartbeatMs ?? 2000,
-    });
+      instance: this.instance,
+    };
+  }
+
+  private async beat(): Promise<void> {
+    if ((await this.coordinator.heartbeatAgent(this.entry())) || this.replaced) return;
+    this.replaced = true;
+    this.report(
+      new Error(
+        `another process took over agent id '${this.agentId}' while this one missed its ` +
+          'heartbeats; this one no longer shows in `agentq agents` (stop one of them)',
+      ),
+    );
   }
 
   private report(thrown: unknown): void {
+    // Connection errors (one per reconnect attempt of every connection) become the
+    // coordinator's one line when Redis is lost and one when it is back.
+    if (this.coordinator.absorbConnectionError(thrown)) return;
     const error = coerceError(thrown);
     if (this.options.onError) this.options.onError(error);
     else process.stderr.write(`agentq agent ${this.agentId}: ${error.message}\n`);

@@ -41,13 +41,36 @@ export function createRedis(config: RedisConfig, options: ConnectionOptions = {}
   return client;
 }
 
+/** How to start Redis: said by every message about a Redis that does not answer. */
+const HOW_TO_START = 'sudo systemctl start redis-server, or redis-server --daemonize yes';
+
 /** The message every command shows when Redis does not answer. */
 export function cannotConnectMessage(config: RedisConfig): string {
   return (
     `Cannot connect to Redis at ${config.host}:${config.port}. ` +
-    'Start it (sudo systemctl start redis-server, or redis-server --daemonize yes) ' +
-    'or point REDIS_URL at a running server.'
+    `Start it (${HOW_TO_START}) or point REDIS_URL at a running server.`
   );
+}
+
+/** Said once by a long-running process that was connected and lost Redis (`why`: the error). */
+export function lostConnectionMessage(config: RedisConfig, why: string): string {
+  return (
+    `Lost the connection to Redis at ${config.host}:${config.port} (${why}). ` +
+    `If it stopped, start it (${HOW_TO_START}).`
+  );
+}
+
+/**
+ * Ends a connection without waiting for a server that is not there: QUIT when it is connected
+ * (pending replies arrive first), a plain disconnect otherwise (a QUIT queued behind commands
+ * waiting for a reconnect would wait forever).
+ */
+export async function closeRedis(connection: RedisConnection): Promise<void> {
+  if (connection.status !== 'ready') {
+    connection.disconnect();
+    return;
+  }
+  await connection.quit().catch(() => connection.disconnect());
 }
 
 /** PINGs within `timeoutMs`; throws `ConnectionError` with the fix when Redis does not answer. */

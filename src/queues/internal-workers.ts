@@ -33,7 +33,11 @@ const running = new WeakMap<RedisCoordinator, Running>();
 
 function start(c: RedisCoordinator, options: InternalWorkersOptions): Running {
   const shards = options.shards ?? c.shards;
-  const onError = options.onError ?? (() => undefined);
+  const report = options.onError ?? (() => undefined);
+  // Connection errors become the coordinator's one line when Redis is lost and one when back.
+  const onError = (error: Error) => {
+    if (!c.absorbConnectionError(error)) report(error);
+  };
   const workers: Worker[] = [];
   const connections: RedisConnection[] = [];
   const connection = () => {

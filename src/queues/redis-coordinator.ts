@@ -7,7 +7,16 @@ import { FlowProducer, Queue, type Telemetry } from 'bullmq';
 import { parseRedisUrl, type AgentqConfig, type RedisConfig } from '../config';
 import type { AgentInfo } from '../entities/task-model';
 import { agentqKey, bullPrefix, INTERNAL_QUEUES } from './names';
-import { assertRedisReachable, createRedis, type RedisConnection } from './connection';
+import {
+  assertIdFree,
+  claimAgentId,
+  readLiveAgents,
+  removeEntry,
+  writeHeartbeat,
+  type AgentHeartbeat,
+} from './agent-directory';
+import { ConnectionHealth } from './connection-health';
+import { assertRedisReachable, closeRedis, createRedis, type RedisConnection } from './connection';
 import type { TaskJobData } from './task-job';
 
 export interface RedisCoordinatorOptions {
@@ -30,7 +39,10 @@ export interface RedisCoordinatorOptions {
    * fast with a clear message (CLI commands). @defaultValue 'worker'
    */
   role?: 'worker' | 'command';
-  /** Called on connection errors (a warning in long-running processes). */
+  /**
+   * Called on errors of the connections, queues and flow producers. With `role: 'worker'`,
+   * connection errors go to `health` instead (one line when Redis is lost, one when it is back).
+   */
   onError?: (error: Error) => void;
   /**
    * How long a finished goal's jobs stay in Redis before they are removed (SQL keeps the
@@ -41,10 +53,7 @@ export interface RedisCoordinatorOptions {
   telemetry?: Telemetry;
 }
 
-/** An agent's heartbeat entry; it is live while `lastSeenAt` is within 3 heartbeats. */
-export interface AgentHeartbeat extends AgentInfo {
-  heartbeatMs: number;
-}
+export type { AgentHeartbeat } from './agent-directory';
 
 export interface PendingTaskSummary {
   taskId: string;
@@ -64,6 +73,12 @@ export class RedisCoordinator {
   readonly retentionMs: number;
   /** Given to every Queue, FlowProducer and agent Worker; undefined when tracing is off. */
   readonly telemetry: Telemetry | undefined;
+  /**
+   * Whether Redis answers, for this coordinator and everything built on it. Long-running
+   * (`worker` role) only: it says within 2 s when Redis cannot be reached at start, and one line
+   * when it is lost and one when it is back (stderr unless `health.setWriter` says otherwise).
+   */
+  readonly health: ConnectionHealth;
   private readonly role: 'worker' | 'command';
   private readonly onError: (error: Error) => void;
   private connection: RedisConnection | null = null;
@@ -98,14 +113,40 @@ export class RedisCoordinator {
     this.shards = options.shards ?? 1;
     this.retentionMs = options.retentionMs ?? 3_600_000;
     this.role = options.role ?? 'worker';
-    this.onError = options.onError ?? (() => undefined);
+    const onError = options.onError ?? (() => undefined);
+    this.onError = (error) => {
+      if (!this.absorbConnectionError(error)) onError(error);
+    };
     this.telemetry = options.telemetry;
+    this.health = new ConnectionHealth({ redis: this.redis, probe: () => this.client.ping() });
+  }
+
+  /**
+   * Hands a connection error of a long-running part (a Worker's `error` event, say) to `health`:
+   * true when it was one, and the caller then says nothing about it.
+   */
+  absorbConnectionError(error: unknown): boolean {
+    return this.role === 'worker' && this.health.absorb(error);
+  }
+
+  /**
+   * Resolves once Redis answers; until then `health` has said (within 2 s) that it cannot connect
+   * and how to fix it. For long-running processes, which wait for Redis instead of failing.
+   */
+  async untilReachable(): Promise<void> {
+    if (this.role === 'command') return this.assertReachable();
+    void this.client; // the first use connects
+    await this.health.untilReachable();
   }
 
   /** The shared command connection (not for blocking commands or subscriptions). */
   get client(): RedisConnection {
     if (this.closed) throw new Error('RedisCoordinator is closed');
-    this.connection ??= createRedis(this.redis, { role: this.role, onError: this.onError });
+    if (!this.connection) {
+      this.connection = createRedis(this.redis, { role: this.role, onError: this.onError });
+      // From the first connection on, a long-running process says when Redis does not answer.
+      if (this.role === 'worker') void this.health.untilReachable().catch(() => undefined);
+    }
     return this.connection;
   }
 
@@ -179,31 +220,35 @@ export class RedisCoordinator {
     return names.filter((n) => !(INTERNAL_QUEUES as readonly string[]).includes(n)).sort();
   }
 
-  async heartbeatAgent(agent: AgentHeartbeat): Promise<void> {
-    await this.client.hset(this.key('agents'), agent.id, JSON.stringify(agent));
+  /**
+   * Registers an agent under its id for `agent.instance`; `DuplicateAgentError` (bad input) when
+   * another live process holds the id (see agent-directory.ts for what "live" means).
+   */
+  async claimAgent(agent: AgentHeartbeat & { instance: string }): Promise<void> {
+    await claimAgentId(this.client, this.key('agents'), agent);
   }
 
-  async removeAgent(agentId: string): Promise<void> {
-    await this.client.hdel(this.key('agents'), agentId);
+  /** `DuplicateAgentError` when a live process holds `agentId` now (a check; not a claim). */
+  async assertAgentIdFree(agentId: string): Promise<void> {
+    await assertIdFree(this.client, this.key('agents'), agentId);
+  }
+
+  /**
+   * Writes an agent's heartbeat. With `instance`, only over that instance's own entry (or none):
+   * false when another process holds the id now.
+   */
+  async heartbeatAgent(agent: AgentHeartbeat): Promise<boolean> {
+    return writeHeartbeat(this.client, this.key('agents'), agent);
+  }
+
+  /** Removes an agent's entry; with `instance`, only when that instance still holds it. */
+  async removeAgent(agentId: string, instance?: string): Promise<void> {
+    await removeEntry(this.client, this.key('agents'), agentId, instance);
   }
 
   /** Live agents: those whose last heartbeat is within three heartbeat intervals. */
   async getAllAgents(now = Date.now()): Promise<AgentInfo[]> {
-    const entries = await this.client.hgetall(this.key('agents'));
-    const live: AgentInfo[] = [];
-    const dead: string[] = [];
-    for (const [id, raw] of Object.entries(entries)) {
-      const beat = JSON.parse(raw) as AgentHeartbeat;
-      const lastSeenAt = new Date(beat.lastSeenAt);
-      if (now - lastSeenAt.getTime() > 3 * beat.heartbeatMs) {
-        dead.push(id);
-        continue;
-      }
-      live.push({ ...beat, lastSeenAt, startedAt: new Date(beat.startedAt) });
-    }
-    // Tidy up: an agent that missed three heartbeats is gone (crashed or cut off).
-    if (dead.length > 0) await this.client.hdel(this.key('agents'), ...dead);
-    return live.sort((a, b) => a.id.localeCompare(b.id));
+    return readLiveAgents(this.client, this.key('agents'), now);
   }
 
   /** Tasks waiting in their capability queues, highest priority first. */
@@ -239,9 +284,10 @@ export class RedisCoordinator {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.health.close();
     await Promise.allSettled([...this.flows.values()].map((f) => f.close()));
     await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
-    await Promise.allSettled([...this.extra].map((c) => c.quit()));
-    if (this.connection) await this.connection.quit().catch(() => this.connection?.disconnect());
+    await Promise.allSettled([...this.extra].map((c) => closeRedis(c)));
+    if (this.connection) await closeRedis(this.connection);
   }
 }

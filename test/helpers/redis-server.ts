@@ -34,9 +34,12 @@ export class PrivateRedis {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  /** Starts redis-server with `args` added (for example `['--appendonly', 'yes']`). */
-  static async start(args: string[] = []): Promise<PrivateRedis> {
-    const redis = new PrivateRedis(await freePort(), args);
+  /**
+   * Starts redis-server with `args` added (for example `['--appendonly', 'yes']`), on `port`
+   * when given (a port a process under test already tries), else on a free one.
+   */
+  static async start(args: string[] = [], port?: number): Promise<PrivateRedis> {
+    const redis = new PrivateRedis(port ?? (await freePort()), args);
     await redis.startProcess();
     return redis;
   }

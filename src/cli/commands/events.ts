@@ -56,7 +56,7 @@ async function follow(ctx: CliContext, options: EventsOptions): Promise<void> {
       ? ctx.out.print(JSON.stringify(event))
       : ctx.out.print(formatEventLine(event, ctx.out.color));
   const subscriber = ctx.coordinator.duplicate('worker');
-  const health = watchRedisHealth(subscriber, ctx.config.redis, { write: ctx.out.warn });
+  const health = watchRedisHealth(ctx.coordinator, { write: ctx.out.warn });
   const follower = new EventFollower(ctx.registry, ctx.coordinator, subscriber, after, print);
   const interrupt = onInterrupt();
   try {

@@ -50,7 +50,10 @@ async function serve(options: ServeOptions, command: Command): Promise<void> {
     role: 'worker',
     ...(tracing ? { telemetry: tracing.telemetry } : {}),
   });
+  // One line when Redis cannot be reached (at start too), is lost, is back: in this log.
+  const health = watchRedisHealth(coordinator, { write: log });
   try {
+    await coordinator.untilReachable();
     // Refuse an evicting server (it would lose accepted tasks); say what else is worth knowing.
     const redis = await checkRedisServer(coordinator.client);
     for (const warning of redis.warnings) log(`warning: ${warning}`);
@@ -59,12 +62,12 @@ async function serve(options: ServeOptions, command: Command): Promise<void> {
       for (const line of reportLines(recovered)) log(`recover: ${line}`);
     }
   } catch (error) {
+    health.stop();
     await coordinator.close();
     await registry.close();
     await tracing?.shutdown();
     throw error;
   }
-  const health = watchRedisHealth(coordinator.client, config.redis, { write: log });
   const mirror = startMirror({ store: registry, coordinator, onLog: log });
   const internal = startInternalWorkers(coordinator, {
     onError: (e) => log(`internal: ${e.message}`),

@@ -22,9 +22,7 @@ export function register(program: Command): void {
       withContext(command, { role: options.watch ? 'worker' : 'command' }, async (ctx) => {
         const iface = new InterfaceAgent(ctx.registry, ctx.coordinator);
         if (!options.watch) return renderStatus(await iface.getSystemStatus(), ctx.out);
-        const health = watchRedisHealth(ctx.coordinator.client, ctx.config.redis, {
-          write: ctx.out.warn,
-        });
+        const health = watchRedisHealth(ctx.coordinator, { write: ctx.out.warn });
         const interrupt = onInterrupt();
         try {
           while (!interrupt.stopped) {

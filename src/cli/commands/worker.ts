@@ -73,6 +73,8 @@ export function register(program: Command): void {
         const redis = await checkRedisServer(coordinator.client);
         for (const warning of redis.warnings) out.warn(`warning: ${warning}`);
         const agentId = flags.id ?? `${hostname()}-${process.pid}`;
+        // Refused before anything (pruning this id's worktrees) when a live worker holds the id.
+        await coordinator.assertAgentIdFree(agentId);
         const handlers = await handlersFor(flags, capabilities);
         let worktree: WorktreeManager | undefined;
         if (flags.worktree) {
