@@ -26,6 +26,7 @@ import { taskActionsRouter } from './routes/task-actions';
 import { submitRouter, type SubmitterFor } from './routes/submit';
 import { tasksRouter } from './routes/tasks';
 import { createEventStream } from './sse';
+import { refuseUnstorableInput } from './storable-input';
 
 export interface AppDeps {
   store: TaskStore;
@@ -85,6 +86,7 @@ export function createApp(deps: AppDeps): AgentqApp {
   app.use(refuseReadonlyMutations());
   app.use(loginRouter(auth));
   app.use('/api', express.json({ limit: BODY_LIMIT }));
+  app.use(refuseUnstorableInput());
   app.use(statusRouter(ctx));
   app.use(tasksRouter(ctx));
   if (deps.submitterFor) app.use(submitRouter(ctx, deps.submitterFor));
