@@ -19,9 +19,10 @@ export const MAX_DATA_BYTES = 1024 * 1024;
  */
 export const MAX_KEY_CHARS = 45;
 export const MAX_TITLE_CHARS = 500;
-export const MAX_DESCRIPTION_CHARS = 10_000;
 /** A goal's text (`goal` of a plan, `{ goal }` to the API): it becomes the goal's title. */
 export const MAX_GOAL_CHARS = 10_000;
+/** Twice the goal text: a template's description holds the goal's text (`… for: {goal}`). */
+export const MAX_DESCRIPTION_CHARS = 2 * MAX_GOAL_CHARS;
 /**
  * How deep a task's JSON may nest. zod and JSON.stringify recurse, so a 1 MiB body of `[[[…`
  * would otherwise overflow the stack (a 500, or a crashed CLI) instead of a 400.

@@ -7,7 +7,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
-import { MAX_KEY_CHARS } from '../../src/queues/plan-schema';
+import { MAX_GOAL_CHARS, MAX_KEY_CHARS } from '../../src/queues/plan-schema';
 import { startApiApp, type ApiFixture } from '../helpers/api-app';
 
 const NUL = 'a\u0000b';
@@ -44,6 +44,17 @@ describe.each(['sqlite', 'postgres'] as const)('input every store can hold (%s)'
       expect([length, res.status, res.body.error?.field]).toEqual([length, 400, 'tasks[0].key']);
     }
     expectNoFault();
+  });
+
+  it('plans goal text of the full length allowed (the template puts it in every description)', async () => {
+    const goal = `fix the bug ${'x'.repeat(MAX_GOAL_CHARS - 12)}`;
+    expect(goal).toHaveLength(MAX_GOAL_CHARS);
+    const res = await request(api.app).post('/api/goals').send({ goal });
+    expect([res.status, res.body.error]).toEqual([201, undefined]);
+    const over = await request(api.app)
+      .post('/api/goals')
+      .send({ goal: `${goal}x` });
+    expect([over.status, over.body.error?.field]).toEqual([400, 'goal']);
   });
 
   it.each([

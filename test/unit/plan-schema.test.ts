@@ -91,7 +91,7 @@ describe('resolvePlan: what every store can hold, one set of limits', () => {
       'tasks[0].title',
     ],
     [
-      'a description over 10,000 characters',
+      'a description over the limit',
       [ok({ description: 'd'.repeat(MAX_DESCRIPTION_CHARS + 1) })],
       'tasks[0].description',
     ],
