@@ -6,7 +6,7 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MAX_PLAN_FILE_BYTES } from '../../src/queues/plan-loader';
+import { MAX_PLAN_FILE_BYTES, MAX_YAML_PLAN_FILE_BYTES } from '../../src/queues/plan-loader';
 import { spawnAgentq, type AgentqProcess } from '../helpers/serve-process';
 import { REDIS_URL, uniquePrefix } from '../helpers/servers';
 
@@ -31,16 +31,21 @@ describe('CLI input limits', () => {
     return { code: child.child.exitCode, lines: child.lines.filter((l) => l.trim() !== '') };
   }
 
-  it('refuses a plan file over the cap before parsing it, naming the file and the limit', async () => {
-    const file = join(dir, 'huge.yaml');
-    const task = '  - { key: t, title: T, type: dev }\n';
+  it.each([
+    ['YAML', 'huge.yaml', MAX_YAML_PLAN_FILE_BYTES, 'the YAML plan file is larger than 4 MiB'],
+    ['JSON', 'huge.json', MAX_PLAN_FILE_BYTES, 'the plan file is larger than 32 MiB'],
+  ])('refuses a %s plan file over its cap before parsing it', async (_kind, name, cap, message) => {
+    const file = join(dir, name);
+    const task = '{ "key": "t", "title": "T", "type": "dev" },\n';
+    const tasks = task.repeat(Math.ceil(cap / task.length) + 1);
+    // Valid JSON and YAML alike (a YAML flow sequence), so only the size is wrong.
     writeFileSync(
       file,
-      `goal: huge\ntasks:\n${task.repeat(Math.ceil(MAX_PLAN_FILE_BYTES / task.length) + 1)}`,
+      `{ "goal": "huge", "tasks": [\n${tasks}{ "key": "u", "title": "U", "type": "dev" }] }`,
     );
     const result = await run([...common, 'plan', file]);
     expect(result.code).toBe(2);
-    expect(result.lines.join('\n')).toContain(`${file}: the plan file is larger than 32 MiB`);
+    expect(result.lines.join('\n')).toContain(`${file}: ${message}`);
   });
 
   it('refuses serve on 0.0.0.0 without a token before starting anything', async () => {
