@@ -10,6 +10,8 @@ import type { TaskStore } from '../entities/task-store';
 import type { RedisCoordinator } from '../queues/redis-coordinator';
 import { authenticate, refuseReadonlyMutations } from './auth';
 import { mountBoard } from './board';
+import { refuseUndecodableBodies } from './body-errors';
+import { refuseForeignHosts } from './host-guard';
 import { createMetrics } from './metrics';
 import { goalPageRouter } from './pages/goal';
 import { homeRouter } from './pages/home';
@@ -25,7 +27,10 @@ import { statusRouter } from './routes/status';
 import { taskActionsRouter } from './routes/task-actions';
 import { submitRouter, type SubmitterFor } from './routes/submit';
 import { tasksRouter } from './routes/tasks';
+import { refuseCrossSiteMutations } from './same-origin';
+import { redisSessions } from './sessions';
 import { createEventStream } from './sse';
+import { refuseUnstorableInput } from './storable-input';
 
 export interface AppDeps {
   store: TaskStore;
@@ -58,7 +63,8 @@ export const BODY_LIMIT = '1mb';
 export function createApp(deps: AppDeps): AgentqApp {
   const log = deps.log ?? ((line: string) => console.error(line));
   const ctx: ApiContext = { store: deps.store, coordinator: deps.coordinator, log };
-  const auth = { token: deps.config.token, readonlyToken: deps.config.readonlyToken };
+  const secrets = { token: deps.config.token, readonlyToken: deps.config.readonlyToken };
+  const auth = { ...secrets, sessions: redisSessions(deps.coordinator, secrets) };
   const metrics = createMetrics({ ...ctx, extra: deps.metrics ?? [] });
   const stream = createEventStream({
     ...ctx,
@@ -81,10 +87,13 @@ export function createApp(deps: AppDeps): AgentqApp {
 
   const app = express();
   app.disable('x-powered-by');
+  app.use(refuseForeignHosts(auth));
+  app.use(refuseCrossSiteMutations());
   app.use(authenticate(auth));
   app.use(refuseReadonlyMutations());
   app.use(loginRouter(auth));
   app.use('/api', express.json({ limit: BODY_LIMIT }));
+  app.use(refuseUnstorableInput());
   app.use(statusRouter(ctx));
   app.use(tasksRouter(ctx));
   if (deps.submitterFor) app.use(submitRouter(ctx, deps.submitterFor));
@@ -105,6 +114,7 @@ export function createApp(deps: AppDeps): AgentqApp {
   app.use(homeRouter(ctx));
   app.use(goalPageRouter(ctx));
   app.use((req, res) => sendError(res, 404, 'not_found', `no route ${req.method} ${req.path}`));
+  app.use(refuseUndecodableBodies());
   app.use(errorMiddleware(log));
 
   return { app, ready: stream.ready, sseClients: stream.clientCount, close: () => stream.close() };

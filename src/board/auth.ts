@@ -1,12 +1,14 @@
 /**
  * Who is asking. With `AGENTQ_TOKEN` set every route wants `Authorization: Bearer <token>` or the
- * session cookie the login form sets; `AGENTQ_READONLY_TOKEN` may read (GET/HEAD) but any mutation
- * is refused with 403 here, on the server, whatever the UI shows. Without a token everybody is
- * `anonymous` with full rights (the server then listens on loopback only: see server.ts).
+ * session cookie the login form sets (a session kept in Redis: see sessions.ts);
+ * `AGENTQ_READONLY_TOKEN` may read (GET/HEAD) but any mutation is refused with 403 here, on the
+ * server, whatever the UI shows. Without a token everybody is `anonymous` with full rights (the
+ * server then listens on loopback only and answers loopback Host names only: see host-guard.ts).
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { sendError } from './routes/http-errors';
+import type { SessionStore } from './sessions';
 
 export type Role = 'admin' | 'readonly' | 'anonymous';
 
@@ -22,6 +24,8 @@ export interface AuthOptions {
   token: string | null;
   /** Read-only access. Ignored when `token` is null. */
   readonlyToken: string | null;
+  /** Where login sessions live. */
+  sessions: SessionStore;
 }
 
 export const SESSION_COOKIE = 'agentq_session';
@@ -37,25 +41,22 @@ export function actorOf(res: Response, surface: 'api' | 'board' = 'api'): string
   return `${surface}:${callerOf(res).role}`;
 }
 
-/**
- * The cookie never holds a token: it holds an HMAC of a fixed label keyed by the token, so it
- * stops working when the token is rotated and leaks nothing reusable as a bearer token.
- */
-export function sessionValue(role: 'admin' | 'readonly', token: string): string {
-  return `${role}.${createHmac('sha256', token).update(`agentq-session:${role}`).digest('hex')}`;
-}
-
 function safeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-function readCookie(req: Request, name: string): string | null {
+/** The session cookie's value; a malformed one (a bad `%`-escape) counts as none. */
+export function readSessionCookie(req: Request): string | null {
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) {
-      return decodeURIComponent(part.slice(eq + 1).trim());
+    if (eq > 0 && part.slice(0, eq).trim() === SESSION_COOKIE) {
+      try {
+        return decodeURIComponent(part.slice(eq + 1).trim());
+      } catch {
+        return null;
+      }
     }
   }
   return null;
@@ -68,21 +69,11 @@ export function roleOfToken(options: AuthOptions, presented: string): Role | nul
   return null;
 }
 
-function roleOfRequest(options: AuthOptions, req: Request): Role | null {
+async function roleOfRequest(options: AuthOptions, req: Request): Promise<Role | null> {
   const header = req.headers.authorization;
   if (header?.startsWith('Bearer ')) return roleOfToken(options, header.slice(7).trim());
-  const cookie = readCookie(req, SESSION_COOKIE);
-  if (cookie && options.token && safeEqual(cookie, sessionValue('admin', options.token))) {
-    return 'admin';
-  }
-  if (
-    cookie &&
-    options.readonlyToken &&
-    safeEqual(cookie, sessionValue('readonly', options.readonlyToken))
-  ) {
-    return 'readonly';
-  }
-  return null;
+  const cookie = readSessionCookie(req);
+  return cookie ? options.sessions.roleOf(cookie) : null;
 }
 
 function wantsHtml(req: Request): boolean {
@@ -94,13 +85,13 @@ const PUBLIC_PATHS = new Set(['/login', '/logout']);
 
 /** Sets `res.locals.caller`, or answers 401 (a browser is sent to the login form instead). */
 export function authenticate(options: AuthOptions): RequestHandler {
-  return (req: Request, res: Response, next: NextFunction) => {
+  return async (req: Request, res: Response, next: NextFunction) => {
     if (!options.token) {
       res.locals.caller = { role: 'anonymous', canMutate: true } satisfies Caller;
       next();
       return;
     }
-    const role = roleOfRequest(options, req);
+    const role = await roleOfRequest(options, req);
     if (role) {
       res.locals.caller = { role, canMutate: role === 'admin' } satisfies Caller;
       next();

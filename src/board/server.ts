@@ -33,14 +33,22 @@ export function isLoopbackHost(host: string): boolean {
   return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
 }
 
-export async function startServer(options: ServerOptions): Promise<RunningServer> {
-  const host = options.host ?? '127.0.0.1';
-  if (!options.token && !isLoopbackHost(host)) {
+/**
+ * Throws the InputError `startServer` would: a composition root calls it first, before it opens
+ * the store or starts anything that would then have to be stopped again.
+ */
+export function assertBindAllowed(host: string, token: string | null): void {
+  if (!token && !isLoopbackHost(host)) {
     throw new InputError(
       `refusing to listen on ${host} without AGENTQ_TOKEN: set a token, or use 127.0.0.1`,
       'AGENTQ_HOST',
     );
   }
+}
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const host = options.host ?? '127.0.0.1';
+  assertBindAllowed(host, options.token);
   const server = createServer(options.app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -142,8 +142,11 @@ export function createEventStream(options: EventStreamOptions): EventStream {
   async function open(req: Request, res: Response): Promise<void> {
     const query = parseInput(streamQuery, req.query, 'query');
     const header = req.headers['last-event-id'];
-    const resumeFrom =
-      typeof header === 'string' && /^\d+$/.test(header) ? Number(header) : query.after;
+    // A seq is a safe integer; anything else (`99999…` past 2^53, or past PostgreSQL's bigint) is
+    // not an id this server sent, so it is ignored like a missing one.
+    const fromHeader =
+      typeof header === 'string' && /^\d{1,15}$/.test(header) ? Number(header) : NaN;
+    const resumeFrom = Number.isSafeInteger(fromHeader) ? fromHeader : query.after;
     res.writeHead(200, {
       'Content-Type': 'text/event-stream',
       'Cache-Control': 'no-cache, no-transform',

@@ -161,9 +161,12 @@ class MirrorCandidate implements MirrorHandle {
 
   private async renewOrAcquire(): Promise<void> {
     if (this.consumers) {
+      const reclaims = this.lock.reclaims;
       if (!(await this.lock.renew())) {
         this.log('mirror: lost the lock; stepping down');
         await this.stepDown();
+      } else if (this.lock.reclaims > reclaims) {
+        this.log('mirror: the lock lapsed while this process was busy; nobody took it: resumed');
       }
     } else if (await this.lock.tryAcquire()) {
       await this.lead();

@@ -8,9 +8,21 @@ import type { Json, PlanSpec, ResolvedTaskSpec } from '../entities/task-model';
 import { InputError } from '../errors';
 import { isCapability } from './names';
 import { findCycle } from './plan-cycles';
+import { assertStorable, unstorableReason } from './storable-text';
 
 export const MAX_TASKS = 100_000;
 export const MAX_DATA_BYTES = 1024 * 1024;
+/**
+ * The one set of text limits, for plan files, planners and the REST API alike (docs/api.md).
+ * A task id is `<goal id>.<key>` in a varchar(64) column and a goal id is `g-` and 16 hex digits,
+ * so a key may have at most 64 − 19 = 45 characters.
+ */
+export const MAX_KEY_CHARS = 45;
+export const MAX_TITLE_CHARS = 500;
+/** A goal's text (`goal` of a plan, `{ goal }` to the API): it becomes the goal's title. */
+export const MAX_GOAL_CHARS = 10_000;
+/** Twice the goal text: a template's description holds the goal's text (`… for: {goal}`). */
+export const MAX_DESCRIPTION_CHARS = 2 * MAX_GOAL_CHARS;
 /**
  * How deep a task's JSON may nest. zod and JSON.stringify recurse, so a 1 MiB body of `[[[…`
  * would otherwise overflow the stack (a 500, or a crashed CLI) instead of a 400.
@@ -25,14 +37,25 @@ export const TASK_DEFAULTS = {
   optional: false,
 } as const;
 
-const KEY = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}$/;
+const KEY = new RegExp(`^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,${MAX_KEY_CHARS - 1}}$`);
+
+/** A string every store can hold, at most `max` characters. */
+export function storableString(max: number) {
+  return z
+    .string({ error: 'is required' })
+    .max(max, `must be at most ${max} characters`)
+    .superRefine((text, ctx) => {
+      const reason = unstorableReason(text);
+      if (reason) ctx.addIssue({ code: 'custom', message: reason });
+    });
+}
 
 const taskSchema = z.object({
   key: z
     .string({ error: 'is required' })
-    .regex(KEY, "must be 1–100 letters, digits, '_', '-' or '.'"),
-  title: z.string({ error: 'is required' }).trim().min(1, 'is required'),
-  description: z.string().default(TASK_DEFAULTS.description),
+    .regex(KEY, `must be 1–${MAX_KEY_CHARS} letters, digits, '_', '-' or '.'`),
+  title: storableString(MAX_TITLE_CHARS).trim().min(1, 'is required'),
+  description: storableString(MAX_DESCRIPTION_CHARS).default(TASK_DEFAULTS.description),
   type: z.string({ error: 'is required' }).min(1, 'is required').refine(isCapability, {
     message: "must be a capability name: a letter, then letters, digits, '_' or '-'",
   }),
@@ -60,8 +83,8 @@ const taskSchema = z.object({
 });
 
 const planSchema = z.object({
-  goal: z.string({ error: 'is required' }).trim().min(1, 'is required'),
-  key: z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters').optional(),
+  goal: storableString(MAX_GOAL_CHARS).trim().min(1, 'is required'),
+  key: storableString(200).min(1, 'must not be empty').optional(),
   tasks: z.array(z.unknown(), { error: 'must be a list of tasks' }),
 });
 
@@ -97,6 +120,7 @@ export function assertJsonDepth(value: unknown, max: number, field: string): voi
 function resolveTask(raw: unknown, index: number): ResolvedTaskSpec {
   if (typeof raw === 'object' && raw !== null && 'data' in raw) {
     assertJsonDepth(raw.data, MAX_DATA_DEPTH, `tasks[${index}].data`);
+    assertStorable(raw.data, `tasks[${index}].data`);
   }
   const parsed = taskSchema.safeParse(raw);
   if (!parsed.success) throw firstIssue(parsed.error, `tasks[${index}]`);

@@ -1,5 +1,6 @@
 /**
- * A real agentq app for API tests: a SQLite store in a temp dir, a coordinator on a unique BullMQ
+ * A real agentq app for API tests: a SQLite store in a temp dir (or a PostgreSQL schema of its
+ * own, with `db: 'postgres'`), a coordinator on a unique BullMQ
  * prefix, and `createApp`. Goals are seeded through the store itself (the same writes the
  * supervisor makes); `close()` releases everything the app opened.
  */
@@ -14,7 +15,7 @@ import type { NewTask } from '../../src/entities/task-store';
 import { taskJobId } from '../../src/queues/task-job';
 import { RedisCoordinator } from '../../src/queues/redis-coordinator';
 import { SupervisorAgent } from '../../src/queues/supervisor-agent';
-import { redisConfig, uniquePrefix } from './servers';
+import { createPgSchema, PG_URL, redisConfig, uniquePrefix } from './servers';
 
 export interface ApiFixture extends AgentqApp {
   store: TaskRegistry;
@@ -43,10 +44,21 @@ const PATH: Record<TaskState, TaskState[]> = {
 let goalCounter = 0;
 
 export async function startApiApp(
-  options: { token?: string | null; readonlyToken?: string | null; supervisor?: boolean } = {},
+  options: {
+    token?: string | null;
+    readonlyToken?: string | null;
+    supervisor?: boolean;
+    /** @defaultValue 'sqlite' */
+    db?: 'sqlite' | 'postgres';
+  } = {},
 ): Promise<ApiFixture> {
   const dir = mkdtempSync(join(tmpdir(), 'agentq-api-'));
-  const store = new TaskRegistry({ backend: 'sqlite', path: join(dir, 'agentq.db') });
+  const pg = options.db === 'postgres' ? await createPgSchema() : null;
+  const store = new TaskRegistry(
+    pg
+      ? { backend: 'postgres', url: PG_URL, schema: pg.schema }
+      : { backend: 'sqlite', path: join(dir, 'agentq.db') },
+  );
   await store.open();
   const coordinator = new RedisCoordinator({ redis: redisConfig(), prefix: uniquePrefix('api') });
   const lines: string[] = [];
@@ -111,6 +123,7 @@ export async function startApiApp(
       await app.close();
       await coordinator.close();
       await store.close();
+      await pg?.drop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -109,14 +109,24 @@ describe('the plan validator under hostile input', () => {
     expect(resolvePlan({ goal: 'g', tasks: [task(1024 * 1024 - 100)] }).tasks).toHaveLength(1);
   });
 
-  it('keeps unicode, RTL text and NUL in titles and data as given', () => {
-    const title = 'مرحبا \u202E\u0000 𝕏';
+  it('keeps unicode and RTL text in titles and data as given', () => {
+    const title = 'مرحبا \u202E 𝕏';
     const plan = resolvePlan({
       goal: title,
       tasks: [{ key: 'a', title, type: 'd', data: { [title]: title } }],
     });
     expect(plan.tasks[0]!.title).toBe(title);
     expect(plan.tasks[0]!.data).toEqual({ [title]: title });
+  });
+
+  it('refuses a NUL in a title or in data (PostgreSQL cannot store one)', () => {
+    const nul = 'a\u0000b';
+    expect(() => resolvePlan({ goal: 'g', tasks: [{ key: 'a', title: nul, type: 'd' }] })).toThrow(
+      'tasks[0].title: must not contain a NUL character',
+    );
+    expect(() =>
+      resolvePlan({ goal: 'g', tasks: [{ key: 'a', title: 'A', type: 'd', data: { x: nul } }] }),
+    ).toThrow('tasks[0].data.x: must not contain a NUL character');
   });
 });
 

@@ -1,5 +1,12 @@
 import { InputError } from '../../src/errors';
-import { MAX_TASKS, resolvePlan } from '../../src/queues/plan-schema';
+import {
+  MAX_DESCRIPTION_CHARS,
+  MAX_GOAL_CHARS,
+  MAX_KEY_CHARS,
+  MAX_TASKS,
+  MAX_TITLE_CHARS,
+  resolvePlan,
+} from '../../src/queues/plan-schema';
 
 const ok = (extra: object = {}) => ({ key: 'a', title: 'A', type: 'dev', ...extra });
 
@@ -72,5 +79,46 @@ describe('resolvePlan', () => {
 
   it('refuses a plan without a goal', () => {
     expect(errorOf({ tasks: [ok()] }).message).toBe('goal: is required');
+  });
+});
+
+describe('resolvePlan: what every store can hold, one set of limits', () => {
+  it.each([
+    ['a 46-character key', [ok({ key: 'k'.repeat(MAX_KEY_CHARS + 1) })], 'tasks[0].key'],
+    [
+      'a title over 500 characters',
+      [ok({ title: 't'.repeat(MAX_TITLE_CHARS + 1) })],
+      'tasks[0].title',
+    ],
+    [
+      'a description over the limit',
+      [ok({ description: 'd'.repeat(MAX_DESCRIPTION_CHARS + 1) })],
+      'tasks[0].description',
+    ],
+    ['a NUL in a title', [ok({ title: 'a\u0000b' })], 'tasks[0].title'],
+    ['a lone surrogate in a description', [ok({ description: '\udfff' })], 'tasks[0].description'],
+    ['a NUL deep in data', [ok({ data: { a: [{ b: 'x\u0000' }] } })], 'tasks[0].data.a[0].b'],
+    ['a lone surrogate in a data key', [ok({ data: { '\ud800': 1 } })], 'tasks[0].data'],
+  ])('refuses %s', (_what, tasks, field) => {
+    expect(errorOf({ goal: 'g', tasks }).field).toBe(field);
+  });
+
+  it('refuses goal text over 10,000 characters or with a NUL', () => {
+    expect(errorOf({ goal: 'g'.repeat(MAX_GOAL_CHARS + 1), tasks: [ok()] }).field).toBe('goal');
+    expect(errorOf({ goal: 'g\u0000', tasks: [ok()] }).field).toBe('goal');
+  });
+
+  it('takes the longest key, title and description allowed, and paired surrogates', () => {
+    const plan = resolvePlan({
+      goal: 'g'.repeat(MAX_GOAL_CHARS),
+      tasks: [
+        ok({
+          key: 'k'.repeat(MAX_KEY_CHARS),
+          title: '𝕏'.repeat(MAX_TITLE_CHARS / 2),
+          description: 'd'.repeat(MAX_DESCRIPTION_CHARS),
+        }),
+      ],
+    });
+    expect(plan.tasks[0]!.key).toHaveLength(MAX_KEY_CHARS);
   });
 });

@@ -1,14 +1,29 @@
 /**
- * `/login`: a small form for browsers. A valid token sets an HttpOnly, SameSite=Strict session
- * cookie (an HMAC derived from the token, see auth.ts) and redirects to `next`. `/logout` clears it.
+ * `/login`: a small form for browsers. A valid token opens a session (kept in Redis, see
+ * sessions.ts), sets it as an HttpOnly, SameSite=Strict cookie and redirects to `next`, which
+ * must be a path of this server. `/logout` ends the session and clears the cookie.
  */
 import express, { Router, type Response } from 'express';
-import { roleOfToken, SESSION_COOKIE, sessionValue, type AuthOptions } from '../auth';
+import { readSessionCookie, roleOfToken, SESSION_COOKIE, type AuthOptions } from '../auth';
 import { escapeHtml, page } from './layout';
 
-/** Only a local path: never an open redirect to another site. */
-function safeNext(raw: unknown): string {
-  return typeof raw === 'string' && raw.startsWith('/') && !raw.startsWith('//') ? raw : '/';
+const LOCAL = 'http://agentq.invalid';
+
+/**
+ * Only a path of this server: never an open redirect. Browsers read `\` as `/` and drop tabs and
+ * newlines, so `/\evil.example` or `/\t/evil.example` would leave the site; anything that is not
+ * a plain path resolving to this origin becomes `/`. The answer is the URL parser's own
+ * normalized path, never the raw text.
+ */
+export function safeNext(raw: unknown): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what it refuses
+  if (typeof raw !== 'string' || !/^\/(?![/\\])[^\\\x00-\x20\x7f]*$/.test(raw)) return '/';
+  try {
+    const url = new URL(raw, LOCAL);
+    return url.origin === LOCAL ? `${url.pathname}${url.search}${url.hash}` : '/';
+  } catch {
+    return '/';
+  }
 }
 
 function loginForm(res: Response, next: string, message: string | null, status = 200): void {
@@ -40,7 +55,7 @@ export function loginRouter(options: AuthOptions): Router {
     loginForm(res, safeNext(req.query.next), null);
   });
 
-  router.post('/login', form, (req, res) => {
+  router.post('/login', form, async (req, res) => {
     const body = (req.body ?? {}) as { token?: unknown; next?: unknown };
     const next = safeNext(body.next);
     const role = typeof body.token === 'string' ? roleOfToken(options, body.token) : null;
@@ -48,8 +63,7 @@ export function loginRouter(options: AuthOptions): Router {
       loginForm(res, next, 'That token is not valid.', 401);
       return;
     }
-    const secret = role === 'admin' ? options.token : options.readonlyToken!;
-    res.cookie(SESSION_COOKIE, sessionValue(role, secret), {
+    res.cookie(SESSION_COOKIE, await options.sessions.open(role), {
       httpOnly: true,
       sameSite: 'strict',
       secure: req.secure,
@@ -58,7 +72,9 @@ export function loginRouter(options: AuthOptions): Router {
     res.redirect(303, next);
   });
 
-  router.post('/logout', (_req, res) => {
+  router.post('/logout', async (req, res) => {
+    const cookie = readSessionCookie(req);
+    if (cookie) await options.sessions.end(cookie);
     res.clearCookie(SESSION_COOKIE, { path: '/' });
     res.redirect(303, '/login');
   });

@@ -8,7 +8,13 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { PlanSpec, TaskRecord } from '../../entities/task-model';
 import { InputError } from '../../errors';
-import { assertJsonDepth, MAX_DATA_DEPTH } from '../../queues/plan-schema';
+import {
+  assertJsonDepth,
+  MAX_DATA_DEPTH,
+  MAX_DESCRIPTION_CHARS,
+  MAX_GOAL_CHARS,
+  MAX_TITLE_CHARS,
+} from '../../queues/plan-schema';
 import type { CreateTaskInput, SubmittedGoal } from '../../queues/supervisor-agent';
 import { actorOf } from '../auth';
 import type { ApiContext } from './context';
@@ -27,7 +33,7 @@ const idempotencyKey = z.string().min(1).max(200);
 
 const goalBody = z
   .object({
-    goal: z.string().trim().min(1, 'must not be empty').max(10000).optional(),
+    goal: z.string().trim().min(1, 'must not be empty').max(MAX_GOAL_CHARS).optional(),
     plan: z.record(z.string(), z.unknown()).optional(),
     key: idempotencyKey.optional(),
   })
@@ -37,8 +43,8 @@ const goalBody = z
   });
 
 const taskBody = z.object({
-  title: z.string().trim().min(1, 'must not be empty').max(500),
-  description: z.string().max(10000).optional(),
+  title: z.string().trim().min(1, 'must not be empty').max(MAX_TITLE_CHARS),
+  description: z.string().max(MAX_DESCRIPTION_CHARS).optional(),
   type: z.string().min(1),
   priority: z.number().int().min(1).max(10).optional(),
   data: z.record(z.string(), z.json()).optional(),

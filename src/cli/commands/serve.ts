@@ -10,7 +10,7 @@ import { createApp } from '../../board/app';
 import { startMirror } from '../../mirror/mirror';
 import { mirrorMetrics } from '../../mirror/mirror-metrics';
 import type { GoalSubmitter } from '../../board/routes/submit';
-import { startServer } from '../../board/server';
+import { assertBindAllowed, startServer } from '../../board/server';
 import { loadConfig } from '../../config';
 import { TaskRegistry } from '../../entities/task-registry';
 import { startInternalWorkers } from '../../queues/internal-workers';
@@ -43,6 +43,7 @@ async function serve(options: ServeOptions, command: Command): Promise<void> {
     AGENTQ_HOST: options.host,
     AGENTQ_PORT: options.port,
   });
+  assertBindAllowed(config.host, config.token);
   const registry = TaskRegistry.fromConfig(config.db);
   await registry.open();
   const tracing = tracingFromConfig(config, 'agentq-serve');
