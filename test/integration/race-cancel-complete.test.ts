@@ -40,6 +40,9 @@ describe('cancel racing completion', () => {
       breaker: false,
       handlers: {
         race: async (task, ctx) => {
+          // A few tasks are not part of the race, so both outcomes occur however loaded the
+          // machine is: 'calm' ones are never cancelled, 'waits' ones wait for their cancel.
+          if (task.data.mode === 'calm') return { key: task.key };
           // The cancel leaves from here so it meets the handler's return, whichever comes first.
           cancels.push(
             sleep(jitter(10)).then(() =>
@@ -52,6 +55,13 @@ describe('cancel racing completion', () => {
               ),
             ),
           );
+          if (task.data.mode === 'waits') {
+            await waitFor('the cancel to reach the handler', () => ctx.signal.aborted, {
+              timeoutMs: 30_000,
+              intervalMs: 5,
+            });
+            throw new Error('aborted');
+          }
           await sleep(jitter(100));
           // Half the handlers honour the signal, half finish regardless: both paths race.
           if (task.data.honours && ctx.signal.aborted) throw new Error('aborted');
@@ -74,7 +84,10 @@ describe('cancel racing completion', () => {
         title: `racer ${i}`,
         type: 'race',
         attempts: 3,
-        data: { honours: i % 2 === 0 },
+        data: {
+          honours: i % 2 === 0,
+          mode: i % 25 === 0 ? 'calm' : i % 25 === 1 ? 'waits' : 'race',
+        },
       })),
     });
     const tasks = await waitFor(
