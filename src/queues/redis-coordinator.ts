@@ -6,7 +6,9 @@
 import { FlowProducer, Queue, type Telemetry } from 'bullmq';
 import { parseRedisUrl, type AgentqConfig, type RedisConfig } from '../config';
 import type { AgentInfo } from '../entities/task-model';
+import type { InternalWorkerSettings } from './internal-worker-settings';
 import { agentqKey, bullPrefix, INTERNAL_QUEUES } from './names';
+import { SharedServices } from './shared-services';
 import { assertRedisReachable, createRedis, type RedisConnection } from './connection';
 import type { TaskJobData } from './task-job';
 
@@ -39,6 +41,16 @@ export interface RedisCoordinatorOptions {
   retentionMs?: number;
   /** BullMQ telemetry (`startTracing().telemetry`) for every queue, flow producer and worker. */
   telemetry?: Telemetry;
+  /**
+   * How the internal workers this coordinator's process shares run (`joinInternalWorkers`):
+   * set once here, so no later part can ask for other settings. @defaultValue {}
+   */
+  internalWorkers?: InternalWorkerSettings;
+  /**
+   * Where the services this coordinator runs for its process (the shared mirror candidate, the
+   * internal workers) say what they did: takeovers, reconciles, errors. @defaultValue none
+   */
+  onLog?: (line: string) => void;
 }
 
 /** An agent's heartbeat entry; it is live while `lastSeenAt` is within 3 heartbeats. */
@@ -64,6 +76,12 @@ export class RedisCoordinator {
   readonly retentionMs: number;
   /** Given to every Queue, FlowProducer and agent Worker; undefined when tracing is off. */
   readonly telemetry: Telemetry | undefined;
+  /** The settings of the internal workers shared in this process. */
+  readonly internalWorkers: Readonly<InternalWorkerSettings>;
+  /** Services run once per process for this coordinator (mirror candidates, internal workers). */
+  readonly services = new SharedServices();
+  /** Where those services report (`RedisCoordinatorOptions.onLog`). */
+  readonly log: (line: string) => void;
   private readonly role: 'worker' | 'command';
   private readonly onError: (error: Error) => void;
   private connection: RedisConnection | null = null;
@@ -71,11 +89,15 @@ export class RedisCoordinator {
   private readonly flows = new Map<number, FlowProducer>();
   private readonly extra = new Set<RedisConnection>();
   private closed = false;
+  private closing: Promise<void> | null = null;
 
   /** The coordinator a validated configuration describes (connection, prefixes, shards, retention). */
   static fromConfig(
     config: AgentqConfig,
-    options: Pick<RedisCoordinatorOptions, 'role' | 'telemetry' | 'onError'> = {},
+    options: Pick<
+      RedisCoordinatorOptions,
+      'role' | 'telemetry' | 'onError' | 'onLog' | 'internalWorkers'
+    > = {},
   ): RedisCoordinator {
     return new RedisCoordinator({
       redis: config.redis,
@@ -100,6 +122,8 @@ export class RedisCoordinator {
     this.role = options.role ?? 'worker';
     this.onError = options.onError ?? (() => undefined);
     this.telemetry = options.telemetry;
+    this.internalWorkers = { ...options.internalWorkers };
+    this.log = options.onLog ?? (() => undefined);
   }
 
   /** The shared command connection (not for blocking commands or subscriptions). */
@@ -236,8 +260,14 @@ export class RedisCoordinator {
       .slice(0, limit);
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    // First the services that still use the connections (a mirror releases its lock).
+    await this.services.closeAll();
     this.closed = true;
     await Promise.allSettled([...this.flows.values()].map((f) => f.close()));
     await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
