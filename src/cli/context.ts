@@ -41,7 +41,8 @@ export interface ContextNeeds {
   role?: 'worker' | 'command';
   /**
    * The command shows state read from SQL: without a live mirror anywhere (no leader lock in
-   * Redis) SQL stops following Redis, so one warning line on stderr says so. @defaultValue false
+   * Redis) SQL stops following Redis, so one warning line on stderr says so, after the answer.
+   * @defaultValue false
    */
   readsSql?: boolean;
   /**
@@ -96,8 +97,10 @@ export async function withContext<T>(
     };
     if (needs.redis ?? true) await coordinator.assertReachable(REACH_TIMEOUT_MS);
     if (needs.db ?? true) await openDatabase(registry, config.db);
+    const result = await work(ctx);
+    // After the answer, and only with one: an error stays the one line it is.
     if (needs.readsSql && !(await mirrorIsRunning(coordinator))) ctx.out.warn(NO_MIRROR_WARNING);
-    return work(ctx);
+    return result;
   });
 }
 
