@@ -10,9 +10,9 @@ import type { Command } from 'commander';
 import { loadConfig, mask, type AgentqConfig, type DbConfig } from '../config';
 import type { TaskRegistry } from '../entities/task-registry';
 import { ConnectionError } from '../errors';
-import { mirrorIsRunning } from '../mirror/shared-mirror';
+import { mirrorIsRunning } from '../mirror/mirror-lock';
 import type { RedisCoordinator } from '../queues/redis-coordinator';
-import { acquireCore } from '../system/compose';
+import { acquireCore } from '../system/core';
 import { withReleasers } from '../system/releasers';
 import { createOutput, type Output } from './output';
 

@@ -1,6 +1,6 @@
 /** The CLI's supervisor: configured from the context, recording `cli:<user>` as the actor. */
 import type { SupervisorAgent } from '../queues/supervisor-agent';
-import { supervisorFrom } from '../system/compose';
+import { supervisorFrom } from '../system/core';
 import type { CliContext } from './context';
 
 export function supervisorFor(ctx: CliContext): SupervisorAgent {

@@ -9,13 +9,12 @@ import type { TaskRecord } from '../entities/task-model';
 import type { TaskRegistry } from '../entities/task-registry';
 import { NotFoundError } from '../errors';
 import { joinMirror } from '../mirror/shared-mirror';
-import type { Redrive } from '../processors/dead-letters';
 import type { RedisCoordinator } from '../queues/redis-coordinator';
 import type { ServiceLease } from '../queues/shared-services';
 import { SupervisorAgent } from '../queues/supervisor-agent';
 import { cancelTask } from './operations/cancel-task';
 import type { CreateTaskInput } from './operations/create-task';
-import { retryTask } from './operations/retry-task';
+import { retryTask, type RetryOutcome } from './operations/retry-task';
 import { INTERFACE_HELP, parseInterfaceCommand } from './interface-commands';
 import { formatStatusReport } from './interface-report';
 import { collectSystemStatus, type StatusLimits, type SystemStatus } from './interface-status';
@@ -139,7 +138,7 @@ export class InterfaceAgent {
   }
 
   /** Runs a FAILED task again (the `retryTask` operation, whose comment states the rule). */
-  retryTask(taskId: string, actor = this.actor): Promise<Redrive> {
+  retryTask(taskId: string, actor = this.actor): Promise<RetryOutcome> {
     return retryTask(this.deps(), { taskId }, actor);
   }
 

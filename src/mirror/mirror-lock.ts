@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { RedisConnection } from '../queues/connection';
+import type { RedisCoordinator } from '../queues/redis-coordinator';
 
 /** Extends the lock only when it is still ours; 1 when it was. */
 const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -68,4 +69,9 @@ export class LeaderLock {
     this.safeUntil = 0;
     await this.client.eval(RELEASE, 1, this.key, this.token);
   }
+}
+
+/** The lock's key exists: some candidate of the deployment mirrors now (CLI read commands ask). */
+export async function mirrorIsRunning(coordinator: RedisCoordinator): Promise<boolean> {
+  return (await coordinator.client.exists(coordinator.key('mirror', 'lock'))) === 1;
 }

@@ -19,8 +19,3 @@ export function joinMirror(
     startMirror({ store, coordinator, onLog: coordinator.log }),
   );
 }
-
-/** The leader lock's key: present while some candidate of the deployment mirrors. */
-export async function mirrorIsRunning(coordinator: RedisCoordinator): Promise<boolean> {
-  return (await coordinator.client.exists(coordinator.key('mirror', 'lock'))) === 1;
-}

@@ -1,9 +1,9 @@
-/** `POST /api/tasks/:id/retry`: a FAILED task's redrive (the retryTask operation states the rule). */
+/** `POST /api/tasks/:id/retry`: `{ redrive }` or `{ reopened }` (the retryTask operation's rule). */
 import { retryTask as retryTaskOperation } from '../../interface/operations/retry-task';
 import { actorOf } from '../auth';
 import type { RouteHandler } from './route-handler';
 
 export const retryTask: RouteHandler = async (deps, req, res) => {
-  const redrive = await retryTaskOperation(deps, { taskId: String(req.params.id) }, actorOf(res));
-  res.status(202).json({ redrive });
+  const outcome = await retryTaskOperation(deps, { taskId: String(req.params.id) }, actorOf(res));
+  res.status(202).json(outcome);
 };

@@ -99,12 +99,15 @@ export function register(program: Command): void {
 
   task
     .command('retry <id>')
-    .description('run a FAILED task again (attempts reset)')
+    .description('run a FAILED task again (attempts reset); in a FAILED goal, re-open the goal')
     .action((id: string, _options: unknown, command: Command) =>
       withContext(command, {}, async (ctx) => {
-        const redrive = await retryTask(depsOf(ctx), { taskId: id }, ctx.actor);
-        if (ctx.out.json) return ctx.out.printJson({ redrive });
-        ctx.out.print(`Retrying task ${id}.`);
+        const outcome = await retryTask(depsOf(ctx), { taskId: id }, ctx.actor);
+        if (ctx.out.json) return ctx.out.printJson(outcome);
+        if ('reopened' in outcome) {
+          const { goalId, requeued } = outcome.reopened;
+          ctx.out.print(`Re-opened goal ${goalId}: ${requeued.length} tasks run again.`);
+        } else ctx.out.print(`Retrying task ${id}.`);
       }),
     );
 }

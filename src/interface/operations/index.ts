@@ -17,7 +17,7 @@ export {
   type SubmitGoalInput,
 } from './submit-goal';
 export { cancelTask, type CancelTaskInput, type CancelTaskOutcome } from './cancel-task';
-export { retryTask, type RetryTaskInput } from './retry-task';
+export { retryTask, type RetryOutcome, type RetryTaskInput } from './retry-task';
 export { cancelGoal, type CancelGoalInput } from './cancel-goal';
 export {
   redriveAllDeadLetters,
