@@ -16,7 +16,7 @@ import { deleteByPrefix } from '../bench/context';
 import { createApp } from '../src/board/app';
 import type { TaskChannelPayload } from '../src/mirror/channel-payload';
 import { InterfaceAgent } from '../src/interface/interface-agent';
-import { startMirror } from '../src/mirror/mirror';
+import { joinMirror } from '../src/mirror/shared-mirror';
 import { startServer } from '../src/board/server';
 import { ensureRedis } from '../src/cli/private-redis';
 import { loadConfig } from '../src/config';
@@ -25,7 +25,7 @@ import type { TaskRecord } from '../src/entities/task-model';
 import { AutonomousAgent, type WorkdirProvider } from '../src/processors/autonomous-agent';
 import type { HandlerMap } from '../src/processors/handler-types';
 import { WorktreeManager } from '../src/processors/worktree';
-import { startInternalWorkers } from '../src/queues/internal-workers';
+import { joinInternalWorkers } from '../src/queues/internal-workers';
 import { DLQ_QUEUE } from '../src/queues/names';
 import { RedisCoordinator } from '../src/queues/redis-coordinator';
 import { SupervisorAgent } from '../src/queues/supervisor-agent';
@@ -121,9 +121,10 @@ async function main(): Promise<void> {
       `agentq demo: SQLite ${join(dir, 'agentq.db')}, Redis ${redis.config.display}, prefix ${prefix}`,
     );
 
-    const mirror = startMirror({ store: registry, coordinator });
+    // The process's one mirror candidate, which the interface and the agents below join too.
+    const mirror = joinMirror(registry, coordinator);
     closers.push(() => mirror.close());
-    const internal = startInternalWorkers(coordinator);
+    const internal = joinInternalWorkers(coordinator);
     closers.push(() => internal.close());
     const supervisor = new SupervisorAgent(registry, coordinator, {
       templatesDir: join(dir, 'templates'),

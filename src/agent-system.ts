@@ -3,16 +3,17 @@
  * `close()`. The registry, the coordinator, the supervisor and the interface are the seed's; the
  * mirror candidate and the internal workers (gates, goal roots, reconciler) run in every process
  * that has a system, so a deployment mirrors and reconciles links as long as one process is up.
+ * Built by the composition root (system/compose.ts), closed in reverse order.
  */
 import { InterfaceAgent } from './interface/interface-agent';
-import { startMirror, type MirrorHandle } from './mirror/mirror';
+import type { MirrorHandle } from './mirror/mirror';
 import { loadConfig, type AgentqConfig, CONFIG_VARIABLES } from './config';
-import { TaskRegistry } from './entities/task-registry';
+import type { TaskRegistry } from './entities/task-registry';
 import { AutonomousAgent, type AutonomousAgentOptions } from './processors/autonomous-agent';
-import { startInternalWorkers, type InternalWorkers } from './queues/internal-workers';
-import { RedisCoordinator } from './queues/redis-coordinator';
-import { SupervisorAgent } from './queues/supervisor-agent';
-import { tracingFromConfig } from './tracing';
+import type { RedisCoordinator } from './queues/redis-coordinator';
+import type { SupervisorAgent } from './queues/supervisor-agent';
+import { acquireCore, joinProcessServices, supervisorFrom } from './system/compose';
+import { buildWithReleasers } from './system/releasers';
 
 export type ConfigOverrides = Partial<Record<(typeof CONFIG_VARIABLES)[number], string>>;
 
@@ -46,67 +47,48 @@ export interface AgentSystem {
 
 export async function createAgentSystem(options: AgentSystemOptions = {}): Promise<AgentSystem> {
   const config = loadConfig(options.config ?? {});
-  const registry = TaskRegistry.fromConfig(config.db);
-  await registry.open();
-  // OTEL_EXPORTER_OTLP_ENDPOINT set: traces through bullmq-otel; unset: no OpenTelemetry loaded.
-  const tracing = tracingFromConfig(config);
-  const redis = RedisCoordinator.fromConfig(config, {
-    role: 'worker',
-    ...(tracing ? { telemetry: tracing.telemetry } : {}),
-  });
   const log = options.onLog ?? (() => undefined);
-  const supervisor = new SupervisorAgent(registry, redis, {
-    templatesDir: config.templatesDir,
-    llm: config.llm,
-    actor: options.actor ?? 'supervisor',
-    onWarning: log,
+  const { value: parts, releasers } = await buildWithReleasers(async (releasers) => {
+    const core = acquireCore(releasers, { config, role: 'worker', onLog: log });
+    await core.registry.open();
+    const { mirror } = joinProcessServices(releasers, core, {
+      mirror: options.mirror !== false,
+      internalWorkers: options.internalWorkers !== false,
+    });
+    const supervisor = supervisorFrom(core, {
+      actor: options.actor ?? 'supervisor',
+      onWarning: log,
+    });
+    // The system's own mirror (or none, when turned off) stands for the interface's.
+    const iface = releasers.use(
+      new InterfaceAgent(core.registry, core.coordinator, { supervisor, mirror: false }),
+      (i) => i.close(),
+    );
+    return { core, mirror, supervisor, iface };
   });
-  const iface = new InterfaceAgent(registry, redis, {
-    mutations: {
-      createTask: async (input) => supervisor.createTask(input),
-      cancelTask: async (taskId, actor) => supervisor.cancelTask(taskId, actor ?? 'interface'),
-    },
-  });
-  const mirror =
-    options.mirror === false
-      ? null
-      : startMirror({ store: registry, coordinator: redis, onLog: log });
-  const internal: InternalWorkers | null =
-    options.internalWorkers === false
-      ? null
-      : startInternalWorkers(redis, { onError: (error) => log(`internal: ${error.message}`) });
   const agents: AutonomousAgent[] = [];
-  let closing: Promise<void> | null = null;
+  // Agents leave first: they finish their tasks while the mirror still records them.
+  releasers.add(() => Promise.allSettled(agents.map((agent) => agent.close())));
+  const { core } = parts;
 
   return {
     config,
-    registry,
-    redis,
-    supervisor,
-    iface,
-    mirror,
+    registry: core.registry,
+    redis: core.coordinator,
+    supervisor: parts.supervisor,
+    iface: parts.iface,
+    mirror: parts.mirror,
     async startAgent(agentOptions) {
       const agent = new AutonomousAgent({
+        mirror: false, // the system decides whether this process mirrors
         ...agentOptions,
-        taskRegistry: registry,
-        redisCoordinator: redis,
+        taskRegistry: core.registry,
+        redisCoordinator: core.coordinator,
       });
       agents.push(agent);
       await agent.start();
       return agent;
     },
-    close() {
-      closing ??= (async () => {
-        await Promise.allSettled(agents.map((agent) => agent.close()));
-        await internal?.close();
-        await mirror?.close();
-        await supervisor.close();
-        await iface.close();
-        await redis.close();
-        await registry.close();
-        await tracing?.shutdown();
-      })();
-      return closing;
-    },
+    close: () => releasers.release(),
   };
 }

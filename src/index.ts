@@ -34,7 +34,7 @@ export type {
 export { RedisCoordinator } from './queues/redis-coordinator';
 export type { RedisCoordinatorOptions, PendingTaskSummary } from './queues/redis-coordinator';
 export { SupervisorAgent } from './queues/supervisor-agent';
-export type { SubmittedGoal, SupervisorOptions, CreateTaskInput } from './queues/supervisor-agent';
+export type { SubmittedGoal, SubmitOptions, SupervisorOptions } from './queues/supervisor-agent';
 export { resolvePlan } from './queues/plan-schema';
 export { loadPlanFile } from './queues/plan-loader';
 export { checkRedisServer, RedisConfigError } from './queues/redis-checks';
@@ -70,4 +70,17 @@ export { startServer } from './board/server';
 export type { TaskChannelPayload, GoalChannelPayload } from './mirror/channel-payload';
 export { startTracing, tracingFromConfig, flushTracing } from './tracing';
 export type { Tracing, TracingOptions } from './tracing';
-export { startInternalWorkers } from './queues/internal-workers';
+export { startInternalWorkers, joinInternalWorkers } from './queues/internal-workers';
+export type { InternalWorkersOptions, InternalWorkerSettings } from './queues/internal-workers';
+export { joinMirror } from './mirror/shared-mirror';
+export * as operations from './interface/operations';
+export type {
+  CancelGoalInput,
+  CancelTaskInput,
+  CreateTaskInput,
+  RedriveDeadLetterInput,
+  RetryTaskInput,
+  SubmitGoalInput,
+} from './interface/operations';
+export { createReleasers, withReleasers } from './system/releasers';
+export type { Releasers } from './system/releasers';

@@ -16,17 +16,10 @@ import { createMetrics } from './metrics';
 import { goalPageRouter } from './pages/goal';
 import { homeRouter } from './pages/home';
 import { loginRouter } from './pages/login';
-import { agentsRouter } from './routes/agents';
+import type { GoalSubmitter } from '../interface/operations/deps';
+import { apiRouter } from './routes';
 import type { ApiContext } from './routes/context';
-import { dlqRouter } from './routes/dlq';
-import { eventsRouter } from './routes/events';
-import { goalActionsRouter } from './routes/goal-actions';
-import { goalsRouter } from './routes/goals';
 import { errorMiddleware, sendError } from './routes/http-errors';
-import { statusRouter } from './routes/status';
-import { taskActionsRouter } from './routes/task-actions';
-import { submitRouter, type SubmitterFor } from './routes/submit';
-import { tasksRouter } from './routes/tasks';
 import { refuseCrossSiteMutations } from './same-origin';
 import { redisSessions } from './sessions';
 import { createEventStream } from './sse';
@@ -37,10 +30,10 @@ export interface AppDeps {
   coordinator: RedisCoordinator;
   config: Pick<AgentqConfig, 'token' | 'readonlyToken'>;
   /**
-   * The supervisor, bound to the audit actor of each request (`api:admin`, …): creates goals and
-   * tasks. Without it `POST /api/goals` and `POST /api/tasks` answer 503.
+   * The supervisor: creates goals and tasks, each with the audit actor of its request
+   * (`api:admin`, …). Without it `POST /api/goals` and `POST /api/tasks` answer 503.
    */
-  submitterFor?: SubmitterFor;
+  goals?: GoalSubmitter;
   /** Other parts' prom-client metrics to expose on /metrics (the mirror's). @defaultValue [] */
   metrics?: readonly Metric[];
   /** Where server faults and audit lines go. @defaultValue console.error */
@@ -94,21 +87,8 @@ export function createApp(deps: AppDeps): AgentqApp {
   app.use(loginRouter(auth));
   app.use('/api', express.json({ limit: BODY_LIMIT }));
   app.use(refuseUnstorableInput());
-  app.use(statusRouter(ctx));
-  app.use(tasksRouter(ctx));
-  if (deps.submitterFor) app.use(submitRouter(ctx, deps.submitterFor));
-  else {
-    app.post(['/api/goals', '/api/tasks'], (_req, res) =>
-      sendError(res, 503, 'unavailable', 'this server was started without a supervisor'),
-    );
-  }
-  app.use(taskActionsRouter(ctx));
-  app.use(goalsRouter(ctx));
-  app.use(goalActionsRouter(ctx));
-  app.use(dlqRouter(ctx));
-  app.use(agentsRouter(ctx));
+  app.use(apiRouter({ ...ctx, goals: deps.goals ?? null }));
   app.use(stream.router);
-  app.use(eventsRouter(ctx));
   app.use(metrics.router);
   app.use(mountBoard(deps.coordinator, log).router);
   app.use(homeRouter(ctx));

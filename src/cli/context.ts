@@ -2,15 +2,18 @@
  * What a command works with, built from the global options (`--redis`, `--db`, `--prefix`,
  * `--json`) over the environment: the configuration, the task registry and the Redis
  * coordinator. Before any work it checks that Redis and the database answer, so a command fails
- * within 5 s with "Cannot connect to …" and the fix instead of hanging.
+ * within 5 s with "Cannot connect to …" and the fix instead of hanging. Built by the composition
+ * root (system/compose.ts) and released in reverse order whatever happened.
  */
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { loadConfig, mask, type AgentqConfig, type DbConfig } from '../config';
-import { TaskRegistry } from '../entities/task-registry';
+import type { TaskRegistry } from '../entities/task-registry';
 import { ConnectionError } from '../errors';
-import { RedisCoordinator } from '../queues/redis-coordinator';
-import { tracingFromConfig } from '../tracing';
+import { mirrorIsRunning } from '../mirror/mirror-lock';
+import type { RedisCoordinator } from '../queues/redis-coordinator';
+import { acquireCore } from '../system/core';
+import { withReleasers } from '../system/releasers';
 import { createOutput, type Output } from './output';
 
 export interface GlobalOptions {
@@ -36,7 +39,23 @@ export interface ContextNeeds {
   db?: boolean;
   /** `worker` connections retry forever (watch/follow modes). @defaultValue 'command' */
   role?: 'worker' | 'command';
+  /**
+   * The command shows state read from SQL: without a live mirror anywhere (no leader lock in
+   * Redis) SQL stops following Redis, so one warning line on stderr says so, after the answer.
+   * @defaultValue false
+   */
+  readsSql?: boolean;
+  /**
+   * Say on stderr what the process's shared services (mirror candidate, internal workers) do:
+   * for long-running commands that run them (`worker`). @defaultValue false
+   */
+  log?: boolean;
 }
+
+/** What a read command prints on stderr when no mirror runs in the deployment. */
+export const NO_MIRROR_WARNING =
+  'warning: no mirror is running (start `agentq serve` or `agentq worker`): ' +
+  'state read from SQL may be behind Redis';
 
 /** Connect timeout for one-shot commands: well inside the 5 s the issue allows. */
 const REACH_TIMEOUT_MS = 4000;
@@ -61,32 +80,32 @@ export async function withContext<T>(
 ): Promise<T> {
   const options = globalOptions(command);
   const config = configFrom(options);
-  const registry = TaskRegistry.fromConfig(config.db);
-  // Goals submitted and tasks run by this command are traced when an OTLP endpoint is set.
-  const tracing = tracingFromConfig(config, 'agentq-cli');
-  const coordinator = RedisCoordinator.fromConfig(config, {
-    role: needs.role ?? 'command',
-    ...(tracing ? { telemetry: tracing.telemetry } : {}),
-  });
-  const ctx: CliContext = {
-    config,
-    registry,
-    coordinator,
-    out: createOutput(options.json === true),
-    actor: `cli:${currentUser()}`,
-  };
-  try {
+  return withReleasers(async (releasers) => {
+    // Goals submitted and tasks run by this command are traced when an OTLP endpoint is set.
+    const { registry, coordinator } = acquireCore(releasers, {
+      config,
+      role: needs.role ?? 'command',
+      serviceName: 'agentq-cli',
+      ...(needs.log ? { onLog: (line: string) => process.stderr.write(`${line}\n`) } : {}),
+    });
+    const ctx: CliContext = {
+      config,
+      registry,
+      coordinator,
+      out: createOutput(options.json === true),
+      actor: `cli:${currentUser()}`,
+    };
     // Long-running commands wait for Redis (having said within 2 s that it does not answer).
     if (needs.redis ?? true)
       await (needs.role === 'worker'
         ? coordinator.untilReachable()
         : coordinator.assertReachable(REACH_TIMEOUT_MS));
     if (needs.db ?? true) await openDatabase(registry, config.db);
-    return await work(ctx);
-  } finally {
-    await Promise.allSettled([coordinator.close(), registry.close()]);
-    await tracing?.shutdown();
-  }
+    const result = await work(ctx);
+    // After the answer, and only with one: an error stays the one line it is.
+    if (needs.readsSql && !(await mirrorIsRunning(coordinator))) ctx.out.warn(NO_MIRROR_WARNING);
+    return result;
+  });
 }
 
 async function openDatabase(registry: TaskRegistry, db: DbConfig): Promise<void> {

@@ -50,10 +50,14 @@ export function isTerminal(state: TaskState): boolean {
  * The moves only a change that opens a newer epoch (a fresh run) may make, besides TRANSITIONS:
  * PENDING → PENDING, `agentq recover` re-queuing a task that was waiting out a retry's backoff
  * when Redis lost it, as a new run whose attempts count from 0 again. Within one epoch a task
- * never re-enters PENDING from PENDING (a replayed retry entry is refused).
+ * never re-enters PENDING from PENDING (a replayed retry entry is refused). FAILED → BACKLOG and
+ * CANCELLED → BACKLOG: a retry re-opening a failed goal (queues/reopen-goal.ts) runs a task whose
+ * dependencies run again too, so it waits for them, as a new run.
  */
 export const NEW_EPOCH_TRANSITIONS: Readonly<Partial<Record<TaskState, readonly TaskState[]>>> = {
   PENDING: ['PENDING'],
+  FAILED: ['BACKLOG'],
+  CANCELLED: ['BACKLOG'],
 };
 
 /** `opensEpoch`: the change starts a newer epoch than the task's (see NEW_EPOCH_TRANSITIONS). */

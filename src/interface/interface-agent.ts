@@ -1,14 +1,20 @@
 /**
  * InterfaceAgent, the seed's people side: status reports, task summaries, manual tasks, cancel
  * and retry, and a small command language (`routeCommand`). It reads from the task store and
- * Redis; it changes nothing itself — mutations go through the supervisor, which owns the flow.
+ * Redis; its changes are the operations (operations/), the same ones REST and the CLI call.
+ * Built with a registry and a coordinator it is a place where the two meet, so it joins the
+ * process's mirror candidate (shared-mirror.ts): the seed's example reaches SQL in one process.
  */
-import type { Json, TaskRecord } from '../entities/task-model';
+import type { TaskRecord } from '../entities/task-model';
 import type { TaskRegistry } from '../entities/task-registry';
-import { isTerminal } from '../entities/task-state';
-import { ConflictError, NotFoundError } from '../errors';
-import { deadLetterId, retryDeadLetter } from '../processors/dead-letters';
+import { NotFoundError } from '../errors';
+import { joinMirror } from '../mirror/shared-mirror';
 import type { RedisCoordinator } from '../queues/redis-coordinator';
+import type { ServiceLease } from '../queues/shared-services';
+import { SupervisorAgent } from '../queues/supervisor-agent';
+import { cancelTask } from './operations/cancel-task';
+import type { CreateTaskInput } from './operations/create-task';
+import { retryTask, type RetryOutcome } from './operations/retry-task';
 import { INTERFACE_HELP, parseInterfaceCommand } from './interface-commands';
 import { formatStatusReport } from './interface-report';
 import { collectSystemStatus, type StatusLimits, type SystemStatus } from './interface-status';
@@ -21,29 +27,18 @@ import {
   type StuckReason,
 } from './interface-diagnosis';
 
-export interface CreateTaskInput {
-  title: string;
-  description?: string;
-  type: string;
-  /** 1–10, 10 first. @defaultValue 5 */
-  priority?: number;
-  data?: { [key: string]: Json };
-}
-
-/** What the interface needs from the supervisor (SupervisorAgent has these). */
-export interface TaskMutations {
-  /** A goal of one task; the supervisor records its own actor as the creator. */
-  createTask(input: CreateTaskInput): Promise<{ id: string; goalId: string }>;
-  cancelTask(taskId: string, actor?: string | null): Promise<unknown>;
-}
-
 export interface InterfaceAgentOptions {
-  /** Does creates and cancels. Without it those methods throw a ConflictError. */
-  mutations?: TaskMutations;
+  /** Submits the goals of `createTask`. @defaultValue a SupervisorAgent of its own */
+  supervisor?: SupervisorAgent;
   /** Audit actor when a call does not name one. @defaultValue 'interface' */
   actor?: string;
   /** How much the status report lists. */
   limits?: StatusLimits;
+  /**
+   * Join the process's mirror candidate for this registry and coordinator. Off for one-shot
+   * readers (CLI commands), which would take the lock only to drop it. @defaultValue true
+   */
+  mirror?: boolean;
 }
 
 export interface TaskSummary {
@@ -54,18 +49,21 @@ export interface TaskSummary {
 }
 
 export class InterfaceAgent {
-  private readonly mutations: TaskMutations | null;
+  private readonly supervisor: SupervisorAgent;
   private readonly actor: string;
   private readonly limits: StatusLimits;
+  private readonly mirror: ServiceLease | null;
 
   constructor(
     readonly registry: TaskRegistry,
     readonly redis: RedisCoordinator,
     options: InterfaceAgentOptions = {},
   ) {
-    this.mutations = options.mutations ?? null;
     this.actor = options.actor ?? 'interface';
+    this.supervisor =
+      options.supervisor ?? new SupervisorAgent(registry, redis, { actor: this.actor });
     this.limits = options.limits ?? {};
+    this.mirror = options.mirror === false ? null : joinMirror(registry, redis);
   }
 
   getSystemStatus(): Promise<SystemStatus> {
@@ -127,40 +125,27 @@ export class InterfaceAgent {
     return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
   }
 
-  /** A one-task goal, through the supervisor. */
-  async createTask(input: CreateTaskInput): Promise<{ taskId: string; goalId: string }> {
-    const task = await this.requireMutations().createTask(input);
+  /** A one-task goal (the `createTask` operation; bad input is an InputError naming the field). */
+  async createTask(
+    input: CreateTaskInput,
+    actor = this.actor,
+  ): Promise<{ taskId: string; goalId: string }> {
+    const task = await this.supervisor.createTask(input, actor);
     return { taskId: task.id, goalId: task.goalId };
   }
 
-  /** Cancels a task and its dependents; a task that already ended is a ConflictError. */
-  async cancelTask(taskId: string, actor = this.actor): Promise<TaskRecord> {
-    const task = await this.registry.getTask(taskId);
-    if (!task) throw new NotFoundError('task', taskId);
-    if (isTerminal(task.state)) {
-      throw new ConflictError(
-        `task ${taskId} is ${task.state}; only an unfinished task can be cancelled`,
-      );
-    }
-    await this.requireMutations().cancelTask(taskId, actor);
-    return task;
+  /** Cancels a task and its dependents (the `cancelTask` operation: an ended task is a 409). */
+  async cancelTask(taskId: string, actor = this.actor): Promise<{ cancelled: number }> {
+    return cancelTask(this.deps(), { taskId }, actor);
   }
 
-  /**
-   * Runs a FAILED task again through its dead letter (a CANCELLED one too when it has one);
-   * any other state is a ConflictError.
-   */
-  async retryTask(taskId: string, actor = this.actor): Promise<TaskRecord> {
-    const task = await this.registry.getTask(taskId);
-    if (!task) throw new NotFoundError('task', taskId);
-    if (task.state !== 'FAILED' && task.state !== 'CANCELLED') {
-      throw new ConflictError(
-        `task ${taskId} is ${task.state}; only a FAILED or CANCELLED task can be retried`,
-      );
-    }
-    // The dead-letter redrive re-runs the task's own job with its attempts reset.
-    await retryDeadLetter(this.redis, deadLetterId(task.id, task.epoch), actor);
-    return task;
+  /** Runs a FAILED task again (the `retryTask` operation, whose comment states the rule). */
+  retryTask(taskId: string, actor = this.actor): Promise<RetryOutcome> {
+    return retryTask(this.deps(), { taskId }, actor);
+  }
+
+  private deps() {
+    return { store: this.registry, coordinator: this.redis };
   }
 
   /**
@@ -196,8 +181,10 @@ export class InterfaceAgent {
     }
   }
 
-  /** Nothing of its own to close: the registry and coordinator belong to the caller. */
-  async close(): Promise<void> {}
+  /** Leaves the mirror candidate; the registry and coordinator belong to the caller. */
+  async close(): Promise<void> {
+    await this.mirror?.close();
+  }
 
   private async formatAgents(): Promise<string> {
     const agents = await this.redis.getAllAgents();
@@ -222,14 +209,5 @@ export class InterfaceAgent {
       ['task', 'type', 'priority', 'title', 'queued'],
       pending.map((p) => [p.taskId, p.type, p.priority, p.title, p.queuedAt.toISOString()]),
     );
-  }
-
-  private requireMutations(): TaskMutations {
-    if (!this.mutations) {
-      throw new ConflictError(
-        'this InterfaceAgent was built without a supervisor; it can only read',
-      );
-    }
-    return this.mutations;
   }
 }

@@ -24,7 +24,7 @@ export const INTERFACE_HELP = [
   '  status                                   counts, capabilities, agents, stuck tasks, failures',
   '  show <id>                                one task: state, attempts, result or error',
   '  cancel <id>                              cancel a task (and its dependents)',
-  '  retry <id>                               run a FAILED or CANCELLED task again',
+  '  retry <id>                               run a FAILED task again (attempts reset)',
   '  create "<title>" type=<cap> priority=<n> [description="…"]   a one-task goal',
   '  agents                                   live agents and what they run',
   '  pending                                  tasks waiting in their queues',

@@ -20,6 +20,7 @@ import {
   type TaskResultEnvelope,
 } from '../queues/protocol';
 import { childFailureOf } from './mirror-failure';
+import type { MirrorLookups } from './mirror-lookups';
 import { streamIdMs } from './mirror-cursor';
 
 export interface StreamEntry {
@@ -34,15 +35,7 @@ export interface TaskMemo {
   state?: TaskState;
 }
 
-/** Redis reads the mapping needs for a few rare entries (retries, failures caused by a child). */
-export interface MirrorLookups {
-  /** `failedReason` of a job by its full key (`<bullPrefix>:<queue>:<jobId>`), null when gone. */
-  failedReasonOf(jobKey: string): Promise<string | null>;
-  /** Fields of a job's hash (`failedReason`, `atm`, `data`, …), null where absent. */
-  jobFields(jobKey: string, fields: string[]): Promise<Array<string | null>>;
-  /** The job key of a task job in the queue being mapped. */
-  jobKey(jobId: string): string;
-}
+export type { MirrorLookups } from './mirror-lookups';
 
 export function parseJson(raw: string | undefined): Json | undefined {
   if (raw === undefined) return undefined;

@@ -6,7 +6,7 @@
  */
 import { isCancelledReason } from '../queues/protocol';
 import { GATES_QUEUE } from '../queues/names';
-import type { MirrorLookups } from './mirror-events';
+import type { MirrorLookups } from './mirror-lookups';
 import { taskKeyOf } from './channel-payload';
 
 export type ChildFailure =

@@ -10,6 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { RedisConnection } from '../queues/connection';
+import type { RedisCoordinator } from '../queues/redis-coordinator';
 
 /** KEYS: lock, generation. ARGV: token, ttl. Output: the new generation, or 0 when held. */
 const ACQUIRE = `if redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then
@@ -112,4 +113,9 @@ export class LeaderLock {
     this.generation = '';
     await this.client.eval(RELEASE, 1, this.key, this.token);
   }
+}
+
+/** The lock's key exists: some candidate of the deployment mirrors now (CLI read commands ask). */
+export async function mirrorIsRunning(coordinator: RedisCoordinator): Promise<boolean> {
+  return (await coordinator.client.exists(coordinator.key('mirror', 'lock'))) === 1;
 }

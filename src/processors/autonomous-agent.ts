@@ -30,7 +30,9 @@ import { writeAttemptStarted, type ClaimingWorker } from '../queues/attempt-star
 import type { TaskRegistry } from '../entities/task-registry';
 import { releaseLinksOfCompleted, releaseLinksOfFailed } from '../queues/links';
 import { reapOrphanShellGroups } from './shell-groups';
-import { startInternalWorkers, type InternalWorkers } from '../queues/internal-workers';
+import { joinInternalWorkers } from '../queues/internal-workers';
+import type { ServiceLease } from '../queues/shared-services';
+import { joinMirror } from '../mirror/shared-mirror';
 import { assertCapability } from '../queues/names';
 import { cancelledReason, isCancelledReason, type TaskResultEnvelope } from '../queues/protocol';
 import type { AgentHeartbeat, RedisCoordinator } from '../queues/redis-coordinator';
@@ -54,7 +56,11 @@ export interface WorkdirProvider {
 export interface AutonomousAgentOptions {
   agentId: string;
   capabilities: string[];
-  /** Kept for the seed's shape; the agent reports through Redis and the mirror writes SQL. */
+  /**
+   * The SQL store. The agent itself reports through Redis; given a registry it joins the
+   * process's mirror candidate for it (`mirror`), so transitions reach SQL with no other process.
+   * @defaultValue none (no mirror candidate in this process on the agent's account)
+   */
   taskRegistry?: TaskRegistry;
   redisCoordinator: RedisCoordinator;
   /** capability → handler (in process). Needed for every capability unless `sandboxed`. */
@@ -81,8 +87,13 @@ export interface AutonomousAgentOptions {
   stalledIntervalMs?: number;
   /** @defaultValue 2 */
   maxStalledCount?: number;
-  /** Also run the gate and goal workers and the reconciler in this process. @defaultValue true */
+  /**
+   * Join the process's internal workers (gates, goal roots, reconciler; their settings are the
+   * coordinator's `internalWorkers`). @defaultValue true
+   */
   internalWorkers?: boolean;
+  /** With `taskRegistry`, join the process's mirror candidate for it. @defaultValue true */
+  mirror?: boolean;
   /** Worker, heartbeat and reporting errors. @defaultValue a warning on stderr */
   onError?: (error: Error) => void;
 }
@@ -103,7 +114,7 @@ export class AutonomousAgent {
   private readonly declined = new Map<string, number>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private control: ControlListener | null = null;
-  private internal: InternalWorkers | null = null;
+  private readonly services: ServiceLease[] = [];
   private reaping: Promise<void> = Promise.resolve();
   private heartbeat: NodeJS.Timeout | null = null;
   private startedAt = new Date();
@@ -176,7 +187,10 @@ export class AutonomousAgent {
     }
     // Gates, goal roots and the reconciler run wherever agents run (shared per coordinator).
     if (this.options.internalWorkers !== false) {
-      this.internal = startInternalWorkers(this.coordinator, { onError: (e) => this.report(e) });
+      this.services.push(joinInternalWorkers(this.coordinator));
+    }
+    if (this.options.taskRegistry && this.options.mirror !== false) {
+      this.services.push(joinMirror(this.options.taskRegistry, this.coordinator));
     }
     for (const { worker } of this.workers) void worker.run().catch((e: unknown) => this.report(e));
     await this.beat();
@@ -219,7 +233,7 @@ export class AutonomousAgent {
     clearTimeout(grace);
     await closed;
     await this.control?.close();
-    await this.internal?.close();
+    for (const lease of this.services.reverse()) await lease.close();
     await this.reaping;
     await this.coordinator
       .removeAgent(this.agentId, this.instance)

@@ -1,22 +1,26 @@
 /**
  * agentq's own workers: the gate worker, the goal worker and the reconciler, on every shard.
- * Reference-counted per coordinator, so a process with several agents runs them once.
+ * `startInternalWorkers` is the one place that starts them, with the options it is given.
+ * `joinInternalWorkers` is how the parts of one process share a single set: started with the
+ * coordinator's `internalWorkers` settings by the first part that joins, stopped when the last one
+ * leaves (or the coordinator closes), so no part's options are silently ignored.
  */
 import { Worker } from 'bullmq';
 import { createGateProcessor } from './gate-worker';
 import { createGoalProcessor } from './goal-worker';
+import type { InternalWorkerSettings } from './internal-worker-settings';
 import { GATES_QUEUE, GOALS_QUEUE } from './names';
 import { startReconciler } from './reconciler';
 import type { RedisConnection } from './connection';
 import type { RedisCoordinator } from './redis-coordinator';
+import type { ServiceLease } from './shared-services';
 
-export interface InternalWorkersOptions {
+export type { InternalWorkerSettings } from './internal-worker-settings';
+
+export interface InternalWorkersOptions extends InternalWorkerSettings {
   /** @defaultValue coordinator.shards */
   shards?: number;
-  /** Gate jobs processed at once per shard. @defaultValue 50 */
-  gateConcurrency?: number;
-  /** @defaultValue 3000 */
-  reconcileIntervalMs?: number;
+  /** @defaultValue none */
   onError?: (error: Error) => void;
 }
 
@@ -24,14 +28,11 @@ export interface InternalWorkers {
   close(): Promise<void>;
 }
 
-interface Running {
-  users: number;
-  stop: () => Promise<void>;
-}
-
-const running = new WeakMap<RedisCoordinator, Running>();
-
-function start(c: RedisCoordinator, options: InternalWorkersOptions): Running {
+/** Starts a set of internal workers of its own (tests and benchmarks tune them this way). */
+export function startInternalWorkers(
+  c: RedisCoordinator,
+  options: InternalWorkersOptions = {},
+): InternalWorkers {
   const shards = options.shards ?? c.shards;
   const report = options.onError ?? (() => undefined);
   // Connection errors become the coordinator's one line when Redis is lost and one when back.
@@ -60,7 +61,7 @@ function start(c: RedisCoordinator, options: InternalWorkersOptions): Running {
       new Worker(GOALS_QUEUE, createGoalProcessor(c), {
         ...common,
         connection: connection(),
-        concurrency: 4,
+        concurrency: options.goalConcurrency ?? 4,
       }),
     );
   }
@@ -70,39 +71,26 @@ function start(c: RedisCoordinator, options: InternalWorkersOptions): Running {
     intervalMs: options.reconcileIntervalMs,
     onError,
   });
+  let closing: Promise<void> | null = null;
   return {
-    users: 0,
-    stop: async () => {
-      await reconciler.close();
-      await Promise.all(workers.map((w) => w.close()));
-      // Workers do not close connections they were given: ours to close.
-      await Promise.all(connections.map((conn) => conn.quit().catch(() => undefined)));
+    close() {
+      closing ??= (async () => {
+        await reconciler.close();
+        await Promise.all(workers.map((w) => w.close()));
+        // Workers do not close connections they were given: ours to close.
+        await Promise.all(connections.map((conn) => conn.quit().catch(() => undefined)));
+      })();
+      return closing;
     },
   };
 }
 
-/** Starts the internal workers for this coordinator, or joins the ones already running. */
-export function startInternalWorkers(
-  coordinator: RedisCoordinator,
-  options: InternalWorkersOptions = {},
-): InternalWorkers {
-  let entry = running.get(coordinator);
-  if (!entry) {
-    entry = start(coordinator, options);
-    running.set(coordinator, entry);
-  }
-  entry.users++;
-  const own = entry;
-  let closed = false;
-  return {
-    async close() {
-      if (closed) return;
-      closed = true;
-      own.users--;
-      if (own.users === 0 && running.get(coordinator) === own) {
-        running.delete(coordinator);
-        await own.stop();
-      }
-    },
-  };
+/** Joins this process's one set of internal workers for `coordinator` (see the module comment). */
+export function joinInternalWorkers(coordinator: RedisCoordinator): ServiceLease {
+  return coordinator.services.join(coordinator, 'internal-workers', () =>
+    startInternalWorkers(coordinator, {
+      ...coordinator.internalWorkers,
+      onError: (error) => coordinator.log(`internal: ${error.message}`),
+    }),
+  );
 }

@@ -131,7 +131,11 @@ async function addRestoredFlow(
   await writeGoalFlow(coordinator, restoredGoal(input, requeue), { existingJobs: true });
 }
 
-async function recoverGoal(
+/**
+ * Rebuilds the flow of one goal SQL holds as ACTIVE from its SQL records (what is DONE is not run
+ * again); null when the goal is not ACTIVE. Also how a re-opened goal (reopen-goal.ts) runs again.
+ */
+export async function recoverGoal(
   store: TaskStore,
   coordinator: RedisCoordinator,
   goalId: string,

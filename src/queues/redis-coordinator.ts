@@ -6,6 +6,7 @@
 import { FlowProducer, Queue, type Telemetry } from 'bullmq';
 import { parseRedisUrl, type AgentqConfig, type RedisConfig } from '../config';
 import type { AgentInfo } from '../entities/task-model';
+import type { InternalWorkerSettings } from './internal-worker-settings';
 import { agentqKey, bullPrefix, INTERNAL_QUEUES } from './names';
 import {
   assertIdFree,
@@ -17,6 +18,7 @@ import {
 } from './agent-directory';
 import { ConnectionHealth } from './connection-health';
 import { assertRedisReachable, closeRedis, createRedis, type RedisConnection } from './connection';
+import { SharedServices } from './shared-services';
 import type { TaskJobData } from './task-job';
 
 export interface RedisCoordinatorOptions {
@@ -51,6 +53,16 @@ export interface RedisCoordinatorOptions {
   retentionMs?: number;
   /** BullMQ telemetry (`startTracing().telemetry`) for every queue, flow producer and worker. */
   telemetry?: Telemetry;
+  /**
+   * How the internal workers this coordinator's process shares run (`joinInternalWorkers`):
+   * set once here, so no later part can ask for other settings. @defaultValue {}
+   */
+  internalWorkers?: InternalWorkerSettings;
+  /**
+   * Where the services this coordinator runs for its process (the shared mirror candidate, the
+   * internal workers) say what they did: takeovers, reconciles, errors. @defaultValue none
+   */
+  onLog?: (line: string) => void;
 }
 
 export type { AgentHeartbeat } from './agent-directory';
@@ -79,6 +91,12 @@ export class RedisCoordinator {
    * when it is lost and one when it is back (stderr unless `health.setWriter` says otherwise).
    */
   readonly health: ConnectionHealth;
+  /** The settings of the internal workers shared in this process. */
+  readonly internalWorkers: Readonly<InternalWorkerSettings>;
+  /** Services run once per process for this coordinator (mirror candidates, internal workers). */
+  readonly services = new SharedServices();
+  /** Where those services report (`RedisCoordinatorOptions.onLog`). */
+  readonly log: (line: string) => void;
   private readonly role: 'worker' | 'command';
   private readonly onError: (error: Error) => void;
   private connection: RedisConnection | null = null;
@@ -86,11 +104,15 @@ export class RedisCoordinator {
   private readonly flows = new Map<number, FlowProducer>();
   private readonly extra = new Set<RedisConnection>();
   private closed = false;
+  private closing: Promise<void> | null = null;
 
   /** The coordinator a validated configuration describes (connection, prefixes, shards, retention). */
   static fromConfig(
     config: AgentqConfig,
-    options: Pick<RedisCoordinatorOptions, 'role' | 'telemetry' | 'onError'> = {},
+    options: Pick<
+      RedisCoordinatorOptions,
+      'role' | 'telemetry' | 'onError' | 'onLog' | 'internalWorkers'
+    > = {},
   ): RedisCoordinator {
     return new RedisCoordinator({
       redis: config.redis,
@@ -118,6 +140,8 @@ export class RedisCoordinator {
       if (!this.absorbConnectionError(error)) onError(error);
     };
     this.telemetry = options.telemetry;
+    this.internalWorkers = { ...options.internalWorkers };
+    this.log = options.onLog ?? (() => undefined);
     this.health = new ConnectionHealth({ redis: this.redis, probe: () => this.client.ping() });
   }
 
@@ -281,8 +305,14 @@ export class RedisCoordinator {
       .slice(0, limit);
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    // First the services that still use the connections (a mirror releases its lock).
+    await this.services.closeAll();
     this.closed = true;
     this.health.close();
     await Promise.allSettled([...this.flows.values()].map((f) => f.close()));

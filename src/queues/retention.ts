@@ -37,6 +37,15 @@ export async function scheduleGoalCleanup(
   await coordinator.client.zadd(cleanupKey(coordinator), due, member(goalId, shard));
 }
 
+/** Takes a goal off the cleanup schedule: it was re-opened and runs again. */
+export async function cancelGoalCleanup(
+  coordinator: RedisCoordinator,
+  goalId: string,
+  shard: number,
+): Promise<void> {
+  await coordinator.client.zrem(cleanupKey(coordinator), member(goalId, shard));
+}
+
 /**
  * Removes the jobs of every goal whose retention has passed. Each removal is claimed with ZREM,
  * so when several processes sweep at once every goal is removed by one of them.

@@ -4,14 +4,17 @@
  * all its tasks, not yet in the audit log) → the whole flow in one Redis transaction → the
  * tasks' `new` events. When Redis refuses the flow the goal is deleted again before it took a
  * seq, so nothing is ever half-created nor half-recorded. Validation errors are thrown before
- * anything is written.
+ * anything is written. Its configuration comes from its caller (`createAgentSystem`, `serve` and
+ * the CLI pass the environment's templates directory and LLM endpoint); it reads none itself.
  */
-import { loadConfig } from '../config';
 import type { GoalRecord, PlanSpec, TaskRecord } from '../entities/task-model';
+import type { CreateTaskInput } from '../interface/operations/create-task';
 import type { TaskRegistry } from '../entities/task-registry';
 import type { NewTask } from '../entities/task-store';
 import { ConnectionError, InputError, NotFoundError } from '../errors';
-import { cancelGoal, cancelTasks } from './cancellation';
+import { cancelGoal } from '../interface/operations/cancel-goal';
+import { cancelTask, type CancelTaskOutcome } from '../interface/operations/cancel-task';
+import { createTask } from '../interface/operations/create-task';
 import { addGoalFlow } from './compiler';
 import { goalIdFor } from './goal-ids';
 import { loadPlanFile } from './plan-loader';
@@ -66,14 +69,12 @@ export interface SubmittedGoal {
   created: boolean;
 }
 
-export interface CreateTaskInput {
-  title: string;
-  description?: string;
-  type: string;
-  priority?: number;
-  data?: PlanSpec['tasks'][number]['data'];
-  attempts?: number;
-  timeoutMs?: number;
+/** Who submits, per call; the supervisor's own `actor` otherwise. */
+export interface SubmitOptions {
+  /** The audit actor recorded as the goal's creator. @defaultValue SupervisorOptions.actor */
+  actor?: string;
+  /** Recorded as the goal's planner. @defaultValue 'object' (a plan object), 'file' (a path) */
+  plannerName?: string;
 }
 
 export class SupervisorAgent {
@@ -83,13 +84,9 @@ export class SupervisorAgent {
   constructor(
     private readonly registry: TaskRegistry,
     private readonly redis: RedisCoordinator,
-    options?: SupervisorOptions,
+    options: SupervisorOptions = {},
   ) {
-    if (options) this.options = options;
-    else {
-      const config = loadConfig();
-      this.options = { templatesDir: config.templatesDir, llm: config.llm };
-    }
+    this.options = options;
   }
 
   private templates(): Promise<TemplatePlanner> {
@@ -116,33 +113,40 @@ export class SupervisorAgent {
   /** A goal as text → a plan by a planner (`llm` when configured, else templates) → a running goal. */
   async executeGoal(
     text: string,
-    options: { key?: string; planner?: 'template' | 'llm' | Planner } = {},
+    options: { key?: string; planner?: 'template' | 'llm' | Planner; actor?: string } = {},
   ): Promise<SubmittedGoal> {
     if (typeof text !== 'string' || text.trim() === '') throw new InputError('is required', 'goal');
     const planner = await this.planner(options.planner);
     const planned = await planner.plan(text.trim(), options.key ? { key: options.key } : {});
-    return this.submit(planned.plan, planned.planner);
+    return this.submit(planned.plan, planned.planner, options.actor);
   }
 
   /** A plan object, or the path of a plan file (JSON or YAML) → a running goal. */
-  async submitPlan(plan: PlanSpec | string): Promise<SubmittedGoal> {
-    if (typeof plan === 'string') return this.submit(await loadPlanFile(plan), 'file');
-    return this.submit(plan, 'object');
-  }
-
-  /** A single task, as a goal of one task. Returns the task. */
-  async createTask(input: CreateTaskInput): Promise<TaskRecord> {
-    if (typeof input?.title !== 'string' || input.title.trim() === '') {
-      throw new InputError('is required', 'title');
+  async submitPlan(plan: PlanSpec | string, options: SubmitOptions = {}): Promise<SubmittedGoal> {
+    if (typeof plan === 'string') {
+      return this.submit(await loadPlanFile(plan), options.plannerName ?? 'file', options.actor);
     }
-    const { tasks } = await this.submit(
-      { goal: input?.title, tasks: [{ key: 'task', ...input }] },
-      'task',
-    );
-    return tasks[0]!;
+    return this.submit(plan, options.plannerName ?? 'object', options.actor);
   }
 
-  private async submit(input: unknown, plannerName: string): Promise<SubmittedGoal> {
+  /** A single task, as a goal of one task (the `createTask` operation). Returns the task. */
+  createTask(input: CreateTaskInput, actor = this.actor): Promise<TaskRecord> {
+    return createTask(this.deps(), input, actor);
+  }
+
+  private get actor(): string {
+    return this.options.actor ?? 'supervisor';
+  }
+
+  private deps() {
+    return { store: this.registry, coordinator: this.redis, goals: this };
+  }
+
+  private async submit(
+    input: unknown,
+    plannerName: string,
+    actor = this.actor,
+  ): Promise<SubmittedGoal> {
     const plan = resolvePlan(input);
     const template = plannerName.startsWith('template:') ? plannerName.split(/[: ]/)[1] : undefined;
     const goalId = goalIdFor(plan.key);
@@ -166,7 +170,7 @@ export class SupervisorAgent {
     const created = await this.registry.createGoal(
       { id: goalId, key: plan.key, title: plan.goal, planner: plannerName, plan: toPlanSpec(plan) },
       tasks,
-      this.options.actor ?? 'supervisor',
+      actor,
       // Its `new` events wait until Redis accepted the flow (recordGoal below): a refused goal
       // then leaves no hole in the audit log's seq and publishes nothing.
       { deferRecord: true },
@@ -217,14 +221,14 @@ export class SupervisorAgent {
     return { goal, tasks: await this.registry.findTasks({ goalId, limit: goal.taskCount }) };
   }
 
-  /** Cancels a task and its dependents; the goal ends CANCELLED once the rest has finished. */
-  async cancelTask(taskId: string, actor: string | null = null): Promise<void> {
-    await cancelTasks(this.redis, [taskId], actor);
+  /** Cancels a task and its dependents (the `cancelTask` operation). */
+  cancelTask(taskId: string, actor: string | null = this.actor): Promise<CancelTaskOutcome> {
+    return cancelTask(this.deps(), { taskId }, actor);
   }
 
-  /** Cancels every unfinished task of the goal; the goal ends CANCELLED. */
-  async cancelGoal(goalId: string, actor: string | null = null): Promise<void> {
-    await cancelGoal(this.redis, goalId, actor);
+  /** Cancels every unfinished task of the goal (the `cancelGoal` operation). */
+  async cancelGoal(goalId: string, actor: string | null = this.actor): Promise<void> {
+    await cancelGoal(this.deps(), { goalId }, actor);
   }
 
   /** The supervisor owns no connection: the registry and the coordinator are closed by their owner. */

@@ -69,8 +69,7 @@ export async function startApiApp(
     log: (line) => lines.push(line),
     ...(options.supervisor
       ? {
-          submitterFor: (actor: string) =>
-            new SupervisorAgent(store, coordinator, { templatesDir: null, llm: null, actor }),
+          goals: new SupervisorAgent(store, coordinator, { templatesDir: null, llm: null }),
         }
       : {}),
   });

@@ -58,13 +58,11 @@ describe('the API while Redis refuses writes (CLIENT PAUSE WRITE)', () => {
       coordinator,
       config: { token: null, readonlyToken: null },
       log: (line) => lines.push(line),
-      submitterFor: (actor) =>
-        new SupervisorAgent(store, coordinator, {
-          templatesDir: null,
-          llm: null,
-          actor,
-          redisWriteTimeoutMs: WRITE_TIMEOUT_MS,
-        }),
+      goals: new SupervisorAgent(store, coordinator, {
+        templatesDir: null,
+        llm: null,
+        redisWriteTimeoutMs: WRITE_TIMEOUT_MS,
+      }),
     });
     await api.ready;
   });

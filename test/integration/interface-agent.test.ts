@@ -37,7 +37,8 @@ describe('InterfaceAgent', () => {
   const dir = mkdtempSync(join(tmpdir(), 'agentq-iface-'));
   const registry = new TaskRegistry({ backend: 'sqlite', path: join(dir, 'a.db') });
   const redis = new RedisCoordinator({ redis: redisConfig(), prefix: uniquePrefix('iface') });
-  const iface = new InterfaceAgent(registry, redis);
+  // No mirror: the test writes SQL itself, with no jobs in Redis for a mirror to follow.
+  const iface = new InterfaceAgent(registry, redis, { mirror: false });
 
   beforeAll(async () => {
     const tasks = [spec('design', 'design', []), spec('build', 'dev', ['design'])];

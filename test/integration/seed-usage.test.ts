@@ -1,6 +1,7 @@
 /**
- * The seed's usage example, ported line by line onto the public API (`src/index.ts`, what
- * `import … from 'agentq'` gives), then `createAgentSystem` doing the same wiring from config.
+ * The seed's usage example exactly as DESIGN.md writes it, on the public API (`src/index.ts`, what
+ * `import … from 'agentq'` gives), in one process with no mirror started by hand: the status
+ * report says DONE. Then `createAgentSystem` doing the same wiring from config.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,9 +11,9 @@ import {
   createAgentSystem,
   InterfaceAgent,
   RedisCoordinator,
-  startMirror,
   SupervisorAgent,
   TaskRegistry,
+  UnrecoverableError,
   type TaskHandler,
 } from '../../src';
 import { REDIS_URL, uniquePrefix } from '../helpers/servers';
@@ -29,36 +30,45 @@ const handler: TaskHandler = async (task, ctx) => ({
 describe("the seed's usage example", () => {
   const dir = mkdtempSync(join(tmpdir(), 'agentq-seed-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const { hostname: host, port } = new URL(REDIS_URL);
 
-  it('runs with the seed names, each part closed by close()', async () => {
+  it('runs as DESIGN.md writes it, in one process, and SQL says DONE', async () => {
+    // DESIGN.md, line for line (a unique prefix added, as the contract allows).
     const registry = new TaskRegistry({ backend: 'sqlite', path: join(dir, 'agentq.db') });
-    const redis = new RedisCoordinator({ url: REDIS_URL, prefix: uniquePrefix('seed') });
-    const supervisor = new SupervisorAgent(registry, redis, {});
-    const iface = new InterfaceAgent(registry, redis, { mutations: supervisor });
-    const mirror = startMirror({ store: registry, coordinator: redis });
+    const redis = new RedisCoordinator({ host, port: Number(port), prefix: uniquePrefix('seed') });
+    const supervisor = new SupervisorAgent(registry, redis);
+    const iface = new InterfaceAgent(registry, redis);
+    let flaky = 0;
     const dev = new AutonomousAgent({
       agentId: 'dev-1',
-      capabilities: CAPABILITIES,
+      capabilities: [...CAPABILITIES, 'flaky'],
       taskRegistry: registry,
       redisCoordinator: redis,
-      handlers: Object.fromEntries(CAPABILITIES.map((c) => [c, handler])),
-      concurrency: 2,
+      handlers: {
+        ...Object.fromEntries(CAPABILITIES.map((c) => [c, handler])),
+        // Fails its first run for good, then succeeds: what a retry is for.
+        flaky: async () => {
+          if (++flaky === 1) throw new UnrecoverableError('not yet');
+          return { ran: flaky };
+        },
+      },
     });
     try {
       await dev.start();
       const { goalId, tasks } = await supervisor.executeGoal('Build user authentication system');
       expect(tasks.map((t) => t.key)).toEqual(expect.arrayContaining(['design', 'backend']));
 
+      // No startMirror, no serve: the agent and the interface run the mirror candidate.
       await waitFor(
-        'the goal DONE',
+        'the goal DONE in SQL',
         async () => (await registry.getGoal(goalId))?.state === 'DONE',
-        {
-          timeoutMs: 30_000,
-        },
+        { timeoutMs: 30_000 },
       );
       const status = await iface.getSystemStatus();
       const report = iface.formatStatusReport(status);
       expect(report).toMatch(/DONE/);
+      expect(status.totals).toMatchObject({ BACKLOG: 0, PENDING: 0, DONE: tasks.length });
+      expect(status.goals.active).toBe(0);
 
       const integration = tasks.find((t) => t.key === 'integration-tests')!;
       const summary = await iface.getTaskSummary(integration.id);
@@ -68,11 +78,9 @@ describe("the seed's usage example", () => {
         key: 'integration-tests',
         saw: ['backend', 'frontend'],
       });
+      expect((await redis.getAllAgents()).map((a) => a.id)).toContain('dev-1');
 
-      const agents = await redis.getAllAgents();
-      expect(agents.map((a) => a.id)).toContain('dev-1');
-
-      // A task nobody serves stays pending; then the interface cancels it.
+      // The interface mutates without being handed a supervisor: create, then cancel.
       const manual = await iface.createTask({
         title: 'Translate the docs',
         description: 'into French',
@@ -86,14 +94,29 @@ describe("the seed's usage example", () => {
       await waitFor(
         'the manual task CANCELLED',
         async () => (await registry.getTask(manual.taskId))?.state === 'CANCELLED',
-        {
-          timeoutMs: 15_000,
-        },
+        { timeoutMs: 15_000 },
       );
+      await expect(iface.retryTask(manual.taskId)).rejects.toThrow(
+        /CANCELLED: only a FAILED task can be retried/,
+      );
+
+      // And retry: a task that failed for good runs again and ends DONE.
+      const once = await iface.createTask({ title: 'Flaky step', type: 'flaky' });
+      await waitFor(
+        'the flaky task FAILED',
+        async () => (await registry.getTask(once.taskId))?.state === 'FAILED',
+        { timeoutMs: 15_000 },
+      );
+      await iface.retryTask(once.taskId);
+      await waitFor(
+        'the retried task DONE',
+        async () => (await registry.getTask(once.taskId))?.state === 'DONE',
+        { timeoutMs: 15_000 },
+      );
+      expect((await registry.getTask(once.taskId))?.result).toEqual({ ran: 2 });
       expect(await iface.routeCommand('status')).toMatch(/DONE/);
     } finally {
       await dev.close();
-      await mirror.close();
       await iface.close();
       await supervisor.close();
       await redis.close();

@@ -46,7 +46,7 @@ describe('kill -9 of agentq serve during a goal of 10,000 tasks', () => {
   const db = `sqlite:${join(dir, 'agentq.db')}`;
   const common = ['--redis', REDIS_URL, '--db', db, '--prefix', prefix];
   const coordinator = new RedisCoordinator({ url: REDIS_URL, prefix });
-  // Read-only here: serve (the mirror) is the one writer of this file.
+  // Read-only here: the mirror (in serve, or the worker's candidate) is the one writer of this file.
   const store = new TaskRegistry({ backend: 'sqlite', path: join(dir, 'agentq.db') });
   const processes: AgentqProcess[] = [];
   let storeOpen = false;
@@ -121,7 +121,8 @@ describe('kill -9 of agentq serve during a goal of 10,000 tasks', () => {
     const recordedAtKill = await store.lastSeq();
     const finishedAtKill = (await coordinator.queue('finish').getJobCounts('completed')).completed;
     expect(recordedAtKill).toBeLessThan(TRANSITIONS);
-    // A moment without a mirror, the workers going on; then the same db, prefix and port.
+    // The worker's candidate takes the lock once it expires (the worker runs one too), or the
+    // second serve does; either goes on from the cursor. Then the same db, prefix and port.
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const second = startServe(port);
     await healthy();
@@ -150,7 +151,10 @@ describe('kill -9 of agentq serve during a goal of 10,000 tasks', () => {
     ).catch((error: Error) => {
       throw new Error(`${error.message}\n${second.lines.slice(-40).join('\n')}`);
     });
-    expect(second.lines.some((l) => l.includes('mirror: leading'))).toBe(true);
+    const tookOver = processes
+      .slice(1)
+      .filter((p) => p.lines.some((l) => l.includes('mirror: leading')));
+    expect(tookOver.length).toBeGreaterThan(0);
 
     // SQL equals Redis: each task's state is the one its BullMQ job's state means.
     const redisState = new Map<string, TaskState>();

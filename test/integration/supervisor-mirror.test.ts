@@ -85,8 +85,9 @@ describe('supervisor goals as the SQL mirror records them', () => {
     );
     await h.supervisor.cancelTask(`${goalId}.slow`, 'tester');
     const tasks = await goalEndsIn(goalId, 'CANCELLED');
+    // The cancelTask operation's rule, the same as REST's and the CLI's.
     await expect(h.supervisor.cancelTask(`${goalId}.other`, 'tester')).rejects.toThrow(
-      /has already ended \(completed\)/,
+      /is DONE: only an unfinished task can be cancelled/,
     );
     const states = Object.fromEntries(tasks.map((t) => [t.key, t.state]));
     expect(states).toEqual({

@@ -59,7 +59,7 @@ function statusOf(error: AgentqError): HttpStatus {
   if (error instanceof InputError) return 400;
   if (error instanceof NotFoundError) return 404;
   if (error instanceof ConflictError || error.code === 'illegal_transition') return 409;
-  if (error instanceof ConnectionError) return 503;
+  if (error instanceof ConnectionError || error.code === 'unavailable') return 503;
   return 500;
 }
 

@@ -2,10 +2,10 @@
 import type { Command } from 'commander';
 import { InputError } from '../../errors';
 import {
-  listDeadLetters,
-  retryAllDeadLetters,
-  retryDeadLetter,
-} from '../../processors/dead-letters';
+  redriveAllDeadLetters,
+  redriveDeadLetter,
+} from '../../interface/operations/redrive-dead-letter';
+import { listDeadLetters } from '../../processors/dead-letters';
 import { withContext } from '../context';
 
 export function register(program: Command): void {
@@ -45,7 +45,7 @@ export function register(program: Command): void {
       withContext(command, { db: false }, async ({ coordinator, out, actor }) => {
         if (options.all && id) throw new InputError('give an id or --all, not both', 'id');
         if (options.all) {
-          const outcome = await retryAllDeadLetters(coordinator, actor);
+          const outcome = await redriveAllDeadLetters({ coordinator }, actor);
           if (out.json) return out.printJson(outcome);
           out.print(`Redriven: ${outcome.redriven.length}`);
           for (const r of outcome.refused) out.print(`Not redriven ${r.id}: ${r.error}`);
@@ -54,7 +54,7 @@ export function register(program: Command): void {
         }
         if (!id)
           throw new InputError('give the dead letter id (see `agentq dlq list`) or --all', 'id');
-        const redrive = await retryDeadLetter(coordinator, id, actor);
+        const redrive = await redriveDeadLetter({ coordinator }, { id }, actor);
         if (out.json) return out.printJson(redrive);
         out.print(`Task ${redrive.taskId} runs again (epoch ${redrive.epoch}).`);
       }),

@@ -23,8 +23,10 @@ export function register(program: Command): void {
     .option('--limit <n>', 'at most this many (without --follow)', '100')
     .option('--follow', 'keep printing live events until Ctrl-C (NDJSON with --json)')
     .action((options: EventsOptions, command: Command) =>
-      withContext(command, { role: options.follow ? 'worker' : 'command' }, (ctx) =>
-        options.follow ? follow(ctx, options) : list(ctx, options),
+      withContext(
+        command,
+        { role: options.follow ? 'worker' : 'command', readsSql: true },
+        (ctx) => (options.follow ? follow(ctx, options) : list(ctx, options)),
       ),
     );
 }

@@ -3,6 +3,7 @@
  * by the supervisor's planners (templates, or the LLM planner when AGENTQ_LLM_URL is set).
  */
 import type { Command } from 'commander';
+import { cancelGoal } from '../../interface/operations/cancel-goal';
 import { withContext, type CliContext } from '../context';
 import { exitCodeOf, waitForGoal } from '../goal-wait';
 import { paintState } from '../output';
@@ -29,7 +30,7 @@ export function register(program: Command): void {
     .command('show <id>')
     .description('a goal and its tasks')
     .action((id: string, _options: unknown, command: Command) =>
-      withContext(command, {}, async (ctx) => {
+      withContext(command, { readsSql: true }, async (ctx) => {
         const { goal: record, tasks } = await supervisorFor(ctx).getGoal(id);
         if (ctx.out.json) return ctx.out.printJson({ goal: record, tasks });
         const { color } = ctx.out;
@@ -55,9 +56,8 @@ export function register(program: Command): void {
     .description('cancel every unfinished task of a goal')
     .action((id: string, _options: unknown, command: Command) =>
       withContext(command, {}, async (ctx) => {
-        const supervisor = supervisorFor(ctx);
-        await supervisor.getGoal(id); // an unknown id is a NotFoundError, not a silent no-op
-        await supervisor.cancelGoal(id, ctx.actor);
+        const deps = { store: ctx.registry, coordinator: ctx.coordinator };
+        await cancelGoal(deps, { goalId: id }, ctx.actor);
         if (ctx.out.json) ctx.out.printJson({ goalId: id, cancelled: true });
         else ctx.out.print(`Cancelling goal ${id}.`);
       }),

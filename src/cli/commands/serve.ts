@@ -2,23 +2,19 @@
  * `agentq serve [--host H] [--port P]`: the composition root of the server process. It builds the
  * store, the coordinator, a mirror candidate (exactly one process of a deployment mirrors; the
  * others wait to take over), the internal workers (gates, goal roots, reconciler), the supervisor
- * and the Express app, listens, and on SIGINT/SIGTERM closes all of it in reverse order.
+ * and the Express app, listens, and on SIGINT/SIGTERM closes all of it in reverse order (each
+ * part registered with the releasers as it is acquired: system/releasers.ts).
  * Redis going away is a warning, not an exit: every part retries and resumes on its own.
  */
 import type { Command } from 'commander';
 import { createApp } from '../../board/app';
-import { startMirror } from '../../mirror/mirror';
 import { mirrorMetrics } from '../../mirror/mirror-metrics';
-import type { GoalSubmitter } from '../../board/routes/submit';
 import { assertBindAllowed, startServer } from '../../board/server';
 import { loadConfig } from '../../config';
-import { TaskRegistry } from '../../entities/task-registry';
-import { startInternalWorkers } from '../../queues/internal-workers';
 import { recoverGoals } from '../../queues/recover';
 import { checkRedisServer } from '../../queues/redis-checks';
-import { RedisCoordinator } from '../../queues/redis-coordinator';
-import { tracingFromConfig } from '../../tracing';
-import { SupervisorAgent } from '../../queues/supervisor-agent';
+import { acquireCore, joinProcessServices, supervisorFrom } from '../../system/compose';
+import { withReleasers } from '../../system/releasers';
 import { globalOptions } from '../context';
 import { onInterrupt } from '../interrupt';
 import { watchRedisHealth } from '../redis-health';
@@ -43,17 +39,20 @@ async function serve(options: ServeOptions, command: Command): Promise<void> {
     AGENTQ_HOST: options.host,
     AGENTQ_PORT: options.port,
   });
+  // Refused before anything starts: a public bind without a token.
   assertBindAllowed(config.host, config.token);
-  const registry = TaskRegistry.fromConfig(config.db);
-  await registry.open();
-  const tracing = tracingFromConfig(config, 'agentq-serve');
-  const coordinator = RedisCoordinator.fromConfig(config, {
-    role: 'worker',
-    ...(tracing ? { telemetry: tracing.telemetry } : {}),
-  });
-  // One line when Redis cannot be reached (at start too), is lost, is back: in this log.
-  const health = watchRedisHealth(coordinator, { write: log });
-  try {
+  await withReleasers(async (releasers) => {
+    const core = acquireCore(releasers, {
+      config,
+      role: 'worker',
+      serviceName: 'agentq-serve',
+      onLog: log,
+    });
+    const { registry, coordinator } = core;
+    await registry.open();
+    // One line when Redis cannot be reached (at start too), is lost, is back: in this log.
+    const health = watchRedisHealth(coordinator, { write: log });
+    releasers.add(() => health.stop());
     await coordinator.untilReachable();
     // Refuse an evicting server (it would lose accepted tasks); say what else is worth knowing.
     const redis = await checkRedisServer(coordinator.client);
@@ -62,41 +61,24 @@ async function serve(options: ServeOptions, command: Command): Promise<void> {
       const recovered = await recoverGoals(registry, coordinator);
       for (const line of reportLines(recovered)) log(`recover: ${line}`);
     }
-  } catch (error) {
-    health.stop();
-    await coordinator.close();
-    await registry.close();
-    await tracing?.shutdown();
-    throw error;
-  }
-  const mirror = startMirror({ store: registry, coordinator, onLog: log });
-  const internal = startInternalWorkers(coordinator, {
-    onError: (e) => log(`internal: ${e.message}`),
-  });
-  const supervisors = new Map<string, GoalSubmitter>();
-  const app = createApp({
-    store: registry,
-    coordinator,
-    config,
-    metrics: mirrorMetrics,
-    log,
-    submitterFor: (actor) => {
-      let supervisor = supervisors.get(actor);
-      if (!supervisor) {
-        supervisor = new SupervisorAgent(registry, coordinator, {
-          templatesDir: config.templatesDir,
-          llm: config.llm,
-          actor,
-          onWarning: log,
-        });
-        supervisors.set(actor, supervisor);
-      }
-      return supervisor;
-    },
-  });
-  const interrupt = onInterrupt();
-  try {
-    const server = await startServer({
+    joinProcessServices(releasers, core, { mirror: true, internalWorkers: true });
+    const app = createApp({
+      store: registry,
+      coordinator,
+      config,
+      metrics: mirrorMetrics,
+      log,
+      goals: supervisorFrom(core, { actor: 'api', onWarning: log }),
+    });
+    let server: Awaited<ReturnType<typeof startServer>> | null = null;
+    // The SSE streams end first, or the server would wait its grace period for them.
+    releasers.add(async () => {
+      await app.close();
+      await server?.close();
+    });
+    const interrupt = onInterrupt();
+    releasers.add(() => interrupt.dispose());
+    server = await startServer({
       app: app.app,
       host: config.host,
       port: config.port,
@@ -105,18 +87,7 @@ async function serve(options: ServeOptions, command: Command): Promise<void> {
     log(`agentq serve listening on ${server.url} (board ${server.url}/board)`);
     await interrupt.done;
     log('shutting down');
-    await app.close();
-    await server.close();
-  } finally {
-    interrupt.dispose();
-    await app.close();
-    await internal.close();
-    await mirror.close();
-    health.stop();
-    await coordinator.close();
-    await registry.close();
-    await tracing?.shutdown();
-  }
+  });
 }
 
 export function register(program: Command): void {

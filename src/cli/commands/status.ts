@@ -19,25 +19,29 @@ export function register(program: Command): void {
     .description('tasks by state and capability, agents, stuck tasks and why, recent failures')
     .option('--watch', 'redraw every second until Ctrl-C')
     .action((options: { watch?: boolean }, command: Command) =>
-      withContext(command, { role: options.watch ? 'worker' : 'command' }, async (ctx) => {
-        const iface = new InterfaceAgent(ctx.registry, ctx.coordinator);
-        if (!options.watch) return renderStatus(await iface.getSystemStatus(), ctx.out);
-        const health = watchRedisHealth(ctx.coordinator, { write: ctx.out.warn });
-        const interrupt = onInterrupt();
-        try {
-          while (!interrupt.stopped) {
-            const status = await iface.getSystemStatus().catch(() => null);
-            if (status) {
-              if (!ctx.out.json) ctx.out.print(CLEAR_SCREEN.trimEnd());
-              renderStatus(status, ctx.out);
+      withContext(
+        command,
+        { role: options.watch ? 'worker' : 'command', readsSql: true },
+        async (ctx) => {
+          const iface = new InterfaceAgent(ctx.registry, ctx.coordinator, { mirror: false });
+          if (!options.watch) return renderStatus(await iface.getSystemStatus(), ctx.out);
+          const health = watchRedisHealth(ctx.coordinator, { write: ctx.out.warn });
+          const interrupt = onInterrupt();
+          try {
+            while (!interrupt.stopped) {
+              const status = await iface.getSystemStatus().catch(() => null);
+              if (status) {
+                if (!ctx.out.json) ctx.out.print(CLEAR_SCREEN.trimEnd());
+                renderStatus(status, ctx.out);
+              }
+              await interrupt.sleep(1000);
             }
-            await interrupt.sleep(1000);
+          } finally {
+            interrupt.dispose();
+            health.stop();
           }
-        } finally {
-          interrupt.dispose();
-          health.stop();
-        }
-      }),
+        },
+      ),
     );
 }
 

@@ -1,11 +1,14 @@
 /**
- * `agentq task show|create|cancel|retry`. Reads come from the task store; changes go through
- * the supervisor (it owns the flow), with `cli:<user>` as the audit actor.
+ * `agentq task show|create|cancel|retry`. Reads come from the task store; changes are the
+ * operations (interface/operations), the same as REST's, with `cli:<user>` as the audit actor.
  */
 import type { Command } from 'commander';
 import { InterfaceAgent } from '../../interface/interface-agent';
 import type { Json } from '../../entities/task-model';
 import { InputError } from '../../errors';
+import { cancelTask } from '../../interface/operations/cancel-task';
+import { createTask } from '../../interface/operations/create-task';
+import { retryTask } from '../../interface/operations/retry-task';
 import { withContext, type CliContext } from '../context';
 import { supervisorFor } from '../supervisor';
 
@@ -17,11 +20,8 @@ interface CreateOptions {
   data?: string;
 }
 
-function interfaceFor(ctx: CliContext): InterfaceAgent {
-  return new InterfaceAgent(ctx.registry, ctx.coordinator, {
-    mutations: supervisorFor(ctx),
-    actor: ctx.actor,
-  });
+function depsOf(ctx: CliContext) {
+  return { store: ctx.registry, coordinator: ctx.coordinator, goals: supervisorFor(ctx) };
 }
 
 function parseData(raw: string | undefined): { [key: string]: Json } | undefined {
@@ -54,8 +54,9 @@ export function register(program: Command): void {
     .command('show <id>')
     .description('one task: state, attempts, result or error, and why it waits')
     .action((id: string, _options: unknown, command: Command) =>
-      withContext(command, {}, async (ctx) => {
-        const iface = new InterfaceAgent(ctx.registry, ctx.coordinator);
+      withContext(command, { readsSql: true }, async (ctx) => {
+        // A one-shot reader: it would take the mirror's lock only to drop it.
+        const iface = new InterfaceAgent(ctx.registry, ctx.coordinator, { mirror: false });
         const summary = await iface.getTaskSummary(id);
         if (ctx.out.json) return ctx.out.printJson(summary);
         ctx.out.print(iface.formatTaskSummary(summary));
@@ -79,7 +80,7 @@ export function register(program: Command): void {
           description: options.description,
           data: parseData(options.data),
         };
-        const task = await supervisorFor(ctx).createTask(input);
+        const task = await createTask(depsOf(ctx), input, ctx.actor);
         if (ctx.out.json) return ctx.out.printJson(task);
         ctx.out.print(`Created task ${task.id} (goal ${task.goalId}), ${task.state}.`);
       }),
@@ -90,20 +91,23 @@ export function register(program: Command): void {
     .description('cancel a task and its dependents')
     .action((id: string, _options: unknown, command: Command) =>
       withContext(command, {}, async (ctx) => {
-        await interfaceFor(ctx).cancelTask(id, ctx.actor);
-        if (ctx.out.json) return ctx.out.printJson({ taskId: id, cancelled: true });
+        const outcome = await cancelTask(depsOf(ctx), { taskId: id }, ctx.actor);
+        if (ctx.out.json) return ctx.out.printJson(outcome);
         ctx.out.print(`Cancelling task ${id}.`);
       }),
     );
 
   task
     .command('retry <id>')
-    .description('run a FAILED task again (attempts reset)')
+    .description('run a FAILED task again (attempts reset); in a FAILED goal, re-open the goal')
     .action((id: string, _options: unknown, command: Command) =>
       withContext(command, {}, async (ctx) => {
-        await interfaceFor(ctx).retryTask(id, ctx.actor);
-        if (ctx.out.json) return ctx.out.printJson({ taskId: id, retried: true });
-        ctx.out.print(`Retrying task ${id}.`);
+        const outcome = await retryTask(depsOf(ctx), { taskId: id }, ctx.actor);
+        if (ctx.out.json) return ctx.out.printJson(outcome);
+        if ('reopened' in outcome) {
+          const { goalId, requeued } = outcome.reopened;
+          ctx.out.print(`Re-opened goal ${goalId}: ${requeued.length} tasks run again.`);
+        } else ctx.out.print(`Retrying task ${id}.`);
       }),
     );
 }

@@ -1,7 +1,9 @@
 /**
  * `agentq worker --id ID --capabilities a,b [--concurrency N] (--handlers FILE | --shell "CMD")
  * [--worktree REPO] [--sandboxed] [--grace-ms MS]`: one agent in this process until SIGINT/SIGTERM
- * (graceful: running tasks get the grace period, then go back to their queues).
+ * (graceful: running tasks get the grace period, then go back to their queues). The agent is
+ * given the task registry, so this process runs a mirror candidate too: a deployment of workers
+ * alone still mirrors into SQL (one candidate leads).
  */
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
@@ -60,50 +62,55 @@ export function register(program: Command): void {
     .option('--sandboxed', 'run handlers from --handlers in child processes')
     .option('--grace-ms <ms>', 'how long running tasks may finish on SIGINT/SIGTERM', '30000')
     .action((flags: WorkerFlags, command: Command) =>
-      withContext(command, { db: false, role: 'worker' }, async ({ coordinator, out }) => {
-        if (!flags.handlers === !flags.shell)
-          throw new InputError('give either --handlers FILE or --shell "CMD"', 'handlers');
-        if (flags.sandboxed && !flags.handlers)
-          throw new InputError('--sandboxed needs --handlers', 'sandboxed');
-        const capabilities = flags.capabilities
-          .split(',')
-          .map((c) => c.trim())
-          .filter(Boolean);
-        // Refuse an evicting server (it would lose accepted tasks); say what else is worth knowing.
-        const redis = await checkRedisServer(coordinator.client);
-        for (const warning of redis.warnings) out.warn(`warning: ${warning}`);
-        const agentId = flags.id ?? `${hostname()}-${process.pid}`;
-        // Refused before anything (pruning this id's worktrees) when a live worker holds the id.
-        await coordinator.assertAgentIdFree(agentId);
-        const handlers = await handlersFor(flags, capabilities);
-        let worktree: WorktreeManager | undefined;
-        if (flags.worktree) {
-          worktree = new WorktreeManager({ repo: flags.worktree, agentId });
-          const live = (await coordinator.getAllAgents()).map((a) => a.id);
-          await worktree.prepare(live);
-        }
-        const agent = new AutonomousAgent({
-          agentId,
-          capabilities,
-          redisCoordinator: coordinator,
-          handlers,
-          concurrency: positiveInt(flags.concurrency, 'concurrency'),
-          graceMs: positiveInt(flags.graceMs, 'grace-ms'),
-          ...(flags.sandboxed ? { sandboxed: { handlersFile: flags.handlers! } } : {}),
-          ...(worktree ? { worktree } : {}),
-          onError: (error) => {
-            process.stderr.write(`agent ${agentId}: ${error.message}\n`);
-          },
-        });
-        await agent.start();
-        out.print(`Agent ${agentId} serves ${capabilities.join(', ')}. Ctrl-C to stop.`);
-        await new Promise<void>((done) => {
-          installShutdownHandlers(async () => {
-            out.print('Stopping: running tasks get the grace period…');
-            await agent.close();
-            done();
+      withContext(
+        command,
+        { role: 'worker', log: true },
+        async ({ coordinator, registry, out }) => {
+          if (!flags.handlers === !flags.shell)
+            throw new InputError('give either --handlers FILE or --shell "CMD"', 'handlers');
+          if (flags.sandboxed && !flags.handlers)
+            throw new InputError('--sandboxed needs --handlers', 'sandboxed');
+          const capabilities = flags.capabilities
+            .split(',')
+            .map((c) => c.trim())
+            .filter(Boolean);
+          // Refuse an evicting server (it would lose accepted tasks); say what else is worth knowing.
+          const redis = await checkRedisServer(coordinator.client);
+          for (const warning of redis.warnings) out.warn(`warning: ${warning}`);
+          const agentId = flags.id ?? `${hostname()}-${process.pid}`;
+          // Refused before anything (pruning this id's worktrees) when a live worker holds the id.
+          await coordinator.assertAgentIdFree(agentId);
+          const handlers = await handlersFor(flags, capabilities);
+          let worktree: WorktreeManager | undefined;
+          if (flags.worktree) {
+            worktree = new WorktreeManager({ repo: flags.worktree, agentId });
+            const live = (await coordinator.getAllAgents()).map((a) => a.id);
+            await worktree.prepare(live);
+          }
+          const agent = new AutonomousAgent({
+            agentId,
+            capabilities,
+            taskRegistry: registry,
+            redisCoordinator: coordinator,
+            handlers,
+            concurrency: positiveInt(flags.concurrency, 'concurrency'),
+            graceMs: positiveInt(flags.graceMs, 'grace-ms'),
+            ...(flags.sandboxed ? { sandboxed: { handlersFile: flags.handlers! } } : {}),
+            ...(worktree ? { worktree } : {}),
+            onError: (error) => {
+              process.stderr.write(`agent ${agentId}: ${error.message}\n`);
+            },
           });
-        });
-      }),
+          await agent.start();
+          out.print(`Agent ${agentId} serves ${capabilities.join(', ')}. Ctrl-C to stop.`);
+          await new Promise<void>((done) => {
+            installShutdownHandlers(async () => {
+              out.print('Stopping: running tasks get the grace period…');
+              await agent.close();
+              done();
+            });
+          });
+        },
+      ),
     );
 }

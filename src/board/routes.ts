@@ -1,0 +1,56 @@
+/**
+ * The REST API as one table: method, path, handler (one small handler per file in routes/).
+ * `apiRouter` mounts it; what a route may do is the handler's, what it answers on a thrown error
+ * is http-errors.ts's.
+ */
+import { Router } from 'express';
+import { cancelGoal } from './routes/cancel-goal';
+import { cancelTask } from './routes/cancel-task';
+import { createGoal } from './routes/create-goal';
+import { createTask } from './routes/create-task';
+import { getGoal } from './routes/get-goal';
+import { getStatus } from './routes/get-status';
+import { getTask } from './routes/get-task';
+import { goalGraph } from './routes/goal-graph';
+import { healthz } from './routes/healthz';
+import { listAgents } from './routes/list-agents';
+import { listDeadLetters } from './routes/list-dead-letters';
+import { listEvents } from './routes/list-events';
+import { listGoals } from './routes/list-goals';
+import { listTasks } from './routes/list-tasks';
+import { redriveDeadLetter } from './routes/redrive-dead-letter';
+import { retryTask } from './routes/retry-task';
+import type { RouteDeps, RouteHandler } from './routes/route-handler';
+
+export interface Route {
+  method: 'get' | 'post';
+  path: string;
+  handler: RouteHandler;
+}
+
+export const API_ROUTES: readonly Route[] = [
+  { method: 'get', path: '/healthz', handler: healthz },
+  { method: 'get', path: '/api/status', handler: getStatus },
+  { method: 'get', path: '/api/tasks', handler: listTasks },
+  { method: 'post', path: '/api/tasks', handler: createTask },
+  { method: 'get', path: '/api/tasks/:id', handler: getTask },
+  { method: 'post', path: '/api/tasks/:id/cancel', handler: cancelTask },
+  { method: 'post', path: '/api/tasks/:id/retry', handler: retryTask },
+  { method: 'get', path: '/api/goals', handler: listGoals },
+  { method: 'post', path: '/api/goals', handler: createGoal },
+  { method: 'get', path: '/api/goals/:id', handler: getGoal },
+  { method: 'get', path: '/api/goals/:id/graph.svg', handler: goalGraph },
+  { method: 'post', path: '/api/goals/:id/cancel', handler: cancelGoal },
+  { method: 'get', path: '/api/agents', handler: listAgents },
+  { method: 'get', path: '/api/dlq', handler: listDeadLetters },
+  { method: 'post', path: '/api/dlq/:id/retry', handler: redriveDeadLetter },
+  { method: 'get', path: '/api/events', handler: listEvents },
+];
+
+export function apiRouter(deps: RouteDeps): Router {
+  const router = Router();
+  for (const { method, path, handler } of API_ROUTES) {
+    router[method](path, (req, res) => handler(deps, req, res));
+  }
+  return router;
+}

@@ -1,0 +1,27 @@
+/**
+ * The operations: every mutation of agentq, each with one input type, written once. REST routes,
+ * CLI commands, InterfaceAgent and SupervisorAgent call these and nothing else to change state.
+ */
+export type {
+  Actor,
+  GoalSubmitter,
+  OperationDeps,
+  SubmittedGoalShape,
+  SubmittingDeps,
+} from './deps';
+export { createTask, createTaskSchema, type CreateTaskInput } from './create-task';
+export {
+  submitGoal,
+  submitGoalSchema,
+  idempotencyKeySchema,
+  type SubmitGoalInput,
+} from './submit-goal';
+export { cancelTask, type CancelTaskInput, type CancelTaskOutcome } from './cancel-task';
+export { retryTask, type RetryOutcome, type RetryTaskInput } from './retry-task';
+export { cancelGoal, type CancelGoalInput } from './cancel-goal';
+export {
+  redriveAllDeadLetters,
+  redriveDeadLetter,
+  type RedriveDeadLetterInput,
+} from './redrive-dead-letter';
+export { parseInput } from './parse-input';
