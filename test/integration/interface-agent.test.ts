@@ -89,10 +89,28 @@ describe('InterfaceAgent', () => {
       jobId: design.id,
       priority: bullPriority(5),
     });
+    // build's job exists too (a flow holds it until design ends; here a long delay does), so
+    // Redis holds every job SQL knows and the diagnosis is about dependencies, not a lost job.
+    const build = tasks[1]!;
+    await redis
+      .queue('dev')
+      .add(
+        'dev',
+        {
+          ...data,
+          taskId: build.id,
+          key: build.key,
+          title: build.title,
+          type: 'dev',
+          dependsOn: ['design'],
+        },
+        { jobId: build.id, delay: 3_600_000 },
+      );
   });
 
   afterAll(async () => {
     await redis.queue('design').obliterate({ force: true });
+    await redis.queue('dev').obliterate({ force: true });
     await redis.removeAgent('dev-1');
     await redis.client.del(redis.key('capabilities'));
     await iface.close();
