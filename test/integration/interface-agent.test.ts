@@ -92,20 +92,18 @@ describe('InterfaceAgent', () => {
     // build's job exists too (a flow holds it until design ends; here a long delay does), so
     // Redis holds every job SQL knows and the diagnosis is about dependencies, not a lost job.
     const build = tasks[1]!;
-    await redis
-      .queue('dev')
-      .add(
-        'dev',
-        {
-          ...data,
-          taskId: build.id,
-          key: build.key,
-          title: build.title,
-          type: 'dev',
-          dependsOn: ['design'],
-        },
-        { jobId: build.id, delay: 3_600_000 },
-      );
+    await redis.queue('dev').add(
+      'dev',
+      {
+        ...data,
+        taskId: build.id,
+        key: build.key,
+        title: build.title,
+        type: 'dev',
+        dependsOn: ['design'],
+      },
+      { jobId: build.id, delay: 3_600_000 },
+    );
   });
 
   afterAll(async () => {
