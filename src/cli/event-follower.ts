@@ -6,7 +6,7 @@
 import type { TaskEventRecord } from '../entities/task-model';
 import type { TaskRegistry } from '../entities/task-registry';
 import { TASK_EVENT_NAMES } from '../entities/task-model';
-import type { RedisConnection } from '../queues/connection';
+import { closeRedis, type RedisConnection } from '../queues/connection';
 import { taskKeyOfJobId } from '../queues/protocol';
 import type { RedisCoordinator } from '../queues/redis-coordinator';
 import type { Colors } from './output';
@@ -78,6 +78,18 @@ export function formatEventLine(e: EventLine, color: Colors): string {
   return parts.join(' ');
 }
 
+/**
+ * Closes a subscriber of our own and waits for its end, so the coordinator's close finds it
+ * gone: closing it again there, half-closed, would hold the process for ioredis's 2 s
+ * disconnect timeout.
+ */
+export async function endConnection(connection: RedisConnection): Promise<void> {
+  if (connection.status === 'end') return;
+  const ended = new Promise<void>((resolve) => connection.once('end', () => resolve()));
+  await closeRedis(connection);
+  await ended;
+}
+
 export class EventFollower {
   private chain: Promise<void> = Promise.resolve();
   private readonly onMessage = (channel: string, message: string) => {
@@ -103,7 +115,7 @@ export class EventFollower {
   async stop(): Promise<void> {
     this.subscriber.off('message', this.onMessage);
     await this.chain;
-    await this.subscriber.quit().catch(() => this.subscriber.disconnect());
+    await endConnection(this.subscriber);
   }
 
   private async handle(channel: string, message: string): Promise<void> {
