@@ -10,7 +10,7 @@ import { shardOf } from '../queues/protocol';
 import type { CliContext } from './context';
 
 /** Enough PENDING tasks to find every capability a goal waits on, read cheaply. */
-const SCAN = 500;
+const SCAN = 200;
 
 export async function waitingReason(ctx: CliContext, goalId: string): Promise<string> {
   const pending = await ctx.registry.findTasks({ goalId, state: 'PENDING', limit: SCAN });

@@ -24,6 +24,7 @@ interface Running {
   child: ChildProcess;
   stdout: () => string;
   output: () => string;
+  exited: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -42,6 +43,7 @@ function start(args: string[]): Running {
     child,
     stdout: () => stdout,
     output: () => output,
+    exited,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;
@@ -137,4 +139,17 @@ describe('ready lines and the * handler', () => {
       expect(worker.child.exitCode).toBe(0);
     },
   );
+
+  it('refuses at start a sandboxed worker with a capability its module has no handler for', async () => {
+    const cjs = join(ROOT, 'test', 'fixtures', 'handlers', 'cjs-exports.cjs');
+    const args = ['worker', '--id', 'nohandler-1', '--capabilities', 'echo,other'];
+    const worker = start([...args, '--handlers', cjs, '--sandboxed', ...common]);
+    running.push(worker);
+    await worker.exited;
+    expect(worker.child.exitCode).toBe(2);
+    expect(worker.stdout()).toBe('');
+    expect(worker.output()).toMatch(
+      /^agentq: capabilities: no handler for 'other' \(handlers exist for: echo;/m,
+    );
+  });
 });

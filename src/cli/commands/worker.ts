@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { InputError } from '../../errors';
 import { AutonomousAgent } from '../../processors/autonomous-agent';
-import { loadHandlerModule } from '../../processors/handler-module';
+import { loadHandlerModule, pickHandlers } from '../../processors/handler-module';
 import type { HandlerMap } from '../../processors/handler-types';
 import { createShellHandler } from '../../processors/shell-executor';
 import { installShutdownHandlers } from '../../processors/shutdown';
@@ -97,7 +97,9 @@ export function register(program: Command): void {
           const agentId = flags.id ?? `${hostname()}-${process.pid}`;
           // Refused before anything (pruning this id's worktrees) when a live worker holds the id.
           await coordinator.assertAgentIdFree(agentId);
-          const handlers = await handlersFor(flags, capabilities);
+          // Every capability needs a handler (its own or '*'), sandboxed ones too: refused now,
+          // not per task in a child.
+          const handlers = pickHandlers(await handlersFor(flags, capabilities), capabilities);
           let worktree: WorktreeManager | undefined;
           if (flags.worktree) {
             worktree = new WorktreeManager({ repo: flags.worktree, agentId });
