@@ -29,6 +29,8 @@ export interface EventLine {
 export const FOLLOWED_CHANNELS = [...TASK_EVENT_NAMES.map((e) => `tasks:${e}`), 'goals:complete'];
 
 const PAGE = 500;
+/** ioredis's own disconnect timeout: waiting longer than it would gain nothing. */
+const END_WAIT_MS = 2000;
 
 export function eventLineOf(e: TaskEventRecord): EventLine {
   return {
@@ -85,9 +87,15 @@ export function formatEventLine(e: EventLine, color: Colors): string {
  */
 export async function endConnection(connection: RedisConnection): Promise<void> {
   if (connection.status === 'end') return;
-  const ended = new Promise<void>((resolve) => connection.once('end', () => resolve()));
+  let timer: NodeJS.Timeout | undefined;
+  const ended = new Promise<void>((resolve) => {
+    connection.once('end', () => resolve());
+    // Bounded all the same: the coordinator's close is the fallback.
+    timer = setTimeout(resolve, END_WAIT_MS);
+  });
   await closeRedis(connection);
   await ended;
+  clearTimeout(timer);
 }
 
 export class EventFollower {
