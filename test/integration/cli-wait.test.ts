@@ -6,13 +6,16 @@
  *   whose dependent failed with it);
  * - at submission one warning line per capability no live agent serves, and while it waits a
  *   line on stderr (off a TTY) each time the reason changes: no live agent serves a capability,
- *   or the breaker of every agent serving it is open.
+ *   or the breaker of every agent serving it is open;
+ * - with no mirror anywhere (SQL never follows), the end comes from Redis with the no-mirror
+ *   warning.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UnrecoverableError } from 'bullmq';
+import { NO_MIRROR_WARNING } from '../../src/cli/context';
 import { TaskRegistry } from '../../src/entities/task-registry';
 import { AutonomousAgent } from '../../src/processors/autonomous-agent';
 import { RedisCoordinator } from '../../src/queues/redis-coordinator';
@@ -222,5 +225,44 @@ describe('agentq plan --wait', () => {
     expect(await run.closed).toBe(1);
     expect(JSON.parse(run.stdout())).toMatchObject({ state: 'CANCELLED' });
     expect(run.stderr()).not.toMatch(/warning: no live agent/);
+  });
+});
+
+describe('agentq plan --wait with no mirror anywhere', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'agentq-cli-wait-nomirror-'));
+  const prefix = uniquePrefix('cliwaitnm');
+  const dbPath = join(dir, 'a.db');
+  const common = ['--redis', REDIS_URL, '--db', `sqlite:${dbPath}`, '--prefix', prefix];
+  const redis = new RedisCoordinator({ url: REDIS_URL, prefix });
+  // No task registry: this agent runs no mirror candidate, and nothing else does.
+  const agent = new AutonomousAgent({
+    agentId: 'nomirror-agent',
+    capabilities: ['build'],
+    redisCoordinator: redis,
+    handlers: { build: async (task) => ({ built: task.key }) },
+    graceMs: 1000,
+  });
+
+  beforeAll(() => agent.start());
+
+  afterAll(async () => {
+    await agent.close();
+    await redis.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('takes the end from Redis and says SQL may be behind', async () => {
+    const file = join(dir, 'plan.json');
+    writeFileSync(
+      file,
+      JSON.stringify({ goal: 'g', tasks: [{ key: 'a', title: 'A', type: 'build' }] }),
+    );
+    const run = agentq(['plan', file, '--wait', '--json', ...common]);
+    expect(await run.closed).toBe(0);
+    const waited = JSON.parse(run.stdout()) as { state: string; goal: { state: string } };
+    expect(waited.state).toBe('DONE');
+    // What SQL holds, unmirrored, and said so.
+    expect(waited.goal.state).toBe('ACTIVE');
+    expect(run.stderr()).toBe(`${NO_MIRROR_WARNING}\n`);
   });
 });
