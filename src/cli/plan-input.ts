@@ -15,6 +15,10 @@ export const STDIN_NAME = 'stdin';
 export async function readPlanFromStdin(
   stream: NodeJS.ReadableStream = process.stdin,
 ): Promise<unknown> {
+  // Typed at a terminal: say what it waits for rather than seem to hang.
+  if ((stream as NodeJS.ReadStream).isTTY) {
+    process.stderr.write('Reading the plan from standard input (JSON or YAML; Ctrl-D to end)…\n');
+  }
   const bytes = await readAtMost(stream, MAX_PLAN_FILE_BYTES + 1);
   const text = bytes.toString('utf8');
   const format = /^\s*\{/.test(text) ? 'json' : 'yaml';
