@@ -6,6 +6,7 @@
  * (locked until commit: gap-free across processes).
  */
 import type { Pool, PoolClient } from 'pg';
+import type * as DataSourceModule from './data-source';
 import type { DataSource, QueryRunner } from 'typeorm';
 import {
   newGoalRecord,
@@ -21,7 +22,7 @@ import {
   recordGoalWithClient,
   unnest,
 } from './postgres-apply-changes';
-import { postgresDataSource, runStoreMigrations, type PostgresSourceOptions } from './data-source';
+import type { PostgresSourceOptions } from './data-source';
 import {
   EVENT_COLUMNS,
   eventValues,
@@ -164,6 +165,10 @@ export class PostgresTaskStore extends SqlTaskStore {
   }
 
   private async connect(): Promise<void> {
+    // TypeORM (data-source.ts) is loaded when a store opens, not when its module is.
+    const { postgresDataSource, runStoreMigrations } =
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      require('./data-source') as typeof DataSourceModule;
     const source = postgresDataSource(this.options);
     await source.initialize();
     try {
