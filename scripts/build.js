@@ -110,8 +110,9 @@ module.exports = { ensureBuilt, isStale };
 if (require.main === module) {
   try {
     const ms = ensureBuilt({ force: process.argv.includes('--force') });
-    if (ms === null) console.log('dist/ is current');
-    else console.log(`built dist/ in ${(ms / 1000).toFixed(1)} s`);
+    // On stderr: `npm pack --json` runs this (prepare) and keeps stdout for its document.
+    if (ms === null) console.error('dist/ is current');
+    else console.error(`built dist/ in ${(ms / 1000).toFixed(1)} s`);
   } catch (error) {
     console.error(`agentq build: ${error.message}`);
     process.exit(1);
