@@ -54,6 +54,11 @@ describe('agentq bench --quick --json (a real child process)', () => {
       expect(doc.memory).toEqual(
         expect.objectContaining({ agentqBytesPerTask: num, bullmqBytesPerTask: num }),
       );
+      expect(doc.startup).toEqual({
+        runs: num,
+        medianMs: { node: num, bullmq: num, version: num, help: num, taskShow: num },
+        ratio: { version: num, help: num, taskShow: num },
+      });
       expect(doc.environment).toEqual(
         expect.objectContaining({
           mode: 'quick',
@@ -66,6 +71,7 @@ describe('agentq bench --quick --json (a real child process)', () => {
       const markdown = readFileSync(join(out, 'latest.md'), 'utf8');
       expect(markdown).toContain('| scenario | agentq | plain BullMQ | target |');
       expect(markdown).toContain(`Node ${process.version}`);
+      expect(markdown).toContain('`agentq task show ID` start-up');
       const [, left] = await redis.scan('0', 'MATCH', '{bench-*', 'COUNT', 100_000);
       expect(left).toEqual([]);
     },
