@@ -3,7 +3,7 @@
  * colours (picocolors) — colours only on a TTY and never with `--json`; progress bars
  * (cli-progress) on stderr, only on a TTY.
  */
-import { SingleBar } from 'cli-progress';
+import type * as CliProgress from 'cli-progress';
 import pc from 'picocolors';
 import { renderTable, type TableCell } from '../interface/text-table';
 
@@ -57,6 +57,9 @@ export function createOutput(
 
 function createProgress(total: number, label: string, stream: OutputStreams['stderr']): Progress {
   if (!isTty(stream)) return { update: () => undefined, stop: () => undefined };
+  // Loaded with the first progress bar: most commands draw none.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { SingleBar } = require('cli-progress') as typeof CliProgress;
   const bar = new SingleBar({
     format: `${label} [{bar}] {value}/{total}`,
     stream: stream as NodeJS.WriteStream,
