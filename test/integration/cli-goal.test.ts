@@ -13,7 +13,7 @@ import { RedisCoordinator } from '../../src/queues/redis-coordinator';
 import { REDIS_URL, redisConfig, uniquePrefix } from '../helpers/servers';
 
 const BIN = join(__dirname, '..', '..', 'dist', 'cli', 'bin.js');
-// Each test spawns the CLI (tsx start-up) and waits for a goal to run end to end.
+// Each test spawns the CLI and waits for a goal to run end to end.
 jest.setTimeout(60000);
 
 function agentq(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
