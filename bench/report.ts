@@ -10,6 +10,7 @@ import type { LatencySection } from './scenarios/latency';
 import type { MemorySection } from './scenarios/memory';
 import type { MirrorLagSection } from './scenarios/mirror-lag';
 import type { ScalingRow } from './scenarios/scaling';
+import type { StartupSection } from './scenarios/startup';
 import type { ThroughputSection } from './scenarios/throughput';
 
 export interface Environment {
@@ -33,6 +34,7 @@ export interface BenchDocument {
   mirrorLag: MirrorLagSection;
   scaling: ScalingRow[];
   memory: MemorySection;
+  startup: StartupSection;
   environment: Environment;
 }
 
@@ -97,6 +99,23 @@ export function toMarkdown(doc: BenchDocument): string {
       fmt(doc.memory.bullmqBytesPerTask, 0),
       '≤ 1.2 × BullMQ',
     ],
+    ...(
+      [
+        ['`agentq --version`', doc.startup.medianMs.version, doc.startup.ratio.version, '≤ 1.5 ×'],
+        ['`agentq --help`', doc.startup.medianMs.help, doc.startup.ratio.help, ''],
+        [
+          '`agentq task show ID`',
+          doc.startup.medianMs.taskShow,
+          doc.startup.ratio.taskShow,
+          '≤ 2 ×',
+        ],
+      ] as const
+    ).map(([command, ms, times, target]) => [
+      `${command} start-up, median of ${doc.startup.runs} (ms; × \`node -e "require('bullmq')"\`)`,
+      `${fmt(ms, 0)} (${fmt(times)} ×)`,
+      fmt(doc.startup.medianMs.bullmq, 0),
+      target,
+    ]),
   ];
   return [
     `Measured ${e.date.slice(0, 10)} (${e.mode} run) on ${e.machine}, ${e.cpu} × ${e.cores}, ` +

@@ -15,10 +15,11 @@ import { latencyScenario, RATES } from './scenarios/latency';
 import { memoryScenario } from './scenarios/memory';
 import { mirrorLagScenario } from './scenarios/mirror-lag';
 import { scalingScenario, SLOTS } from './scenarios/scaling';
+import { startupScenario } from './scenarios/startup';
 import { throughputScenario } from './scenarios/throughput';
 
 // Steps the progress bar counts: one per ctx.step() call of the scenarios.
-const STEPS = 2 + 2 * RATES.length + 2 + 1 + 2 * SLOTS.length + 2;
+const STEPS = 2 + 2 * RATES.length + 2 + 1 + 2 * SLOTS.length + 2 + 1;
 
 async function redisVersion(url: string): Promise<string> {
   const client = new Redis(url);
@@ -67,6 +68,7 @@ async function main(): Promise<void> {
       mirrorLag: await mirrorLagScenario(ctx),
       scaling: await scalingScenario(ctx),
       memory: await memoryScenario(ctx),
+      startup: await startupScenario(ctx),
       environment: describeEnvironment(await redisVersion(redis.config.url), quick),
     };
     bar?.update(STEPS, { label: 'done' });

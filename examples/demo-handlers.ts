@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { UnrecoverableError } from '../src/errors';
+import { UnrecoverableError } from 'bullmq';
 import type { HandlerMap, TaskContext, TaskInput } from '../src/processors/handler-types';
 import { createShellHandler } from '../src/processors/shell-executor';
 

@@ -1,8 +1,8 @@
 /**
  * Typed errors shared by every part of agentq. Retry semantics live in the type:
- * `UnrecoverableError` (BullMQ's own class, re-exported) fails a task without retry.
+ * `UnrecoverableError` (BullMQ's own class, re-exported by index.ts, not here: this module loads
+ * nothing, so the CLI's `--help` and `--version` load no BullMQ) fails a task without retry.
  */
-export { UnrecoverableError } from 'bullmq';
 
 /** Base class: a stable machine-readable `code` and optional readonly context. */
 export class AgentqError extends Error {

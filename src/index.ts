@@ -7,14 +7,9 @@ export type { AgentSystem, AgentSystemOptions, ConfigOverrides } from './agent-s
 
 export { loadConfig, parseRedisUrl } from './config';
 export type { AgentqConfig, DbConfig, RedisConfig } from './config';
-export {
-  AgentqError,
-  ConflictError,
-  ConnectionError,
-  InputError,
-  NotFoundError,
-  UnrecoverableError,
-} from './errors';
+export { AgentqError, ConflictError, ConnectionError, InputError, NotFoundError } from './errors';
+/** Thrown by a handler: the task fails at once, without retry (BullMQ's own class). */
+export { UnrecoverableError } from 'bullmq';
 
 export { TaskRegistry } from './entities/task-registry';
 export type { TaskRegistryOptions } from './entities/task-registry';

@@ -57,7 +57,7 @@ export const NO_MIRROR_WARNING =
   'warning: no mirror is running (start `agentq serve` or `agentq worker`): ' +
   'state read from SQL may be behind Redis';
 
-/** Connect timeout for one-shot commands: well inside the 5 s the issue allows. */
+/** Connect timeout for one-shot commands: they say they cannot connect within 5 s. */
 const REACH_TIMEOUT_MS = 4000;
 
 export function globalOptions(command: Command): GlobalOptions {

@@ -1,5 +1,5 @@
 /**
- * Follows the pub/sub channels of DESIGN.md and prints every task event once, in `seq` order:
+ * Follows the pub/sub channels (docs/events.md) and prints every task event once, in `seq` order:
  * events published while it backfills wait their turn, a gap in `seq` (a message lost while
  * reconnecting) is filled from the store, and anything already printed is skipped.
  */

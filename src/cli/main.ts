@@ -1,20 +1,36 @@
 /**
- * The `agentq` command (commander 14). Global options override the environment; every command
- * module in ./commands registers itself. Errors end as one line on stderr: exit 2 for bad input
- * (ours or commander's), 1 for anything else; a stack only with AGENTQ_DEBUG=1.
+ * The `agentq` command (commander 14). Global options override the environment; the command
+ * table (./commands) loads only the module of the command being run. Errors end as one line on
+ * stderr: exit 2 for bad input (ours or commander's), 1 for anything else; a stack only with
+ * AGENTQ_DEBUG=1. The executable is ./bin.ts.
  */
-import { Command, CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, CommanderError, Help } from 'commander';
 import { InputError } from '../errors';
-import { registerCommands } from './commands';
+import { listedTerm, registerAllCommands, registerCommands } from './commands';
 
-export function buildProgram(): Command {
+/** The package's version: package.json two levels up, from src/cli and from dist/cli alike. */
+export function packageVersion(): string {
+  const file = join(__dirname, '..', '..', 'package.json');
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+}
+
+/** The program with its global options and no commands yet. */
+function bareProgram(): Command {
   const program = new Command('agentq')
     .description('Goals into task graphs that autonomous agents execute, on BullMQ.')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .option('--redis <url>', 'Redis URL (overrides REDIS_URL)')
     .option('--db <url>', 'task store: sqlite:PATH, postgres://…, json:DIR (overrides AGENTQ_DB)')
     .option('--prefix <name>', 'deployment prefix (overrides AGENTQ_PREFIX)')
     .option('--json', 'one JSON document on stdout')
-    .configureHelp({ showGlobalOptions: true })
+    .configureHelp({
+      showGlobalOptions: true,
+      // A command registered only by name (not loaded) is listed with its table line.
+      subcommandTerm: (cmd) =>
+        isStub(cmd) ? (listedTerm(cmd.name()) ?? cmd.name()) : new Help().subcommandTerm(cmd),
+    })
     .exitOverride()
     .showSuggestionAfterError();
   // Commander takes `--json` for the program even after a subcommand; hand it on to a command
@@ -23,14 +39,30 @@ export function buildProgram(): Command {
     const wantsJson = action.options.some((o) => o.attributeName() === 'json');
     if (program.opts<{ json?: boolean }>().json && wantsJson) action.setOptionValue('json', true);
   });
-  registerCommands(program);
+  return program;
+}
+
+function isStub(cmd: Command): boolean {
+  return (
+    cmd.commands.length === 0 && cmd.options.length === 0 && cmd.registeredArguments.length === 0
+  );
+}
+
+/**
+ * The program for `argv`: the command it runs registered in full, the others by name and help
+ * line. Without `argv`, every command in full.
+ */
+export function buildProgram(argv?: readonly string[]): Command {
+  const program = bareProgram();
+  if (argv) registerCommands(program, argv);
+  else registerAllCommands(program);
   return program;
 }
 
 /** Runs the CLI; returns the exit code (the process keeps running for watch/follow modes). */
 export async function run(argv: readonly string[], debug = false): Promise<number> {
-  const program = buildProgram();
   try {
+    const program = buildProgram(argv);
     await program.parseAsync([...argv], { from: 'user' });
     // A command that ended normally may still have chosen its code (`--wait` on a FAILED goal).
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
@@ -41,27 +73,11 @@ export async function run(argv: readonly string[], debug = false): Promise<numbe
 
 function reportError(error: unknown, debug: boolean): number {
   if (error instanceof CommanderError) {
-    // Commander already printed its message (or the help).
+    // Commander already printed its message (or the help, or the version).
     return error.exitCode === 0 ? 0 : 2;
   }
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`agentq: ${message}\n`);
   if (debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
   return error instanceof InputError ? 2 : 1;
-}
-
-// Run when started as the program: directly, or through bin/agentq.js (which requires this file).
-const entry = require.main?.filename ?? '';
-if (require.main === module || /[\\/]bin[\\/]agentq\.js$/.test(entry)) {
-  // The one environment read outside config.ts: a debugging switch, not configuration.
-  const debug = process.env.AGENTQ_DEBUG === '1';
-  // `agentq status | head`: the reader left; that is not an error.
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  });
-  void run(process.argv.slice(2), debug).then((code) => {
-    process.exitCode = code;
-    // A failed command may leave a half-open connection behind; do not let it hold the exit.
-    if (code !== 0) process.exit(code);
-  });
 }

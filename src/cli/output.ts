@@ -4,7 +4,7 @@
  * (cli-progress) on stderr, only on a TTY and without `--json`. A progress's note (why it does
  * not move) shows beside the bar, or else as a line on stderr each time it changes.
  */
-import { SingleBar } from 'cli-progress';
+import type * as CliProgress from 'cli-progress';
 import pc from 'picocolors';
 import { renderTable, type TableCell } from '../interface/text-table';
 
@@ -75,6 +75,9 @@ function createNoteLines(stream: OutputStreams['stderr']): Progress {
 }
 
 function createProgress(total: number, label: string, stream: OutputStreams['stderr']): Progress {
+  // Loaded with the first progress bar: most commands draw none.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { SingleBar } = require('cli-progress') as typeof CliProgress;
   const bar = new SingleBar({
     format: `${label} [{bar}] {value}/{total} {note}`,
     stream: stream as NodeJS.WriteStream,

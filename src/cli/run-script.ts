@@ -1,7 +1,8 @@
 /**
  * `demo`, `latency` and `bench` run the checkout's own TypeScript (examples/, bench/) in a child
- * Node process through tsx: those files live outside `src/` (the built package), and the bench
- * needs a process of its own anyway. Standard streams are inherited; the exit code is returned.
+ * Node process through the checkout's tsx (a development dependency): those files are not part
+ * of the package, and the bench needs a process of its own anyway. Standard streams are
+ * inherited; the exit code is returned.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -11,18 +12,24 @@ import { ConnectionError } from '../errors';
 /** The checkout's root: two levels above src/cli (or dist/cli). */
 export const CHECKOUT_ROOT = join(__dirname, '..', '..');
 
+function checkoutTsx(relativePath: string): string {
+  try {
+    return require.resolve('tsx/cjs', { paths: [CHECKOUT_ROOT] });
+  } catch {
+    throw new ConnectionError(
+      `${relativePath} runs through tsx, which is not installed: run npm install in the checkout`,
+    );
+  }
+}
+
 export async function runCheckoutScript(relativePath: string, args: string[]): Promise<number> {
   const script = join(CHECKOUT_ROOT, relativePath);
   if (!existsSync(script)) {
     throw new ConnectionError(`${relativePath} is not here: this command needs an agentq checkout`);
   }
-  const child = spawn(
-    process.execPath,
-    ['--require', require.resolve('tsx/cjs'), script, ...args],
-    {
-      stdio: 'inherit',
-    },
-  );
+  const child = spawn(process.execPath, ['--require', checkoutTsx(relativePath), script, ...args], {
+    stdio: 'inherit',
+  });
   // Ctrl-C reaches the child through the terminal's process group; we only wait for it.
   return new Promise((resolve, reject) => {
     child.once('error', reject);

@@ -5,6 +5,7 @@
 import { DataSource } from 'typeorm';
 import { entitySchemas } from './entity-schemas';
 import { MIGRATIONS } from './migrations';
+import { prepareSqliteConnection, SQLITE_BUSY_TIMEOUT_MS } from './sqlite-connection';
 
 export interface SqliteSourceOptions {
   path: string;
@@ -27,18 +28,8 @@ export function sqliteDataSource(options: SqliteSourceOptions): DataSource {
     entities: entitySchemas('sqlite'),
     migrations: MIGRATIONS,
     enableWAL: true,
-    timeout: options.busyTimeoutMs ?? 15000,
-    // WAL + NORMAL: a commit survives a crash of the process; only an OS crash or power loss
-    // can lose the last commits (never corrupt the file). FULL would fsync every commit.
-    prepareDatabase: (db: { pragma(source: string): unknown }) => {
-      db.pragma('synchronous = NORMAL');
-      // Measured with bench/store-writes.ts: a 64 MiB page cache and checkpoints every ~40 MiB
-      // of WAL (instead of 2 MiB and 4 MiB) roughly double batched write throughput; the WAL
-      // file is truncated back to 64 MiB after a checkpoint.
-      db.pragma('cache_size = -65536');
-      db.pragma('wal_autocheckpoint = 10000');
-      db.pragma('journal_size_limit = 67108864');
-    },
+    timeout: options.busyTimeoutMs ?? SQLITE_BUSY_TIMEOUT_MS,
+    prepareDatabase: prepareSqliteConnection,
   });
 }
 

@@ -11,7 +11,9 @@
  * A column's record field is its name in camelCase (`goal_id` → `goalId`); the type checks at
  * the end keep each table's columns and its record's fields the same set.
  */
-import { EntitySchema, type EntitySchemaColumnOptions } from 'typeorm';
+// TypeORM only when the schemas are built (opening a store through TypeORM): the column tables
+// below are read without it (sql-codec.ts, and the CLI's one-shot commands).
+import type { EntitySchema, EntitySchemaColumnOptions } from 'typeorm';
 import type { TaskHead } from './apply-changes';
 import type { AgentInfo, GoalRecord, TaskEventRecord, TaskRecord } from './task-model';
 
@@ -183,6 +185,8 @@ function columnOptions(spec: ColumnSpec, pg: boolean): EntitySchemaColumnOptions
 
 /** Builds the five entity schemas for one dialect. */
 export function entitySchemas(dialect: SqlDialect): EntitySchema[] {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { EntitySchema } = require('typeorm') as typeof import('typeorm');
   const pg = dialect === 'postgres';
   return (Object.keys(TABLES) as TableName[]).map(
     (table) =>

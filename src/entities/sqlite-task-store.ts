@@ -1,14 +1,18 @@
 /**
  * The SQLite task store: TypeORM's better-sqlite3 driver for the connection and migrations, and
- * the driver's own synchronous handle for the hot paths. A batch runs as one `BEGIN IMMEDIATE`
+ * the driver's own synchronous handle for the hot paths. A file whose migrations have all run is
+ * opened directly with better-sqlite3, set up as TypeORM's driver would (sqlite-connection.ts):
+ * no TypeORM loaded, which keeps one-shot CLI commands quick. A batch runs as one `BEGIN IMMEDIATE`
  * transaction of cached prepared statements: in-process, so per-row statements cost
  * microseconds, and nothing else in this process can interleave with it. Other processes
  * writing the same file wait for the lock (busy timeout); WAL lets readers go on meanwhile.
  */
-import { mkdirSync } from 'node:fs';
+/* eslint-disable @typescript-eslint/no-require-imports */
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { DataSource } from 'typeorm';
+import type * as DataSourceModule from './data-source';
 import {
   newGoalRecord,
   newTaskEvent,
@@ -18,7 +22,13 @@ import {
   type PendingEvent,
   type TaskHead,
 } from './apply-changes';
-import { runStoreMigrations, sqliteDataSource, type SqliteSourceOptions } from './data-source';
+import type { SqliteSourceOptions } from './data-source';
+import { MIGRATIONS } from './migrations';
+import {
+  finishSqliteConnection,
+  prepareSqliteConnection,
+  SQLITE_BUSY_TIMEOUT_MS,
+} from './sqlite-connection';
 import {
   EVENT_COLUMNS,
   GOAL_COLUMNS,
@@ -40,6 +50,34 @@ import type { ApplyResult, TaskChange, TaskEventRecord } from './task-model';
 import type { CreateGoalOptions, CreateGoalResult, NewGoal, NewTask } from './task-store';
 
 export type SqliteTaskStoreOptions = SqliteSourceOptions;
+
+/**
+ * The file opened with better-sqlite3 as TypeORM's driver opens it, when every migration has
+ * run (its `migrations` table lists them all); null otherwise (new file, pending migration):
+ * then the store opens through TypeORM, which runs them.
+ */
+function openMigrated(options: SqliteSourceOptions): BetterSqlite3.Database | null {
+  const Database = require('better-sqlite3') as typeof BetterSqlite3;
+  const db = new Database(options.path, {
+    timeout: options.busyTimeoutMs ?? SQLITE_BUSY_TIMEOUT_MS,
+    fileMustExist: true,
+  });
+  try {
+    prepareSqliteConnection(db);
+    finishSqliteConnection(db);
+    const ran = new Set(
+      (db.prepare('SELECT name FROM migrations').all() as Array<{ name: string }>).map(
+        (row) => row.name,
+      ),
+    );
+    // TypeORM records each migration's `name` (each class sets it to its own name).
+    if (MIGRATIONS.every((migration) => ran.has(new migration().name))) return db;
+  } catch {
+    // No migrations table yet: TypeORM creates it.
+  }
+  db.close();
+  return null;
+}
 
 const insertSql = (table: string, columns: readonly string[], rows = 1) =>
   `INSERT INTO ${table} (${columns.join(', ')}) VALUES ` +
@@ -77,9 +115,16 @@ export class SqliteTaskStore extends SqlTaskStore {
   }
 
   async open(): Promise<void> {
-    if (this.source) return;
-    if (this.options.path !== ':memory:')
+    if (this.db) return;
+    if (this.options.path !== ':memory:') {
+      if (existsSync(this.options.path)) {
+        this.db = openMigrated(this.options);
+        if (this.db) return;
+      }
       mkdirSync(dirname(this.options.path), { recursive: true });
+    }
+    const { runStoreMigrations, sqliteDataSource } =
+      require('./data-source') as typeof DataSourceModule;
     const source = sqliteDataSource(this.options);
     await source.initialize();
     try {
@@ -96,11 +141,13 @@ export class SqliteTaskStore extends SqlTaskStore {
 
   async close(): Promise<void> {
     const source = this.source;
+    const db = this.db;
     this.source = null;
     this.db = null;
     this.statements.clear();
     this.updates.clear();
     if (source?.isInitialized) await source.destroy();
+    else if (db?.open) db.close();
   }
 
   async createGoal(

@@ -29,7 +29,7 @@ export interface TaskSpec {
   optional?: boolean;
 }
 
-/** A plan: a goal and its DAG of tasks (the plan-file shape of DESIGN.md). */
+/** A plan: a goal and its DAG of tasks (the shape of a plan file, JSON or YAML). */
 export interface PlanSpec {
   goal: string;
   /** Idempotency key: submitting the same key again returns the existing goal. */

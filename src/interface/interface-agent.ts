@@ -5,9 +5,7 @@
  * Built with a registry and a coordinator it is a place where the two meet, so it joins the
  * process's mirror candidate (shared-mirror.ts): the seed's example reaches SQL in one process.
  */
-import type { TaskRecord } from '../entities/task-model';
 import type { TaskRegistry } from '../entities/task-registry';
-import { NotFoundError } from '../errors';
 import { joinMirror } from '../mirror/shared-mirror';
 import type { RedisCoordinator } from '../queues/redis-coordinator';
 import type { ServiceLease } from '../queues/shared-services';
@@ -19,13 +17,9 @@ import { INTERFACE_HELP, parseInterfaceCommand } from './interface-commands';
 import { formatStatusReport } from './interface-report';
 import { collectSystemStatus, type StatusLimits, type SystemStatus } from './interface-status';
 import { renderTable } from './text-table';
-import {
-  dependencyStatesOf,
-  describeStuckReason,
-  diagnoseTask,
-  jobHashStateOf,
-  type StuckReason,
-} from './interface-diagnosis';
+import { formatTaskSummary, getTaskSummary, type TaskSummary } from './task-summary';
+
+export type { TaskSummary } from './task-summary';
 
 export interface InterfaceAgentOptions {
   /** Submits the goals of `createTask`. @defaultValue a SupervisorAgent of its own */
@@ -39,13 +33,6 @@ export interface InterfaceAgentOptions {
    * readers (CLI commands), which would take the lock only to drop it. @defaultValue true
    */
   mirror?: boolean;
-}
-
-export interface TaskSummary {
-  task: TaskRecord;
-  goal: { id: string; title: string; state: string } | null;
-  /** Why a waiting task is not being claimed, when it is stuck. */
-  stuck: StuckReason | null;
 }
 
 export class InterfaceAgent {
@@ -75,54 +62,12 @@ export class InterfaceAgent {
   }
 
   /** One task with its goal and, when it waits, why it is not being claimed. */
-  async getTaskSummary(taskId: string): Promise<TaskSummary> {
-    const task = await this.registry.getTask(taskId);
-    if (!task) throw new NotFoundError('task', taskId);
-    const goal = await this.registry.getGoal(task.goalId);
-    let stuck: StuckReason | null = null;
-    if (task.state === 'PENDING' || task.state === 'BACKLOG') {
-      const [agents, status, job] = await Promise.all([
-        this.redis.getAllAgents(),
-        dependencyStatesOf(this.registry, task),
-        jobHashStateOf(this.redis, task),
-      ]);
-      const queue = this.redis.queue(task.type);
-      const paused = (await queue.isPaused()) ? new Set([task.type]) : new Set<string>();
-      stuck = diagnoseTask(task, { agents, pausedQueues: paused, dependencyStates: status, job });
-    }
-    return {
-      task,
-      goal: goal ? { id: goal.id, title: goal.title, state: goal.state } : null,
-      stuck,
-    };
+  getTaskSummary(taskId: string): Promise<TaskSummary> {
+    return getTaskSummary(this.registry, this.redis, taskId);
   }
 
   formatTaskSummary(summary: TaskSummary): string {
-    const t = summary.task;
-    const rows: Array<[string, string]> = [
-      ['id', t.id],
-      ['title', t.title],
-      ['type', t.type],
-      ['state', t.state],
-      ['priority', String(t.priority)],
-      ['attempt', `${t.attempt} of ${t.attempts}`],
-      [
-        'goal',
-        summary.goal
-          ? `${summary.goal.id} ${summary.goal.title} (${summary.goal.state})`
-          : t.goalId,
-      ],
-      ['depends on', t.dependsOn.join(', ') || '-'],
-      ['agent', t.agentId ?? '-'],
-      ['updated', t.updatedAt.toISOString()],
-    ];
-    if (t.description) rows.splice(2, 0, ['description', t.description]);
-    if (t.durationMs !== null) rows.push(['duration', `${t.durationMs} ms`]);
-    if (t.result !== null) rows.push(['result', JSON.stringify(t.result)]);
-    if (t.error) rows.push(['error', t.error.message]);
-    if (summary.stuck) rows.push(['not claimed', describeStuckReason(summary.stuck)]);
-    const width = Math.max(...rows.map(([k]) => k.length));
-    return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
+    return formatTaskSummary(summary);
   }
 
   /** A one-task goal (the `createTask` operation; bad input is an InputError naming the field). */

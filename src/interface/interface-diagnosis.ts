@@ -1,5 +1,5 @@
 /**
- * "Why is this task not being claimed?" (issue 5, point 7). A waiting task is stuck when its
+ * "Why is this task not being claimed?". A waiting task is stuck when its
  * queue is paused, no live agent serves its capability, every agent serving it has its breaker
  * open, or it waits on named dependencies — or when Redis does not hold its job (lost in a wipe)
  * or holds a fragment of it (a hash without `data`). `diagnoseTask` is pure; `findStuckTasks`

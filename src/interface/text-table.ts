@@ -1,5 +1,8 @@
-/** Plain text tables (cli-table3) for reports; the CLI adds colour on a TTY. */
-import Table from 'cli-table3';
+/**
+ * Plain text tables (cli-table3, loaded with the first table: a command that prints none, such
+ * as `task show`, does not load it) for reports; the CLI adds colour on a TTY.
+ */
+import type TableType from 'cli-table3';
 
 export type TableCell = string | number | null | undefined;
 
@@ -15,6 +18,8 @@ export function renderTable(
   rows: TableCell[][],
   options: TextTableOptions = {},
 ): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const Table = require('cli-table3') as typeof TableType;
   const table = new Table({
     head,
     style: { head: options.headStyle ?? [], border: [], compact: true },

@@ -1,5 +1,5 @@
 /**
- * The pub/sub payload contract of DESIGN.md (documented in docs/events.md, schema in
+ * The pub/sub payload contract (documented in docs/events.md, schema in
  * docs/events.schema.json): one JSON message per recorded transition on `tasks:<event>`, and one
  * per finished goal on `goals:complete`.
  */

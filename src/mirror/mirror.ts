@@ -1,6 +1,8 @@
 /**
  * The state mirror: BullMQ's events streams → SQL, with exactly one consumer per deployment.
- * Every agentq process (serve, worker, demo) runs a candidate; the one holding the leader lock
+ * A process runs one candidate wherever a task store and a coordinator meet (shared-mirror.ts):
+ * `serve`, `worker` and `demo`, `createAgentSystem`, an InterfaceAgent, an AutonomousAgent given
+ * its `taskRegistry`; a one-shot CLI command runs none. The candidate holding the leader lock
  * consumes the streams (mirror-consumer.ts) and runs the pub/sub bridge (bridge.ts). When the
  * holder dies its lock expires and another candidate takes over from the cursor in SQL.
  *

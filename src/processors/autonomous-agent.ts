@@ -1,5 +1,5 @@
 /**
- * `AutonomousAgent` (DESIGN.md): serves capabilities with handlers under an agent id. One BullMQ
+ * `AutonomousAgent`, the seed's agent: serves capabilities with handlers under an agent id. One BullMQ
  * Worker per capability per shard claims tasks (BullMQ's atomic move to active); per job the agent
  * observes (cancelled? declined? breaker open?), decides, acts (runs the handler in process or in a
  * sandbox child) and reports (progress, result envelope, dead letter, link release).

@@ -3,9 +3,15 @@
  * CommonJS or ES module whose default export, or `module.exports`, maps capability → function.
  * The key `'*'` (`ANY_CAPABILITY`) holds the handler of every capability without one of its own.
  * Anything else is an `InputError` naming the file, so a typo fails at start, not per task.
+ *
+ * A TypeScript module (`.ts`, `.cts`, `.mts`) is loaded through the tsx of the user's project
+ * (found from the module's folder, then the working directory), for that one module and what it
+ * imports: agentq itself ships JavaScript and loads no TypeScript support. Without tsx it is an
+ * `InputError` saying to install it or to compile the module (unless the process already loads
+ * TypeScript through ts-node or ts-jest: then as any other module).
  */
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { coerceError, InputError } from '../errors';
 import type { HandlerMap, TaskHandler } from './handler-types';
@@ -72,14 +78,55 @@ export async function loadHandlerModule(file: string): Promise<HandlerMap> {
   if (!existsSync(path)) throw new InputError(`${path} does not exist`, FIELD);
   let loaded: unknown;
   try {
-    loaded = path.endsWith('.mjs')
-      ? await importModule(pathToFileURL(path).href)
-      : await loadCommonJsOrEsm(path);
+    if (path.endsWith('.mjs')) loaded = await importModule(pathToFileURL(path).href);
+    else if (TYPESCRIPT.test(path)) loaded = await loadTypeScript(path);
+    else loaded = await loadCommonJsOrEsm(path);
   } catch (thrown) {
+    if (thrown instanceof InputError) throw thrown;
     const error = coerceError(thrown);
     throw new InputError(`${path} could not be loaded: ${error.message}`, FIELD);
   }
   return toHandlerMap(loaded, path);
+}
+
+const TYPESCRIPT = /\.[cm]?ts$/;
+
+/** The part of tsx's scoped API (`tsx/cjs/api`) used here. */
+interface TsxApi {
+  /** Loads one module (ES syntax too, `.mts` included) without registering tsx globally. */
+  require(id: string, fromFile: string): unknown;
+}
+
+/** True when this process already runs TypeScript through `require` (ts-node, ts-jest). */
+function canRequireTypeScript(): boolean {
+  return typeof require.extensions?.['.ts'] === 'function';
+}
+
+/** tsx's scoped API from the module's folder, then the working directory; null without tsx. */
+function userTsx(path: string): TsxApi | null {
+  let api: string;
+  try {
+    api = require.resolve('tsx/cjs/api', { paths: [dirname(path), process.cwd()] });
+  } catch {
+    return null;
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(api) as TsxApi;
+}
+
+/**
+ * One TypeScript module through the user's tsx, scoped to it (the process's own `require` of a
+ * `.ts` file stays as it was); without tsx, through a loader the process already has.
+ */
+async function loadTypeScript(path: string): Promise<unknown> {
+  const tsx = userTsx(path);
+  if (tsx) return tsx.require(path, __filename);
+  if (canRequireTypeScript()) return loadCommonJsOrEsm(path);
+  throw new InputError(
+    `${path} is TypeScript, and no tsx is installed where it is or in ${process.cwd()}: ` +
+      'install it (npm install --save-dev tsx) or give the compiled JavaScript module',
+    FIELD,
+  );
 }
 
 async function loadCommonJsOrEsm(path: string): Promise<unknown> {

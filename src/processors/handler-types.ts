@@ -1,5 +1,5 @@
 /**
- * The handler contract of DESIGN.md: a capability maps to `async (task, ctx) => result`.
+ * The handler contract: a capability maps to `async (task, ctx) => result`.
  * Executors (function, sandboxed module, shell command, git worktree) all have this shape.
  */
 import type { Json } from '../entities/task-model';

@@ -31,7 +31,7 @@ export interface SandboxOptions {
   killGraceMs?: number;
 }
 
-/** The entry file next to this one: `.ts` under tsx/ts-jest, `.js` once built. */
+/** The entry beside this file: `.ts` when a checkout runs its sources (tsx, ts-jest); else `.js`. */
 function sandboxEntry(): string {
   const ts = resolve(__dirname, 'sandbox-entry.ts');
   return __filename.endsWith('.ts') && existsSync(ts) ? ts : resolve(__dirname, 'sandbox-entry.js');

@@ -15,7 +15,7 @@ export const MAX_PLAN_FILE_BYTES = 32 * 1024 * 1024;
 /**
  * YAML's parser keeps a node tree of about 170 bytes of heap per byte of small nodes: a 4 MiB
  * YAML plan of one-line tasks peaks near 700 MB, a 32 MiB one exhausted a 4 GB heap (as a 100 MB
- * one did in the issue). Larger plans belong in JSON.
+ * one did when tried). Larger plans belong in JSON.
  */
 export const MAX_YAML_PLAN_FILE_BYTES = 4 * 1024 * 1024;
 

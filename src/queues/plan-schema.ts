@@ -1,5 +1,5 @@
 /**
- * Plan validation: the plan-file shape of DESIGN.md checked with zod, defaults applied, then the
+ * Plan validation: the plan-file shape (`PlanSpec`, task-model.ts) checked with zod, defaults applied, then the
  * graph rules (unique keys, known dependencies, no cycle). The first problem found is thrown as
  * an `InputError` naming the field (`tasks[3].priority`), before anything is written anywhere.
  */

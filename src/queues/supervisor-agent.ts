@@ -1,9 +1,10 @@
 /**
  * The supervisor: turns goals into plans (planners) and plans into BullMQ flows (compiler), and
  * cancels. It never executes tasks. Submitting is: validate → one SQL transaction (the goal and
- * all its tasks, not yet in the audit log) → the whole flow in one Redis transaction → the
- * tasks' `new` events. When Redis refuses the flow the goal is deleted again before it took a
- * seq, so nothing is ever half-created nor half-recorded. Validation errors are thrown before
+ * all its tasks, not yet in the audit log) → the goal's record in Redis, then every job of the
+ * flow and its links in one MULTI (compiler.ts `addGoalFlow`, flow-writer.ts; not BullMQ's
+ * FlowProducer) → the tasks' `new` events. When Redis refuses the flow, the record and the goal
+ * are deleted again before it took a seq, so nothing is ever half-created nor half-recorded. Validation errors are thrown before
  * anything is written. Its configuration comes from its caller (`createAgentSystem`, `serve` and
  * the CLI pass the environment's templates directory and LLM endpoint); it reads none itself.
  */

@@ -6,7 +6,8 @@
 import type { AgentqConfig } from '../config';
 import { TaskRegistry } from '../entities/task-registry';
 import { RedisCoordinator } from '../queues/redis-coordinator';
-import { SupervisorAgent } from '../queues/supervisor-agent';
+import type * as Supervisor from '../queues/supervisor-agent';
+import type { SupervisorAgent } from '../queues/supervisor-agent';
 import { tracingFromConfig, type Tracing } from '../tracing';
 import type { Releasers } from './releasers';
 
@@ -51,6 +52,9 @@ export function supervisorFrom(
   core: Pick<CoreParts, 'config' | 'registry' | 'coordinator'>,
   options: { actor: string; onWarning?: (message: string) => void },
 ): SupervisorAgent {
+  // Loaded when one is made: the planners and plan parsing are not every command's.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { SupervisorAgent } = require('../queues/supervisor-agent') as typeof Supervisor;
   return new SupervisorAgent(core.registry, core.coordinator, {
     templatesDir: core.config.templatesDir,
     llm: core.config.llm,

@@ -145,7 +145,7 @@ export class FaultWorld {
     const child = spawn(
       process.execPath,
       [
-        join(ROOT, 'bin/agentq.js'),
+        join(ROOT, 'dist/cli/bin.js'),
         '--redis',
         this.redis.url,
         '--db',

@@ -1,12 +1,12 @@
 /**
- * `node bin/agentq.js <command> …` as a long-running child (serve, worker) that a test can kill
+ * `node dist/cli/bin.js <command> …` as a long-running child (serve, worker) that a test can kill
  * with SIGKILL or stop with SIGTERM, keeping what it printed for the failure message.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
 export const ROOT = join(__dirname, '..', '..');
-export const BIN = join(ROOT, 'bin', 'agentq.js');
+export const BIN = join(ROOT, 'dist', 'cli', 'bin.js');
 
 export interface AgentqProcess {
   child: ChildProcess;

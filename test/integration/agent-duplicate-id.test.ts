@@ -11,7 +11,7 @@ import { spawnAgentq, type AgentqProcess } from '../helpers/serve-process';
 import { REDIS_URL, uniquePrefix } from '../helpers/servers';
 import { waitFor } from '../helpers/wait-for';
 
-/** Generous: a tsx process on a shared 2-core machine can take a while to start. */
+/** Generous: an agentq process on a shared 2-core machine can take a while to start. */
 const START_MS = 40000;
 const HANDLERS = join(__dirname, '..', 'fixtures', 'handlers', 'cjs-exports.cjs');
 

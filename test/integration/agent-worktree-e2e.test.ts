@@ -14,7 +14,7 @@ import { createGitRepo, type GitRepo } from '../helpers/git-repo';
 import { REDIS_URL, uniquePrefix } from '../helpers/servers';
 import { waitFor } from '../helpers/wait-for';
 
-const BIN = resolve(__dirname, '..', '..', 'bin', 'agentq.js');
+const BIN = resolve(__dirname, '..', '..', 'dist', 'cli', 'bin.js');
 const prefix = uniquePrefix('worktree');
 const coordinator = new RedisCoordinator({ url: REDIS_URL, prefix });
 let repo: GitRepo;

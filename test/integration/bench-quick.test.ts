@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -14,14 +14,8 @@ const BENCH_TIMEOUT_MS = 6 * 60_000;
 
 function benchCommand(out: string): [string, string[]] {
   const args = ['--quick', '--json', '--out', out];
-  const index = join(ROOT, 'src', 'cli', 'commands', 'index.ts');
-  if (existsSync(index) && readFileSync(index, 'utf8').includes("'./bench'")) {
-    return [process.execPath, [join(ROOT, 'bin', 'agentq.js'), 'bench', ...args]];
-  }
-  return [
-    process.execPath,
-    ['--require', require.resolve('tsx/cjs'), join(ROOT, 'bench', 'run.ts'), ...args],
-  ];
+  // The built CLI (jest's global setup keeps it current); it runs bench/run.ts through tsx.
+  return [process.execPath, [join(ROOT, 'dist', 'cli', 'bin.js'), 'bench', ...args]];
 }
 
 const num = expect.any(Number);
@@ -60,6 +54,11 @@ describe('agentq bench --quick --json (a real child process)', () => {
       expect(doc.memory).toEqual(
         expect.objectContaining({ agentqBytesPerTask: num, bullmqBytesPerTask: num }),
       );
+      expect(doc.startup).toEqual({
+        runs: num,
+        medianMs: { node: num, bullmq: num, version: num, help: num, taskShow: num },
+        ratio: { version: num, help: num, taskShow: num },
+      });
       expect(doc.environment).toEqual(
         expect.objectContaining({
           mode: 'quick',
@@ -72,6 +71,7 @@ describe('agentq bench --quick --json (a real child process)', () => {
       const markdown = readFileSync(join(out, 'latest.md'), 'utf8');
       expect(markdown).toContain('| scenario | agentq | plain BullMQ | target |');
       expect(markdown).toContain(`Node ${process.version}`);
+      expect(markdown).toContain('`agentq task show ID` start-up');
       const [, left] = await redis.scan('0', 'MATCH', '{bench-*', 'COUNT', 100_000);
       expect(left).toEqual([]);
     },

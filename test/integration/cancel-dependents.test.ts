@@ -18,7 +18,7 @@ import { REDIS_URL, uniquePrefix } from '../helpers/servers';
 import { waitFor } from '../helpers/wait-for';
 
 const ROOT = resolve(__dirname, '..', '..');
-const BIN = join(ROOT, 'bin', 'agentq.js');
+const BIN = join(ROOT, 'dist', 'cli', 'bin.js');
 const HANDLERS = join(ROOT, 'test', 'fixtures', 'handlers', 'behaviours.cjs');
 
 const prefix = uniquePrefix('canceldeps');
@@ -105,7 +105,7 @@ describe('cancel from another process, with dependents', () => {
     const signalMs = abortedAt - controlSeenAt[0]!;
     process.stdout.write(
       `cancel: signal ${signalMs} ms after the control message; ` +
-        `${abortedAt - commandStartedAt} ms after the cancel command started (tsx start-up included)\n`,
+        `${abortedAt - commandStartedAt} ms after the cancel command started (its start-up included)\n`,
     );
     expect(signalMs).toBeLessThan(1000);
 

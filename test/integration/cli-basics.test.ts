@@ -1,5 +1,5 @@
 /**
- * The agentq command as a user runs it: a real child process (`node bin/agentq.js`), a temp
+ * The agentq command as a user runs it: a real child process (`node dist/cli/bin.js`), a temp
  * SQLite file and a unique prefix on the test Redis.
  */
 import { spawn } from 'node:child_process';
@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REDIS_URL, uniquePrefix } from '../helpers/servers';
 
-const BIN = join(__dirname, '..', '..', 'bin', 'agentq.js');
+const BIN = join(__dirname, '..', '..', 'dist', 'cli', 'bin.js');
 // The issue's bound: a command against a dead Redis must give up within 5 s, not hang.
 const GIVE_UP_MS = 5000;
 

@@ -12,8 +12,8 @@ import { AutonomousAgent } from '../../src/processors/autonomous-agent';
 import { RedisCoordinator } from '../../src/queues/redis-coordinator';
 import { REDIS_URL, redisConfig, uniquePrefix } from '../helpers/servers';
 
-const BIN = join(__dirname, '..', '..', 'bin', 'agentq.js');
-// Each test spawns the CLI (tsx start-up) and waits for a goal to run end to end.
+const BIN = join(__dirname, '..', '..', 'dist', 'cli', 'bin.js');
+// Each test spawns the CLI and waits for a goal to run end to end.
 jest.setTimeout(60000);
 
 function agentq(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {

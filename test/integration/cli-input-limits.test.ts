@@ -10,7 +10,7 @@ import { MAX_PLAN_FILE_BYTES, MAX_YAML_PLAN_FILE_BYTES } from '../../src/queues/
 import { spawnAgentq, type AgentqProcess } from '../helpers/serve-process';
 import { REDIS_URL, uniquePrefix } from '../helpers/servers';
 
-// Child processes start through tsx (a few seconds each on a shared machine).
+// Child processes (the built CLI) take a while to start on a shared machine.
 jest.setTimeout(60_000);
 
 describe('CLI input limits', () => {

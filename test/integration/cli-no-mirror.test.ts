@@ -14,7 +14,7 @@ import { SupervisorAgent } from '../../src/queues/supervisor-agent';
 import { REDIS_URL, uniquePrefix } from '../helpers/servers';
 import { waitFor } from '../helpers/wait-for';
 
-const BIN = join(__dirname, '..', '..', 'bin', 'agentq.js');
+const BIN = join(__dirname, '..', '..', 'dist', 'cli', 'bin.js');
 
 function agentq(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {

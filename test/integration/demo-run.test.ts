@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
@@ -10,16 +9,9 @@ const ROOT = join(__dirname, '..', '..');
 // The demo promises under 30 s; a loaded test machine gets twice that.
 const DEMO_TIMEOUT_MS = 60_000;
 
-/** `node bin/agentq.js demo`; the example it runs, directly, until the CLI loads the command. */
+/** `node dist/cli/bin.js demo` (the built CLI; jest's global setup keeps it current). */
 function demoCommand(): [string, string[]] {
-  const index = join(ROOT, 'src', 'cli', 'commands', 'index.ts');
-  if (existsSync(index) && readFileSync(index, 'utf8').includes("'./demo'")) {
-    return [process.execPath, [join(ROOT, 'bin', 'agentq.js'), 'demo']];
-  }
-  return [
-    process.execPath,
-    ['--require', require.resolve('tsx/cjs'), join(ROOT, 'examples', 'basic-demo.ts')],
-  ];
+  return [process.execPath, [join(ROOT, 'dist', 'cli', 'bin.js'), 'demo']];
 }
 
 async function demo(redisUrl: string) {

@@ -16,7 +16,7 @@ import { freePort } from '../helpers/redis-server';
 import { waitFor } from '../helpers/wait-for';
 
 const ROOT = resolve(__dirname, '../..');
-const AGENTQ = [join(ROOT, 'bin/agentq.js')];
+const AGENTQ = [join(ROOT, 'dist/cli/bin.js')];
 
 function agentq(world: FaultWorld, args: string[]) {
   const child = spawn(

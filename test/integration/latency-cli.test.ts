@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { LatencyReport } from '../../bench/latency-test';
@@ -10,26 +9,9 @@ const run = promisify(execFile);
 const RUN_TIMEOUT_MS = 120_000;
 const ROOT = join(__dirname, '..', '..');
 
-/** True once the CLI (src/cli/main.ts) loads the command's module. */
-function cliHasCommand(name: string): boolean {
-  const index = join(ROOT, 'src', 'cli', 'commands', 'index.ts');
-  return (
-    existsSync(join(ROOT, 'src', 'cli', 'main.ts')) &&
-    existsSync(index) &&
-    readFileSync(index, 'utf8').includes(`'./${name}'`)
-  );
-}
-
-/** `node bin/agentq.js latency …`; the example it runs, directly, until the CLI loads it. */
+/** `node dist/cli/bin.js latency …` (the built CLI; jest's global setup keeps it current). */
 function latencyCommand(args: string[]): [string, string[]] {
-  if (cliHasCommand('latency')) {
-    return [process.execPath, [join(ROOT, 'bin', 'agentq.js'), 'latency', ...args]];
-  }
-  const tsx = require.resolve('tsx/cjs');
-  return [
-    process.execPath,
-    ['--require', tsx, join(ROOT, 'examples', 'redis-latency-test.ts'), ...args],
-  ];
+  return [process.execPath, [join(ROOT, 'dist', 'cli', 'bin.js'), 'latency', ...args]];
 }
 
 async function latency(args: string[], redisUrl = REDIS_URL) {

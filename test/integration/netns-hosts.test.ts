@@ -82,7 +82,7 @@ describeAsRoot('agentq on three hosts (network namespaces)', () => {
       network,
       data,
       [
-        'bin/agentq.js',
+        'dist/cli/bin.js',
         'serve',
         '--redis',
         redisUrl,

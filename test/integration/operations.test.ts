@@ -24,7 +24,7 @@ import { RedisCoordinator } from '../../src/queues/redis-coordinator';
 import { SupervisorAgent } from '../../src/queues/supervisor-agent';
 import { REDIS_URL, uniquePrefix } from '../helpers/servers';
 
-const BIN = join(__dirname, '..', '..', 'bin', 'agentq.js');
+const BIN = join(__dirname, '..', '..', 'dist', 'cli', 'bin.js');
 
 function agentq(args: string[]): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {

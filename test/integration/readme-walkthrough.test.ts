@@ -11,7 +11,7 @@ import { freePort } from '../helpers/redis-server';
 import { REDIS_URL, uniquePrefix } from '../helpers/servers';
 
 const ROOT = join(__dirname, '..', '..');
-const BIN = join(ROOT, 'bin', 'agentq.js');
+const BIN = join(ROOT, 'dist', 'cli', 'bin.js');
 const CAPABILITIES = 'design,backend,frontend,testing,review,documentation';
 
 function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {

@@ -16,7 +16,7 @@ import { waitFor } from '../helpers/wait-for';
 
 /** The scenario: Redis stays down this long (the issue saw 50 lines per worker in 5 s). */
 const OUTAGE_MS = 5000;
-/** Starting two tsx processes on a shared 2-core machine can take a while. */
+/** Starting two agentq processes on a shared 2-core machine can take a while. */
 const START_MS = 40000;
 
 const CONNECTION_NOISE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection is closed/;

@@ -12,7 +12,7 @@ import { spawnAgentq, type AgentqProcess } from '../helpers/serve-process';
 import { uniquePrefix } from '../helpers/servers';
 import { waitFor } from '../helpers/wait-for';
 
-/** Generous: starting two tsx processes on a shared 2-core machine can take a while. */
+/** Generous: starting two agentq processes on a shared 2-core machine can take a while. */
 const START_MS = 40000;
 
 describe('worker and serve started against an unreachable Redis', () => {

@@ -15,7 +15,7 @@ import { mask } from '../../src/config';
 import { freePort, PrivateRedis } from '../helpers/redis-server';
 import { createPgSchema, PG_URL, uniquePrefix } from '../helpers/servers';
 
-const BIN = join(__dirname, '..', '..', 'bin', 'agentq.js');
+const BIN = join(__dirname, '..', '..', 'dist', 'cli', 'bin.js');
 const HANDLERS = resolve(__dirname, '../fixtures/handlers/behaviours.cjs');
 
 const REDIS_PASSWORD = 'redisPw-7f3a9c1e';

@@ -16,7 +16,7 @@ import { REDIS_URL, uniquePrefix } from '../helpers/servers';
 import { waitFor } from '../helpers/wait-for';
 
 const ROOT = resolve(__dirname, '..', '..');
-const BIN = join(ROOT, 'bin', 'agentq.js');
+const BIN = join(ROOT, 'dist', 'cli', 'bin.js');
 const HANDLERS = join(ROOT, 'test', 'fixtures', 'handlers', 'behaviours.cjs');
 
 interface OtlpValue {

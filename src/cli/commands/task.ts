@@ -1,16 +1,20 @@
 /**
  * `agentq task show|create|cancel|retry`. Reads come from the task store; changes are the
  * operations (interface/operations), the same as REST's, with `cli:<user>` as the audit actor.
+ * Each subcommand loads what it uses when it runs (`show` and `cancel` no supervisor, planner
+ * or mirror): these are the commands scripts run most.
  */
+/* eslint-disable @typescript-eslint/no-require-imports */
 import type { Command } from 'commander';
-import { InterfaceAgent } from '../../interface/interface-agent';
 import type { Json } from '../../entities/task-model';
 import { InputError } from '../../errors';
-import { cancelTask } from '../../interface/operations/cancel-task';
-import { createTask } from '../../interface/operations/create-task';
-import { retryTask } from '../../interface/operations/retry-task';
+import type * as CancelTask from '../../interface/operations/cancel-task';
+import type * as CreateTask from '../../interface/operations/create-task';
+import type * as RetryTask from '../../interface/operations/retry-task';
+import type * as TaskSummary from '../../interface/task-summary';
+import type { OperationDeps, SubmittingDeps } from '../../interface/operations/deps';
 import { withContext, type CliContext } from '../context';
-import { supervisorFor } from '../supervisor';
+import type * as Supervisor from '../supervisor';
 
 interface CreateOptions {
   title: string;
@@ -20,8 +24,14 @@ interface CreateOptions {
   data?: string;
 }
 
-function depsOf(ctx: CliContext) {
-  return { store: ctx.registry, coordinator: ctx.coordinator, goals: supervisorFor(ctx) };
+function depsOf(ctx: CliContext): OperationDeps {
+  return { store: ctx.registry, coordinator: ctx.coordinator };
+}
+
+/** The operations' dependencies with the CLI's supervisor (for the ones that submit goals). */
+function submittingDepsOf(ctx: CliContext): SubmittingDeps {
+  const { supervisorFor } = require('../supervisor') as typeof Supervisor;
+  return { ...depsOf(ctx), goals: supervisorFor(ctx) };
 }
 
 function parseData(raw: string | undefined): { [key: string]: Json } | undefined {
@@ -55,11 +65,11 @@ export function register(program: Command): void {
     .description('one task: state, attempts, result or error, and why it waits')
     .action((id: string, _options: unknown, command: Command) =>
       withContext(command, { readsSql: true }, async (ctx) => {
-        // A one-shot reader: it would take the mirror's lock only to drop it.
-        const iface = new InterfaceAgent(ctx.registry, ctx.coordinator, { mirror: false });
-        const summary = await iface.getTaskSummary(id);
+        const { formatTaskSummary, getTaskSummary } =
+          require('../../interface/task-summary') as typeof TaskSummary;
+        const summary = await getTaskSummary(ctx.registry, ctx.coordinator, id);
         if (ctx.out.json) return ctx.out.printJson(summary);
-        ctx.out.print(iface.formatTaskSummary(summary));
+        ctx.out.print(formatTaskSummary(summary));
       }),
     );
 
@@ -80,7 +90,9 @@ export function register(program: Command): void {
           description: options.description,
           data: parseData(options.data),
         };
-        const task = await createTask(depsOf(ctx), input, ctx.actor);
+        const { createTask } =
+          require('../../interface/operations/create-task') as typeof CreateTask;
+        const task = await createTask(submittingDepsOf(ctx), input, ctx.actor);
         if (ctx.out.json) return ctx.out.printJson(task);
         ctx.out.print(`Created task ${task.id} (goal ${task.goalId}), ${task.state}.`);
       }),
@@ -91,6 +103,8 @@ export function register(program: Command): void {
     .description('cancel a task and its dependents')
     .action((id: string, _options: unknown, command: Command) =>
       withContext(command, {}, async (ctx) => {
+        const { cancelTask } =
+          require('../../interface/operations/cancel-task') as typeof CancelTask;
         const outcome = await cancelTask(depsOf(ctx), { taskId: id }, ctx.actor);
         if (ctx.out.json) return ctx.out.printJson(outcome);
         ctx.out.print(`Cancelling task ${id}.`);
@@ -102,6 +116,7 @@ export function register(program: Command): void {
     .description('run a FAILED task again (attempts reset); in a FAILED goal, re-open the goal')
     .action((id: string, _options: unknown, command: Command) =>
       withContext(command, {}, async (ctx) => {
+        const { retryTask } = require('../../interface/operations/retry-task') as typeof RetryTask;
         const outcome = await retryTask(depsOf(ctx), { taskId: id }, ctx.actor);
         if (ctx.out.json) return ctx.out.printJson(outcome);
         if ('reopened' in outcome) {

@@ -1,10 +1,22 @@
 /**
+ * @jest-config-loader esbuild-register
+ */
+/*
  * Three projects: `unit` (no I/O, fast), `integration` (real Redis, SQLite, PostgreSQL, child
  * processes) and `cluster` (the DAG, cancellation and crash tests again, on a private 3-master
- * Redis Cluster its global setup starts). ts-jest transpiles only (isolatedModules); `npm run typecheck` checks types.
+ * Redis Cluster its global setup starts). ts-jest transpiles only (isolatedModules); `npm run
+ * typecheck` checks types. The global setup builds dist/ when a source is newer than it, so the
+ * tests that run the `agentq` command (dist/cli/bin.js) run the current sources. Jest reads this
+ * file through esbuild-register (the docblock above).
  */
-const transform = { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] };
-const common = {
+import type { Config } from 'jest';
+
+type ProjectConfig = Exclude<NonNullable<Config['projects']>[number], string>;
+
+const transform: ProjectConfig['transform'] = {
+  '^.+\\.ts$': ['ts-jest', { diagnostics: false }],
+};
+const common: ProjectConfig = {
   testEnvironment: 'node',
   transform,
   moduleFileExtensions: ['ts', 'js', 'json'],
@@ -21,9 +33,10 @@ const CLUSTER_TESTS = [
   'mirror-crash',
   'mirror-stop',
 ];
-module.exports = {
+const config: Config = {
   // Real servers and child processes; a test that needs more says so itself.
   testTimeout: 60000,
+  globalSetup: '<rootDir>/test/helpers/build-dist.ts',
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     {
@@ -44,3 +57,5 @@ module.exports = {
     },
   ],
 };
+
+export default config;

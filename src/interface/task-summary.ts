@@ -1,0 +1,76 @@
+/**
+ * One task with its goal and, when it waits, why it is not being claimed: what `agentq task show`
+ * and InterfaceAgent's `getTaskSummary`/`formatTaskSummary` answer. Apart from InterfaceAgent so
+ * that `task show` loads neither the supervisor nor the mirror.
+ */
+import type { TaskRecord } from '../entities/task-model';
+import type { TaskRegistry } from '../entities/task-registry';
+import { NotFoundError } from '../errors';
+import type { RedisCoordinator } from '../queues/redis-coordinator';
+import {
+  dependencyStatesOf,
+  describeStuckReason,
+  diagnoseTask,
+  jobHashStateOf,
+  type StuckReason,
+} from './interface-diagnosis';
+
+export interface TaskSummary {
+  task: TaskRecord;
+  goal: { id: string; title: string; state: string } | null;
+  /** Why a waiting task is not being claimed, when it is stuck. */
+  stuck: StuckReason | null;
+}
+
+/** Unknown id: NotFoundError. */
+export async function getTaskSummary(
+  registry: TaskRegistry,
+  redis: RedisCoordinator,
+  taskId: string,
+): Promise<TaskSummary> {
+  const task = await registry.getTask(taskId);
+  if (!task) throw new NotFoundError('task', taskId);
+  const goal = await registry.getGoal(task.goalId);
+  let stuck: StuckReason | null = null;
+  if (task.state === 'PENDING' || task.state === 'BACKLOG') {
+    const [agents, status, job] = await Promise.all([
+      redis.getAllAgents(),
+      dependencyStatesOf(registry, task),
+      jobHashStateOf(redis, task),
+    ]);
+    const queue = redis.queue(task.type);
+    const paused = (await queue.isPaused()) ? new Set([task.type]) : new Set<string>();
+    stuck = diagnoseTask(task, { agents, pausedQueues: paused, dependencyStates: status, job });
+  }
+  return {
+    task,
+    goal: goal ? { id: goal.id, title: goal.title, state: goal.state } : null,
+    stuck,
+  };
+}
+
+export function formatTaskSummary(summary: TaskSummary): string {
+  const t = summary.task;
+  const rows: Array<[string, string]> = [
+    ['id', t.id],
+    ['title', t.title],
+    ['type', t.type],
+    ['state', t.state],
+    ['priority', String(t.priority)],
+    ['attempt', `${t.attempt} of ${t.attempts}`],
+    [
+      'goal',
+      summary.goal ? `${summary.goal.id} ${summary.goal.title} (${summary.goal.state})` : t.goalId,
+    ],
+    ['depends on', t.dependsOn.join(', ') || '-'],
+    ['agent', t.agentId ?? '-'],
+    ['updated', t.updatedAt.toISOString()],
+  ];
+  if (t.description) rows.splice(2, 0, ['description', t.description]);
+  if (t.durationMs !== null) rows.push(['duration', `${t.durationMs} ms`]);
+  if (t.result !== null) rows.push(['result', JSON.stringify(t.result)]);
+  if (t.error) rows.push(['error', t.error.message]);
+  if (summary.stuck) rows.push(['not claimed', describeStuckReason(summary.stuck)]);
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
+}
