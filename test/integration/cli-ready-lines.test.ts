@@ -15,7 +15,7 @@ import { REDIS_URL, uniquePrefix } from '../helpers/servers';
 import { waitFor } from '../helpers/wait-for';
 
 const ROOT = join(__dirname, '..', '..');
-const BIN = join(ROOT, 'bin', 'agentq.js');
+const BIN = join(ROOT, 'dist', 'cli', 'bin.js');
 const STAR = join(ROOT, 'test', 'fixtures', 'handlers', 'star-fallback.cjs');
 // Each test starts the CLI (tsx start-up) and, for the worker, runs a goal end to end.
 jest.setTimeout(60_000);
@@ -28,7 +28,7 @@ interface Running {
   stop(): Promise<void>;
 }
 
-/** `node bin/agentq.js …` directly (no shell between), so SIGTERM reaches agentq itself. */
+/** `node dist/cli/bin.js …` directly (no shell between), so SIGTERM reaches agentq itself. */
 function start(args: string[]): Running {
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: ROOT,

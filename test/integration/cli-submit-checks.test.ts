@@ -15,7 +15,7 @@ import { TaskRegistry } from '../../src/entities/task-registry';
 import { PrivateRedis } from '../helpers/redis-server';
 import { REDIS_URL, uniquePrefix } from '../helpers/servers';
 
-const BIN = join(__dirname, '..', '..', 'bin', 'agentq.js');
+const BIN = join(__dirname, '..', '..', 'dist', 'cli', 'bin.js');
 // Each test spawns the CLI (tsx start-up takes a few seconds on a shared machine).
 jest.setTimeout(60_000);
 

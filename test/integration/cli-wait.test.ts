@@ -23,7 +23,7 @@ import { SupervisorAgent } from '../../src/queues/supervisor-agent';
 import { REDIS_URL, uniquePrefix } from '../helpers/servers';
 import { waitFor } from '../helpers/wait-for';
 
-const BIN = join(__dirname, '..', '..', 'bin', 'agentq.js');
+const BIN = join(__dirname, '..', '..', 'dist', 'cli', 'bin.js');
 // Each test spawns the CLI (tsx start-up) and runs a goal end to end, a breaker's retry included.
 jest.setTimeout(90_000);
 
@@ -34,7 +34,7 @@ interface Run {
   closed: Promise<number | null>;
 }
 
-/** `node bin/agentq.js …` directly: no shell between, stdio pipes (so stderr is not a TTY). */
+/** `node dist/cli/bin.js …` directly: no shell between, stdio pipes (so stderr is not a TTY). */
 function agentq(args: string[]): Run {
   const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
