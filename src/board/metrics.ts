@@ -74,6 +74,25 @@ export function createMetrics(options: MetricsOptions): AppMetrics {
     },
   });
 
+  new Gauge({
+    name: 'agentq_capability_limit',
+    help: 'Capability limits (agentq limits set): concurrency, rate_max, rate_window_seconds, per_key',
+    labelNames: ['capability', 'limit'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const [capability, limits] of Object.entries(await coordinator.allCapabilityLimits())) {
+        if (limits.concurrency !== undefined)
+          this.set({ capability, limit: 'concurrency' }, limits.concurrency);
+        if (limits.rate) {
+          this.set({ capability, limit: 'rate_max' }, limits.rate.max);
+          this.set({ capability, limit: 'rate_window_seconds' }, limits.rate.durationMs / 1000);
+        }
+        if (limits.perKey !== undefined) this.set({ capability, limit: 'per_key' }, limits.perKey);
+      }
+    },
+  });
+
   const agents = new Gauge({
     name: 'agentq_agents_live',
     help: 'Agents whose heartbeat is recent',

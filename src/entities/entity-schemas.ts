@@ -13,7 +13,13 @@
  */
 import { EntitySchema, type EntitySchemaColumnOptions } from 'typeorm';
 import type { TaskHead } from './apply-changes';
-import type { AgentInfo, GoalRecord, TaskEventRecord, TaskRecord } from './task-model';
+import type {
+  AgentInfo,
+  CapabilityLimitsRecord,
+  GoalRecord,
+  TaskEventRecord,
+  TaskRecord,
+} from './task-model';
 
 export type SqlDialect = 'sqlite' | 'postgres';
 
@@ -121,6 +127,12 @@ export const TABLES = {
     counter: { kind: 'bigint', default: 0 },
     updated_at: time,
   },
+  // Capability limits (`agentq limits set`), kept so `agentq recover` can restore them to Redis.
+  capability_limits: {
+    capability: { ...str(64), primary: true },
+    limits: json,
+    updated_at: time,
+  },
 } as const satisfies Record<string, Record<string, ColumnSpec>>;
 
 export type TableName = keyof typeof TABLES;
@@ -181,7 +193,7 @@ function columnOptions(spec: ColumnSpec, pg: boolean): EntitySchemaColumnOptions
   };
 }
 
-/** Builds the five entity schemas for one dialect. */
+/** Builds the entity schemas (one per table) for one dialect. */
 export function entitySchemas(dialect: SqlDialect): EntitySchema[] {
   const pg = dialect === 'postgres';
   return (Object.keys(TABLES) as TableName[]).map(
@@ -212,5 +224,6 @@ const schemaMatchesRecords: [
   Same<FieldsOf<'task_events'>, keyof TaskEventRecord>,
   Same<FieldsOf<'agents'>, keyof AgentInfo>,
   Same<Camel<HeadColumns>, Exclude<keyof TaskHead, 'id' | 'goalId'>>,
-] = [true, true, true, true, true];
+  Same<FieldsOf<'capability_limits'>, keyof CapabilityLimitsRecord>,
+] = [true, true, true, true, true, true];
 void schemaMatchesRecords;

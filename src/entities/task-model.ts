@@ -29,6 +29,31 @@ export interface TaskSpec {
   optional?: boolean;
 }
 
+/** A rate limit: at most `max` tasks started per `durationMs`. */
+export interface RateLimit {
+  /** Tasks started at most per window. */
+  max: number;
+  /** The window, in ms. */
+  durationMs: number;
+}
+
+/** A capability's limits (DESIGN.md, "Limits and budgets"); validated in capability-limits.ts. */
+export interface CapabilityLimits {
+  /** Tasks of the capability running at once, over every agent and shard. */
+  concurrency?: number;
+  /** Tasks of the capability started per window, over every agent and shard. */
+  rate?: RateLimit;
+  /** Tasks running at once per `concurrencyKey` (tasks without a key are not counted). */
+  perKey?: number;
+}
+
+/** The SQL copy of a capability's limits, which `agentq recover` restores to Redis. */
+export interface CapabilityLimitsRecord {
+  capability: string;
+  limits: CapabilityLimits;
+  updatedAt: Date;
+}
+
 /** A plan: a goal and its DAG of tasks (the plan-file shape of DESIGN.md). */
 export interface PlanSpec {
   goal: string;

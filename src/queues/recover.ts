@@ -40,6 +40,8 @@ export interface GoalRecoveryReport {
 }
 
 export interface RecoveryReport {
+  /** Capabilities whose limits SQL holds, put back into Redis (and BullMQ's queues) first. */
+  limitsRestored: string[];
   /** ACTIVE goals in SQL that were looked at. */
   checked: number;
   goals: GoalRecoveryReport[];
@@ -188,8 +190,10 @@ export async function recoverGoals(
   options: RecoverOptions = {},
 ): Promise<RecoveryReport> {
   const now = options.now ?? (() => new Date());
+  // Limits first: the rebuilt tasks are claimed under them from their first moment.
+  const limitsRestored = await restoreCapabilityLimits(store, coordinator);
   const { checked, lost } = await goalsRedisLost(store, coordinator);
-  const out: RecoveryReport = { checked, goals: [], rejected: [] };
+  const out: RecoveryReport = { limitsRestored, checked, goals: [], rejected: [] };
   for (const goalId of lost) {
     const done = await recoverGoal(store, coordinator, goalId, now());
     if (!done) continue;
@@ -198,4 +202,16 @@ export async function recoverGoals(
     options.onGoal?.(done.report);
   }
   return out;
+}
+
+/** Writes every capability's limits SQL holds back to Redis; returns those capabilities. */
+export async function restoreCapabilityLimits(
+  store: TaskStore,
+  coordinator: RedisCoordinator,
+): Promise<string[]> {
+  const records = await store.listCapabilityLimits();
+  for (const record of records) {
+    await coordinator.setCapabilityLimits(record.capability, record.limits);
+  }
+  return records.map((r) => r.capability);
 }

@@ -18,6 +18,8 @@ export interface AgentProcessConfig {
   graceMs?: number;
   lockDurationMs?: number;
   stalledIntervalMs?: number;
+  /** Tasks at once per capability queue. @defaultValue 1 */
+  concurrency?: number;
 }
 
 async function main(): Promise<void> {
@@ -31,6 +33,7 @@ async function main(): Promise<void> {
       ? { sandboxed: { handlersFile: config.handlersFile } }
       : { handlers: await loadHandlerModule(config.handlersFile) }),
     graceMs: config.graceMs ?? 30000,
+    ...(config.concurrency ? { concurrency: config.concurrency } : {}),
     heartbeatMs: 500,
     lockDurationMs: config.lockDurationMs ?? 30000,
     stalledIntervalMs: config.stalledIntervalMs ?? 15000,

@@ -50,6 +50,7 @@ function status(): SystemStatus {
         message: "queue 'qa' is paused",
       },
     ],
+    limits: [],
   };
 }
 

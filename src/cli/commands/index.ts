@@ -9,6 +9,7 @@ import * as dlq from './dlq';
 import * as events from './events';
 import * as goal from './goal';
 import * as latency from './latency';
+import * as limits from './limits';
 import * as migrate from './migrate';
 import * as pending from './pending';
 import * as plan from './plan';
@@ -37,6 +38,7 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
   serve,
   worker,
   dlq,
+  limits,
   demo,
 ];
 
