@@ -27,6 +27,11 @@ export interface TaskSpec {
   timeoutMs?: number;
   /** A failure does not fail its dependents; they get `{ error }` as its result. @defaultValue false */
   optional?: boolean;
+  /**
+   * Tasks with the same key share its per-key slots (`limits set CAP --per-key K`): a tenant, a
+   * repository. @defaultValue none
+   */
+  concurrencyKey?: string;
 }
 
 /** A rate limit: at most `max` tasks started per `durationMs`. */
@@ -63,7 +68,8 @@ export interface PlanSpec {
 }
 
 /** A task spec with every default applied, as the compiler and stores see it. */
-export type ResolvedTaskSpec = Required<TaskSpec>;
+export type ResolvedTaskSpec = Required<Omit<TaskSpec, 'concurrencyKey'>> &
+  Pick<TaskSpec, 'concurrencyKey'>;
 
 export const GOAL_STATES = ['ACTIVE', 'DONE', 'FAILED', 'CANCELLED'] as const;
 export type GoalState = (typeof GOAL_STATES)[number];

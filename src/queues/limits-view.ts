@@ -4,6 +4,7 @@
  * and how long BullMQ's rate limiter still holds the queue back.
  */
 import type { CapabilityLimits } from '../entities/task-model';
+import { countKeySlots, keySlotsPlace, type KeySlotCounts } from './key-slots';
 import type { RedisCoordinator } from './redis-coordinator';
 
 export interface CapabilityLimitsView {
@@ -13,6 +14,8 @@ export interface CapabilityLimitsView {
   running: number;
   /** How long the rate limiter holds the capability back (0: not now), ms. */
   rateLimitedForMs: number;
+  /** With a per-key limit: slots held over every key, and tasks parked for a slot of theirs. */
+  keys?: KeySlotCounts;
 }
 
 export async function viewCapabilityLimits(
@@ -32,7 +35,11 @@ export async function viewCapabilityLimits(
         running += active;
         rateLimitedForMs = Math.max(rateLimitedForMs, ttl > 0 ? ttl : 0);
       }
-      return { capability, limits, running, rateLimitedForMs };
+      const view: CapabilityLimitsView = { capability, limits, running, rateLimitedForMs };
+      if (limits.perKey !== undefined) {
+        view.keys = await countKeySlots(keySlotsPlace(coordinator, capability));
+      }
+      return view;
     }),
   );
 }

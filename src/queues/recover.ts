@@ -173,11 +173,16 @@ export async function recoverGoal(
     await store.setGoalState(goalId, plan.goalEnd, at);
     return { report, rejected };
   }
+  // The SQL task rows do not hold a concurrencyKey; the goal's plan does.
+  const keys = new Map(goal.plan.tasks.map((t) => [t.key, t.concurrencyKey]));
   const input: CompileInput = {
     goalId,
     title: goal.title,
     shard,
-    tasks: plan.requeue.map((r) => r.spec),
+    tasks: plan.requeue.map((r) => {
+      const concurrencyKey = keys.get(r.spec.key);
+      return concurrencyKey ? { ...r.spec, concurrencyKey } : r.spec;
+    }),
   };
   await addRestoredFlow(coordinator, input, plan.requeue, plan.cancelled);
   return { report, rejected };

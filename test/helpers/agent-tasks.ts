@@ -14,6 +14,7 @@ export interface TestTask {
   attempts?: number;
   timeoutMs?: number;
   priority?: number;
+  concurrencyKey?: string;
 }
 
 export async function addTask(
@@ -37,6 +38,7 @@ export async function addTask(
     dependsOn: [],
     timeoutMs: task.timeoutMs ?? 60000,
     optional: false,
+    ...(task.concurrencyKey ? { concurrencyKey: task.concurrencyKey } : {}),
     epoch: 0,
     shard: 0,
   };

@@ -54,6 +54,7 @@ describe('limits through the REST API', () => {
         limits: { concurrency: 4, rate: { max: 60, durationMs: 60000 }, perKey: 2 },
         running: 0,
         rateLimitedForMs: 0,
+        keys: { running: 0, keysRunning: 0, parked: 0, keysParked: 0 },
       },
     ]);
     expect((await api.store.listCapabilityLimits()).map((r) => r.limits)).toEqual([
@@ -71,6 +72,7 @@ describe('limits through the REST API', () => {
       'agentq_capability_limit{capability="llm",limit="concurrency"} 4',
     );
     expect(metrics.text).toContain('agentq_capability_limit{capability="llm",limit="rate_max"} 60');
+    expect(metrics.text).toContain('agentq_key_slots{capability="llm",state="parked"} 0');
 
     await request(api.app).delete('/api/limits/llm').expect(200);
     expect((await request(api.app).get('/api/limits').expect(200)).body.limits).toEqual([]);
@@ -140,6 +142,7 @@ describe('limits through the CLI', () => {
         limits: { concurrency: 4, rate: { max: 60, durationMs: 60000 }, perKey: 2 },
         running: 0,
         rateLimitedForMs: 0,
+        keys: { running: 0, keysRunning: 0, parked: 0, keysParked: 0 },
       },
     ]);
     const table = await agentq([...common, 'limits', 'show']);

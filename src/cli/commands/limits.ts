@@ -31,7 +31,7 @@ export function renderLimits(views: CapabilityLimitsView[], out: Output): void {
   if (views.length === 0)
     return out.print('No capability limits. Set one with `agentq limits set CAP --concurrency N`.');
   out.table(
-    ['capability', 'concurrency', 'running', 'rate', 'per key'],
+    ['capability', 'concurrency', 'running', 'rate', 'per key', 'keys running', 'parked'],
     views.map((v) => [
       v.capability,
       v.limits.concurrency ?? '-',
@@ -41,6 +41,8 @@ export function renderLimits(views: CapabilityLimitsView[], out: Output): void {
           (v.rateLimitedForMs > 0 ? ` (held ${v.rateLimitedForMs} ms)` : '')
         : '-',
       v.limits.perKey ?? '-',
+      v.keys ? `${v.keys.keysRunning} (${v.keys.running} tasks)` : '-',
+      v.keys ? `${v.keys.parked} (${v.keys.keysParked} keys)` : '-',
     ]),
   );
 }
