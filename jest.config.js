@@ -20,6 +20,8 @@ const CLUSTER_TESTS = [
   'agent-processes',
   'mirror-crash',
   'mirror-stop',
+  'limits-agents',
+  'limits-per-key',
 ];
 module.exports = {
   // Real servers and child processes; a test that needs more says so itself.

@@ -43,7 +43,8 @@ async function startAgents(): Promise<void> {
 }
 
 function newLog(): string {
-  return `${prefix}:log:${randomBytes(4).toString('hex')}`;
+  // One hash tag for both keys of the log: one slot on Redis Cluster.
+  return `{${prefix}}:limitlog:${randomBytes(4).toString('hex')}`;
 }
 
 async function enqueue(log: string, count: number, ms: number) {

@@ -45,7 +45,8 @@ async function startAgent(id: string): Promise<AgentChild> {
 }
 
 function newLog(): string {
-  return `${prefix}:log:${randomBytes(4).toString('hex')}`;
+  // One hash tag for both keys of the log: one slot on Redis Cluster.
+  return `{${prefix}}:limitlog:${randomBytes(4).toString('hex')}`;
 }
 
 type Jobs = Array<Awaited<ReturnType<typeof addTask>>>;
