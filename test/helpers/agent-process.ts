@@ -20,11 +20,17 @@ export interface AgentProcessConfig {
   stalledIntervalMs?: number;
   /** Tasks at once per capability queue. @defaultValue 1 */
   concurrency?: number;
+  /** Shards of the deployment (the agent serves every one). @defaultValue 1 */
+  shards?: number;
 }
 
 async function main(): Promise<void> {
   const config = JSON.parse(process.argv[2] ?? '{}') as AgentProcessConfig;
-  const coordinator = new RedisCoordinator({ url: config.url, prefix: config.prefix });
+  const coordinator = new RedisCoordinator({
+    url: config.url,
+    prefix: config.prefix,
+    shards: config.shards ?? 1,
+  });
   const agent = new AutonomousAgent({
     agentId: config.agentId,
     capabilities: config.capabilities,

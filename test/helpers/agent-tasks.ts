@@ -15,6 +15,8 @@ export interface TestTask {
   timeoutMs?: number;
   priority?: number;
   concurrencyKey?: string;
+  /** The shard whose queue gets the job. @defaultValue 0 */
+  shard?: number;
 }
 
 export async function addTask(
@@ -40,9 +42,9 @@ export async function addTask(
     optional: false,
     ...(task.concurrencyKey ? { concurrencyKey: task.concurrencyKey } : {}),
     epoch: 0,
-    shard: 0,
+    shard: task.shard ?? 0,
   };
-  return coordinator.queue(task.type).add(task.type, data, {
+  return coordinator.queue(task.type, task.shard ?? 0).add(task.type, data, {
     jobId: taskId,
     attempts: task.attempts ?? 1,
     backoff: { type: 'fixed', delay: 50 },
