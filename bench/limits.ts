@@ -4,7 +4,7 @@
  * high to bind (BullMQ's global concurrency, read in its move-to-active script: target ≥ 0.9×),
  * and the per-key scheduler's throughput with 1,000 keys (`--per-key 1`): keys interleaved (each
  * claim finds its key free) and keys in runs (most claims park and are handed a slot later).
- * Not a test. Each figure is the median of three runs, the runs of the variants interleaved so a
+ * Not a test. Each figure is the median of five runs, the runs of the variants interleaved so a
  * shared machine's load falls on all of them alike. Writes bench/results/limits.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -19,7 +19,7 @@ import { startBenchSystem } from './agentq/system';
 import { hrtimeMs } from './stats';
 
 const KEYS = 1000;
-const RUNS = 3;
+const RUNS = 5;
 
 interface Variant {
   name: string;
@@ -43,7 +43,13 @@ const VARIANTS: Variant[] = [
   },
 ];
 
-async function run(redis: RedisConfig, variant: Variant, tasks: number): Promise<number> {
+interface RunFigure {
+  tasksPerSecond: number;
+  /** The agent process's CPU time (user + system) per task, µs: steadier on a shared machine. */
+  cpuUsPerTask: number;
+}
+
+async function run(redis: RedisConfig, variant: Variant, tasks: number): Promise<RunFigure> {
   const system = await startBenchSystem(redis, benchPrefix('lim'), { mirror: false });
   try {
     if (variant.limits) await system.coordinator.setCapabilityLimits('noop', variant.limits);
@@ -65,11 +71,16 @@ async function run(redis: RedisConfig, variant: Variant, tasks: number): Promise
       handlers: { noop: () => null },
     });
     const t0 = hrtimeMs();
+    const cpu0 = process.cpuUsage();
     await queue.resume();
     while ((await system.completed('noop')) < tasks) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
-    return Math.round(tasks / ((hrtimeMs() - t0) / 1000));
+    const cpu = process.cpuUsage(cpu0);
+    return {
+      tasksPerSecond: Math.round(tasks / ((hrtimeMs() - t0) / 1000)),
+      cpuUsPerTask: Math.round((cpu.user + cpu.system) / tasks),
+    };
   } finally {
     await system.close();
   }
@@ -85,25 +96,30 @@ async function main(): Promise<void> {
   const tasks = values.quick ? 5_000 : 20_000;
   const redis = await ensureRedis(loadConfig().redis, { log: (line) => console.error(line) });
   try {
-    const runs = new Map<string, number[]>(VARIANTS.map((v) => [v.name, []]));
+    const runs = new Map<string, RunFigure[]>(VARIANTS.map((v) => [v.name, []]));
     for (let round = 0; round < RUNS; round++) {
       for (const variant of VARIANTS) {
-        const perSecond = await run(redis.config, variant, tasks);
-        console.error(`round ${round + 1}: ${variant.name}: ${perSecond} tasks/s`);
-        runs.get(variant.name)!.push(perSecond);
+        const figure = await run(redis.config, variant, tasks);
+        console.error(
+          `round ${round + 1}: ${variant.name}: ${figure.tasksPerSecond} tasks/s, ` +
+            `${figure.cpuUsPerTask} µs CPU per task`,
+        );
+        runs.get(variant.name)!.push(figure);
       }
     }
-    const base = median(runs.get('no limit')!);
-    const rows = VARIANTS.map((v) => {
-      const tasksPerSecond = median(runs.get(v.name)!);
-      return {
-        variant: v.name,
-        limits: v.limits,
-        tasksPerSecond,
-        runs: runs.get(v.name)!,
-        ratioToNoLimit: Math.round((tasksPerSecond / base) * 100) / 100,
-      };
-    });
+    const rate = (name: string) => median(runs.get(name)!.map((r) => r.tasksPerSecond));
+    const cpu = (name: string) => median(runs.get(name)!.map((r) => r.cpuUsPerTask));
+    const base = rate('no limit');
+    const baseCpu = cpu('no limit');
+    const rows = VARIANTS.map((v) => ({
+      variant: v.name,
+      limits: v.limits,
+      tasksPerSecond: rate(v.name),
+      ratioToNoLimit: Math.round((rate(v.name) / base) * 100) / 100,
+      cpuUsPerTask: cpu(v.name),
+      cpuRatioToNoLimit: Math.round((cpu(v.name) / baseCpu) * 100) / 100,
+      runs: runs.get(v.name)!,
+    }));
     const doc = {
       measuredAt: new Date().toISOString(),
       tasks,
@@ -115,10 +131,15 @@ async function main(): Promise<void> {
     const dir = join(__dirname, 'results');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'limits.json'), `${JSON.stringify(doc, null, 2)}\n`);
-    console.log(`| variant | tasks/s (median of ${RUNS}) | × no limit |`);
-    console.log('| --- | ---: | ---: |');
-    for (const r of rows)
-      console.log(`| ${r.variant} | ${r.tasksPerSecond} | ${r.ratioToNoLimit} |`);
+    console.log(
+      `| variant | tasks/s (median of ${RUNS}) | × no limit | agent CPU µs/task | × no limit |`,
+    );
+    console.log('| --- | ---: | ---: | ---: | ---: |');
+    for (const r of rows) {
+      console.log(
+        `| ${r.variant} | ${r.tasksPerSecond} | ${r.ratioToNoLimit} | ${r.cpuUsPerTask} | ${r.cpuRatioToNoLimit} |`,
+      );
+    }
   } finally {
     await redis.stop();
   }

@@ -139,12 +139,10 @@ export class KeySlotGate {
         continue;
       }
       if (state === 'waiting' || state === 'prioritized' || state === 'waiting-children') return;
-      // Finished or gone: the slot is nobody's; hand it on.
-      const key = job?.data.concurrencyKey;
-      if (!key) return;
+      // Finished or gone (a cancelled goal's job): the slot is nobody's; hand it on.
       const place = this.place(capability);
       const ref = jobRef(slot.shard, slot.jobId);
-      this.promoteLater(capability, await leaveKeySlot(place, key, ref, this.options.leaseMs));
+      this.promoteLater(capability, await leaveKeySlot(place, slot.key, ref, this.options.leaseMs));
       return;
     }
   }

@@ -25,6 +25,7 @@ export type KeySlotEntry = 'run' | 'parked' | 'unlimited';
 
 /** A parked task a freed slot was handed to: the caller promotes its delayed job. */
 export interface HandedSlot {
+  key: string;
   shard: number;
   jobId: string;
 }
@@ -53,7 +54,7 @@ local function fill(base, key, limit, expiry, out)
   while redis.call('LLEN', park) > 0 and (limit == nil or redis.call('ZCARD', run) < limit) do
     local ref = redis.call('LPOP', park)
     if limit ~= nil then hold(base, key, ref, expiry) end
-    table.insert(out, ref)
+    table.insert(out, key .. '|' .. ref)
     if #out >= 1000 then return end
   end
   if redis.call('LLEN', park) == 0 then redis.call('SREM', base .. ':parked', key) end
@@ -82,7 +83,10 @@ redis.call('SADD', base .. ':parked', key)
 return 0
 `;
 
-/** Leave: KEYS[1] limits hash; ARGV base, capability, key, ref, now, leaseMs. Returns refs handed a slot. */
+/**
+ * Leave: KEYS[1] limits hash; ARGV base, capability, key, ref, now, leaseMs. Returns the
+ * `<key>|<ref>` of each parked task handed a slot.
+ */
 const LEAVE_LUA = `${COMMON}
 local base, key, ref = ARGV[1], ARGV[3], ARGV[4]
 drop(base, key, ref)
@@ -106,7 +110,7 @@ return 1
 
 /**
  * Sweep: KEYS[1] limits hash; ARGV base, capability, now, leaseMs. Frees the slots whose lease ran
- * out, then fills every parked key's free slots. Returns the refs handed a slot.
+ * out, then fills every parked key's free slots. Returns the `<key>|<ref>` handed a slot.
  */
 const SWEEP_LUA = `${COMMON}
 local base, now = ARGV[1], tonumber(ARGV[3])
@@ -173,10 +177,17 @@ export function jobRef(shard: number, jobId: string): string {
   return `${shard}:${jobId}`;
 }
 
-function handed(refs: string[]): HandedSlot[] {
-  return refs.map((ref) => {
+/** `<key>|<shard>:<jobId>` (keys hold no `|`, shards no `:`) → its parts. */
+function handed(members: string[]): HandedSlot[] {
+  return members.map((member) => {
+    const bar = member.indexOf('|');
+    const ref = member.slice(bar + 1);
     const colon = ref.indexOf(':');
-    return { shard: Number(ref.slice(0, colon)), jobId: ref.slice(colon + 1) };
+    return {
+      key: member.slice(0, bar),
+      shard: Number(ref.slice(0, colon)),
+      jobId: ref.slice(colon + 1),
+    };
   });
 }
 
