@@ -22,6 +22,7 @@ const CLUSTER_TESTS = [
   'mirror-stop',
   'limits-agents',
   'limits-per-key',
+  'limits-shards',
 ];
 module.exports = {
   // Real servers and child processes; a test that needs more says so itself.
