@@ -101,6 +101,13 @@ describe('limits across agent kill -9, Redis restart (AOF) and recover', () => {
     const records = world.records().filter((r) => r.taskId.startsWith(goalId));
     expect(peak(records)).toBeLessThanOrEqual(2);
     expect(peak(records, (r) => r.key.startsWith('repo-a'))).toBe(1);
+    // A parked task's claim costs no attempt and records no error (when the mirror records the
+    // claim at all: a claim and its parking read in one batch leave the task PENDING).
+    const events = await world.events(goalId);
+    const parked = events.filter((e) => e.fromState === 'ASSIGNED' && e.toState === 'PENDING');
+    expect(parked.every((e) => !e.detail || !('error' in e.detail))).toBe(true);
+    const tasks = await world.registry.findTasks({ goalId });
+    expect(tasks.map((t) => [t.state, t.attempt])).toEqual(tasks.map(() => ['DONE', 1]));
   });
 
   it('restores the limits from SQL with `agentq recover` after Redis lost every key', async () => {
