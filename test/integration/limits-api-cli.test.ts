@@ -183,3 +183,29 @@ describe('limits through the CLI', () => {
     },
   );
 });
+
+describe('limits through the REST API with tokens', () => {
+  let api: ApiFixture;
+
+  beforeAll(async () => {
+    api = await startApiApp({ token: 'admin-token', readonlyToken: 'look-token' });
+  });
+
+  afterAll(async () => {
+    await api?.close();
+  });
+
+  it('lets the read-only token list limits but not set or clear them (403)', async () => {
+    await request(api.app)
+      .put('/api/limits/llm')
+      .set('Authorization', 'Bearer admin-token')
+      .send({ concurrency: 2 })
+      .expect(200);
+    const look = { Authorization: 'Bearer look-token' };
+    await request(api.app).get('/api/limits').set(look).expect(200);
+    await request(api.app).put('/api/limits/llm').set(look).send({ concurrency: 9 }).expect(403);
+    await request(api.app).delete('/api/limits/llm').set(look).expect(403);
+    await request(api.app).put('/api/limits/llm').send({ concurrency: 9 }).expect(401);
+    expect(await api.coordinator.getCapabilityLimits('llm')).toEqual({ concurrency: 2 });
+  });
+});
