@@ -130,6 +130,22 @@ describe('per-key concurrency over three agent processes', () => {
     expect(peakPerKey(events).get('tenant')).toBe(3);
   });
 
+  it('lets every parked task run when the per-key limit is cleared', async () => {
+    await coordinator.setCapabilityLimits('keyed', { perKey: 1 });
+    const log = newLog();
+    const jobs = await enqueue(log, 'cleared', 6, 600);
+    await waitFor('the rest parked', async () => {
+      const [view] = await viewCapabilityLimits(coordinator);
+      return view?.keys && view.keys.parked >= 4;
+    });
+    const before = (await readLimitLog(coordinator.client, log)).length;
+    await coordinator.clearCapabilityLimits('keyed');
+    await waitFor('every task done', () => allDone(jobs), { timeoutMs: 60000 });
+    const events = await readLimitLog(coordinator.client, log);
+    expect(peakPerKey(events.slice(0, before)).get('cleared')).toBe(1);
+    expect(peakPerKey(events).get('cleared')).toBeGreaterThanOrEqual(4);
+  });
+
   it('gives a killed agent’s slot back when BullMQ takes its task back (kill -9)', async () => {
     await coordinator.setCapabilityLimits('keyed', { perKey: 1 });
     const log = newLog();
