@@ -384,12 +384,16 @@ export class AutonomousAgent {
     let keyed = false;
     try {
       keyed = await this.keySlots.enter(capability, job, token);
-    } catch (parked) {
-      breaker?.cancelProbe();
-      throw parked;
+    } catch (thrown) {
+      breaker?.cancelProbe(); // parked for a slot of its key (or Redis failed): no run
+      throw thrown;
     }
     this.running.add(data.taskId);
-    const workdir = await this.acquireWorkdir(data.taskId);
+    const workdir = await this.acquireWorkdir(data.taskId).catch(async (thrown: unknown) => {
+      this.running.delete(data.taskId);
+      if (keyed) await this.keySlots.leave(capability, job).catch((e: unknown) => this.report(e));
+      throw thrown;
+    });
     let ok = false;
     try {
       const envelope = await execute(workdir, signal);
