@@ -32,6 +32,9 @@ const CLUSTER_TESTS = [
   'agent-processes',
   'mirror-crash',
   'mirror-stop',
+  'limits-agents',
+  'limits-per-key',
+  'limits-shards',
 ];
 const config: Config = {
   // Real servers and child processes; a test that needs more says so itself.

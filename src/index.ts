@@ -24,7 +24,12 @@ export type {
   TaskRecord,
   TaskSpec,
   AgentInfo,
+  CapabilityLimits,
+  RateLimit,
 } from './entities/task-model';
+export { formatRate, parseCapabilityLimits, parseRate } from './queues/capability-limits';
+export { viewCapabilityLimits } from './queues/limits-view';
+export type { CapabilityLimitsView } from './queues/limits-view';
 
 export { RedisCoordinator } from './queues/redis-coordinator';
 export type { RedisCoordinatorOptions, PendingTaskSummary } from './queues/redis-coordinator';

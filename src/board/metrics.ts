@@ -8,6 +8,7 @@
 import { Router } from 'express';
 import { collectDefaultMetrics, Gauge, Histogram, Registry, type Metric } from 'prom-client';
 import type { TaskStore } from '../entities/task-store';
+import { viewCapabilityLimits } from '../queues/limits-view';
 import { INTERNAL_QUEUES } from '../queues/names';
 import type { RedisCoordinator } from '../queues/redis-coordinator';
 
@@ -70,6 +71,43 @@ export function createMetrics(options: MetricsOptions): AppMetrics {
             this.set({ queue, shard: String(shard), state }, counts[state] ?? 0);
           }
         }
+      }
+    },
+  });
+
+  new Gauge({
+    name: 'agentq_capability_limit',
+    help: 'Capability limits (agentq limits set): concurrency, rate_max, rate_window_seconds, per_key',
+    labelNames: ['capability', 'limit'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const [capability, limits] of Object.entries(await coordinator.allCapabilityLimits())) {
+        if (limits.concurrency !== undefined)
+          this.set({ capability, limit: 'concurrency' }, limits.concurrency);
+        if (limits.rate) {
+          this.set({ capability, limit: 'rate_max' }, limits.rate.max);
+          this.set({ capability, limit: 'rate_window_seconds' }, limits.rate.durationMs / 1000);
+        }
+        if (limits.perKey !== undefined) this.set({ capability, limit: 'per_key' }, limits.perKey);
+      }
+    },
+  });
+
+  new Gauge({
+    name: 'agentq_key_slots',
+    help: 'Per-key concurrency: slots held, keys holding, tasks parked, keys parked, per capability',
+    labelNames: ['capability', 'state'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const view of await viewCapabilityLimits(coordinator)) {
+        if (!view.keys) continue;
+        const { capability } = view;
+        this.set({ capability, state: 'running' }, view.keys.running);
+        this.set({ capability, state: 'keys_running' }, view.keys.keysRunning);
+        this.set({ capability, state: 'parked' }, view.keys.parked);
+        this.set({ capability, state: 'keys_parked' }, view.keys.keysParked);
       }
     },
   });

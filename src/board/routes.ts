@@ -5,6 +5,7 @@
  */
 import { Router } from 'express';
 import { cancelGoal } from './routes/cancel-goal';
+import { clearLimits } from './routes/clear-limits';
 import { cancelTask } from './routes/cancel-task';
 import { createGoal } from './routes/create-goal';
 import { createTask } from './routes/create-task';
@@ -17,13 +18,15 @@ import { listAgents } from './routes/list-agents';
 import { listDeadLetters } from './routes/list-dead-letters';
 import { listEvents } from './routes/list-events';
 import { listGoals } from './routes/list-goals';
+import { listLimits } from './routes/list-limits';
 import { listTasks } from './routes/list-tasks';
+import { putLimits } from './routes/put-limits';
 import { redriveDeadLetter } from './routes/redrive-dead-letter';
 import { retryTask } from './routes/retry-task';
 import type { RouteDeps, RouteHandler } from './routes/route-handler';
 
 export interface Route {
-  method: 'get' | 'post';
+  method: 'get' | 'post' | 'put' | 'delete';
   path: string;
   handler: RouteHandler;
 }
@@ -45,6 +48,9 @@ export const API_ROUTES: readonly Route[] = [
   { method: 'get', path: '/api/dlq', handler: listDeadLetters },
   { method: 'post', path: '/api/dlq/:id/retry', handler: redriveDeadLetter },
   { method: 'get', path: '/api/events', handler: listEvents },
+  { method: 'get', path: '/api/limits', handler: listLimits },
+  { method: 'put', path: '/api/limits/:capability', handler: putLimits },
+  { method: 'delete', path: '/api/limits/:capability', handler: clearLimits },
 ];
 
 export function apiRouter(deps: RouteDeps): Router {

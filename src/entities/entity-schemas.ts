@@ -15,7 +15,13 @@
 // below are read without it (sql-codec.ts, and the CLI's one-shot commands).
 import type { EntitySchema, EntitySchemaColumnOptions } from 'typeorm';
 import type { TaskHead } from './apply-changes';
-import type { AgentInfo, GoalRecord, TaskEventRecord, TaskRecord } from './task-model';
+import type {
+  AgentInfo,
+  CapabilityLimitsRecord,
+  GoalRecord,
+  TaskEventRecord,
+  TaskRecord,
+} from './task-model';
 
 export type SqlDialect = 'sqlite' | 'postgres';
 
@@ -123,6 +129,12 @@ export const TABLES = {
     counter: { kind: 'bigint', default: 0 },
     updated_at: time,
   },
+  // Capability limits (`agentq limits set`), kept so `agentq recover` can restore them to Redis.
+  capability_limits: {
+    capability: { ...str(64), primary: true },
+    limits: json,
+    updated_at: time,
+  },
 } as const satisfies Record<string, Record<string, ColumnSpec>>;
 
 export type TableName = keyof typeof TABLES;
@@ -183,7 +195,7 @@ function columnOptions(spec: ColumnSpec, pg: boolean): EntitySchemaColumnOptions
   };
 }
 
-/** Builds the five entity schemas for one dialect. */
+/** Builds the entity schemas (one per table) for one dialect. */
 export function entitySchemas(dialect: SqlDialect): EntitySchema[] {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { EntitySchema } = require('typeorm') as typeof import('typeorm');
@@ -216,5 +228,6 @@ const schemaMatchesRecords: [
   Same<FieldsOf<'task_events'>, keyof TaskEventRecord>,
   Same<FieldsOf<'agents'>, keyof AgentInfo>,
   Same<Camel<HeadColumns>, Exclude<keyof TaskHead, 'id' | 'goalId'>>,
-] = [true, true, true, true, true];
+  Same<FieldsOf<'capability_limits'>, keyof CapabilityLimitsRecord>,
+] = [true, true, true, true, true, true];
 void schemaMatchesRecords;

@@ -7,6 +7,7 @@
  * DIR/agents/<id>.json   one file per agent  }
  * DIR/events.jsonl       the audit log, one event per line, appended
  * DIR/meta.json          the last seq, the mirror cursors, a version stamp
+ * DIR/limits.json        capability limits (capability → limits), written under the lock
  * DIR/.lock              held while a process writes
  * ```
  *
@@ -38,6 +39,7 @@ import { reviveDates, stableStringify } from './stable-json';
 import type {
   AgentInfo,
   ApplyResult,
+  CapabilityLimitsRecord,
   GoalRecord,
   GoalState,
   TaskChange,
@@ -357,6 +359,47 @@ export class JsonTaskStore implements TaskStore {
 
   async listAgents(): Promise<AgentInfo[]> {
     return this.read((s) => [...s.agents.values()].sort((a, b) => compare(a.id, b.id)));
+  }
+
+  async putCapabilityLimits(record: CapabilityLimitsRecord): Promise<void> {
+    await this.write(async () => {
+      const all = await this.readLimits();
+      all[record.capability] = record;
+      await writeFileAtomic(this.path('limits.json'), stableStringify(all) + '\n');
+      return { result: undefined };
+    });
+  }
+
+  async deleteCapabilityLimits(capability: string): Promise<boolean> {
+    return this.write(async () => {
+      const all = await this.readLimits();
+      const had = capability in all;
+      delete all[capability];
+      if (had) await writeFileAtomic(this.path('limits.json'), stableStringify(all) + '\n');
+      return { result: had };
+    });
+  }
+
+  async listCapabilityLimits(): Promise<CapabilityLimitsRecord[]> {
+    return this.serial(async () => {
+      const all = await this.readLimits();
+      return Object.keys(all)
+        .sort(compare)
+        .map((name) => ({ ...all[name]!, updatedAt: new Date(all[name]!.updatedAt) }));
+    });
+  }
+
+  /** DIR/limits.json: capability → its limits record (written under the lock, read whole). */
+  private async readLimits(): Promise<Record<string, CapabilityLimitsRecord>> {
+    try {
+      return JSON.parse(await readFile(this.path('limits.json'), 'utf8')) as Record<
+        string,
+        CapabilityLimitsRecord
+      >;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+      throw error;
+    }
   }
 
   /** One operation at a time in this process; `work` sees an up-to-date snapshot. */

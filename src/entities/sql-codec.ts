@@ -19,7 +19,13 @@ import {
   type TableName,
 } from './entity-schemas';
 import { NO_METRICS, PLANNING_FIELDS, type HeadField, type TaskHead } from './apply-changes';
-import type { AgentInfo, GoalRecord, TaskEventRecord, TaskRecord } from './task-model';
+import type {
+  AgentInfo,
+  CapabilityLimitsRecord,
+  GoalRecord,
+  TaskEventRecord,
+  TaskRecord,
+} from './task-model';
 import type { TaskState } from './task-state';
 import type { TaskStateRow } from './task-store';
 
@@ -114,6 +120,7 @@ const CODECS: { readonly [T in TableName]: ColumnCodec[] } = {
   task_events: tableCodec('task_events'),
   agents: tableCodec('agents'),
   store_meta: tableCodec('store_meta'),
+  capability_limits: tableCodec('capability_limits'),
 };
 
 /** A record's values in its table's column order, ready to bind. */
@@ -283,4 +290,14 @@ export function agentValues(c: SqlCodec, a: AgentInfo): unknown[] {
 
 export function agentFromRow(c: SqlCodec, row: Row): AgentInfo {
   return recordOf<AgentInfo>(c, 'agents', row);
+}
+
+export const LIMIT_COLUMNS = columnsOf('capability_limits');
+
+export function limitsValues(c: SqlCodec, record: CapabilityLimitsRecord): unknown[] {
+  return rowValues(c, 'capability_limits', record);
+}
+
+export function limitsFromRow(c: SqlCodec, row: Row): CapabilityLimitsRecord {
+  return recordOf<CapabilityLimitsRecord>(c, 'capability_limits', row);
 }

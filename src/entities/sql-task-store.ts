@@ -13,6 +13,9 @@ import {
   codecFor,
   eventFromRow,
   goalFromRow,
+  LIMIT_COLUMNS,
+  limitsFromRow,
+  limitsValues,
   TASK_STATE_COLUMNS,
   taskFromRow,
   taskStateFromRow,
@@ -22,6 +25,7 @@ import {
 import type {
   AgentInfo,
   ApplyResult,
+  CapabilityLimitsRecord,
   GoalRecord,
   GoalState,
   TaskChange,
@@ -256,6 +260,31 @@ export abstract class SqlTaskStore implements TaskStore {
   async listAgents(): Promise<AgentInfo[]> {
     const rows = await this.all('SELECT * FROM agents ORDER BY id', []);
     return rows.map((row) => agentFromRow(this.codec, row));
+  }
+
+  async putCapabilityLimits(record: CapabilityLimitsRecord): Promise<void> {
+    await this.exec([
+      [
+        `INSERT INTO capability_limits (${LIMIT_COLUMNS.join(', ')}) ` +
+          `VALUES (${LIMIT_COLUMNS.map(() => '?').join(', ')}) ` +
+          'ON CONFLICT (capability) DO UPDATE SET limits = excluded.limits, ' +
+          'updated_at = excluded.updated_at',
+        limitsValues(this.codec, record),
+      ],
+    ]);
+  }
+
+  async deleteCapabilityLimits(capability: string): Promise<boolean> {
+    const had = await this.all('SELECT capability FROM capability_limits WHERE capability = ?', [
+      capability,
+    ]);
+    await this.exec([['DELETE FROM capability_limits WHERE capability = ?', [capability]]]);
+    return had.length > 0;
+  }
+
+  async listCapabilityLimits(): Promise<CapabilityLimitsRecord[]> {
+    const rows = await this.all('SELECT * FROM capability_limits ORDER BY capability', []);
+    return rows.map((row) => limitsFromRow(this.codec, row));
   }
 
   /** The statement that writes a mirror cursor. */

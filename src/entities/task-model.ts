@@ -27,6 +27,36 @@ export interface TaskSpec {
   timeoutMs?: number;
   /** A failure does not fail its dependents; they get `{ error }` as its result. @defaultValue false */
   optional?: boolean;
+  /**
+   * Tasks with the same key share its per-key slots (`limits set CAP --per-key K`): a tenant, a
+   * repository. @defaultValue none
+   */
+  concurrencyKey?: string;
+}
+
+/** A rate limit: at most `max` tasks started per `durationMs`. */
+export interface RateLimit {
+  /** Tasks started at most per window. */
+  max: number;
+  /** The window, in ms. */
+  durationMs: number;
+}
+
+/** A capability's limits (DESIGN.md, "Limits and budgets"); validated in capability-limits.ts. */
+export interface CapabilityLimits {
+  /** Tasks of the capability running at once, over every agent and shard. */
+  concurrency?: number;
+  /** Tasks of the capability started per window, over every agent and shard. */
+  rate?: RateLimit;
+  /** Tasks running at once per `concurrencyKey` (tasks without a key are not counted). */
+  perKey?: number;
+}
+
+/** The SQL copy of a capability's limits, which `agentq recover` restores to Redis. */
+export interface CapabilityLimitsRecord {
+  capability: string;
+  limits: CapabilityLimits;
+  updatedAt: Date;
 }
 
 /** A plan: a goal and its DAG of tasks (the shape of a plan file, JSON or YAML). */
@@ -38,7 +68,8 @@ export interface PlanSpec {
 }
 
 /** A task spec with every default applied, as the compiler and stores see it. */
-export type ResolvedTaskSpec = Required<TaskSpec>;
+export type ResolvedTaskSpec = Required<Omit<TaskSpec, 'concurrencyKey'>> &
+  Pick<TaskSpec, 'concurrencyKey'>;
 
 export const GOAL_STATES = ['ACTIVE', 'DONE', 'FAILED', 'CANCELLED'] as const;
 export type GoalState = (typeof GOAL_STATES)[number];

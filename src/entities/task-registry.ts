@@ -12,7 +12,13 @@
  */
 import type { DbConfig } from '../config';
 import { createTaskStore, DEFAULT_SQLITE_PATH } from './create-task-store';
-import type { AgentInfo, ApplyResult, GoalState, TaskChange } from './task-model';
+import type {
+  AgentInfo,
+  ApplyResult,
+  CapabilityLimitsRecord,
+  GoalState,
+  TaskChange,
+} from './task-model';
 import type { CreateGoalOptions, NewGoal, NewTask, TaskFilter, TaskStore } from './task-store';
 
 /** `path` defaults to `.agentq/agentq.db` for sqlite. */
@@ -128,6 +134,18 @@ export class TaskRegistry implements TaskStore {
   async getCursor(name: string) {
     await this.open();
     return this.store.getCursor(name);
+  }
+  async putCapabilityLimits(record: CapabilityLimitsRecord) {
+    await this.open();
+    return this.store.putCapabilityLimits(record);
+  }
+  async deleteCapabilityLimits(capability: string) {
+    await this.open();
+    return this.store.deleteCapabilityLimits(capability);
+  }
+  async listCapabilityLimits() {
+    await this.open();
+    return this.store.listCapabilityLimits();
   }
   async upsertAgent(agent: AgentInfo) {
     await this.open();

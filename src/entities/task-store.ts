@@ -6,6 +6,7 @@ import type { TaskState } from './task-state';
 import type {
   AgentInfo,
   ApplyResult,
+  CapabilityLimitsRecord,
   GoalRecord,
   GoalState,
   PlanSpec,
@@ -129,4 +130,11 @@ export interface TaskStore {
   getCursor(name: string): Promise<string | null>;
   upsertAgent(agent: AgentInfo): Promise<void>;
   listAgents(): Promise<AgentInfo[]>;
+
+  /** Writes a capability's limits (replacing its row): the copy `agentq recover` restores. */
+  putCapabilityLimits(record: CapabilityLimitsRecord): Promise<void>;
+  /** Removes a capability's limits; false when it had none. */
+  deleteCapabilityLimits(capability: string): Promise<boolean>;
+  /** Every capability's limits, by capability name. */
+  listCapabilityLimits(): Promise<CapabilityLimitsRecord[]>;
 }

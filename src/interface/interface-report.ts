@@ -4,6 +4,8 @@
  * so it reads the same in a log, a terminal and a chat.
  */
 import { TASK_STATES, type TaskState } from '../entities/task-state';
+import { formatRate } from '../queues/capability-limits';
+import type { CapabilityLimitsView } from '../queues/limits-view';
 import type { SystemStatus } from './interface-status';
 import { renderTable } from './text-table';
 
@@ -31,6 +33,10 @@ export function formatStatusReport(status: SystemStatus): string {
           ]),
         ),
   );
+  if (status.limits.length > 0) {
+    lines.push('', 'Limits:');
+    for (const l of status.limits) lines.push(`  ${l.capability}: ${describeLimits(l)}`);
+  }
   if (status.stuck.length > 0) {
     lines.push('', 'Not being claimed:');
     for (const s of status.stuck) lines.push(`  ${s.taskId} [${s.type}] ${s.title}: ${s.message}`);
@@ -66,4 +72,20 @@ function openBreakers(breakers: { [capability: string]: string }): string[] {
   return Object.entries(breakers)
     .filter(([, state]) => state !== 'closed')
     .map(([capability, state]) => `${capability} (${state})`);
+}
+
+/** `concurrency 4 (2 running), rate 60/1m, per key 2 (3 parked)`. */
+function describeLimits(view: CapabilityLimitsView): string {
+  const { limits } = view;
+  return [
+    limits.concurrency !== undefined
+      ? `concurrency ${limits.concurrency} (${view.running} running)`
+      : null,
+    limits.rate ? `rate ${formatRate(limits.rate)}` : null,
+    limits.perKey !== undefined
+      ? `per key ${limits.perKey} (${view.keys?.parked ?? 0} parked)`
+      : null,
+  ]
+    .filter(Boolean)
+    .join(', ');
 }

@@ -7,6 +7,7 @@ import { TASK_STATES, type TaskState } from '../entities/task-state';
 import type { AgentInfo, GoalRecord, TaskError } from '../entities/task-model';
 import type { TaskRegistry } from '../entities/task-registry';
 import type { PendingTaskSummary, RedisCoordinator } from '../queues/redis-coordinator';
+import { viewCapabilityLimits, type CapabilityLimitsView } from '../queues/limits-view';
 import { findStuckTasks, type StuckTask } from './interface-diagnosis';
 
 export interface QueueDepth {
@@ -42,6 +43,8 @@ export interface SystemStatus {
   recentFailures: FailureSummary[];
   /** Waiting tasks nothing will claim as things stand, with the reason. */
   stuck: StuckTask[];
+  /** Capability limits, with what runs under each now. */
+  limits: CapabilityLimitsView[];
 }
 
 export interface StatusLimits {
@@ -60,15 +63,17 @@ export async function collectSystemStatus(
   redis: RedisCoordinator,
   limits: StatusLimits = {},
 ): Promise<SystemStatus> {
-  const [counts, byType, activeGoals, recentGoals, agents, pending, queues] = await Promise.all([
-    registry.countByState(),
-    registry.countByType(),
-    registry.listGoals({ state: 'ACTIVE', limit: 10_000 }),
-    registry.listGoals({ limit: limits.goals ?? 5 }),
-    redis.getAllAgents(),
-    redis.getPendingTasks(limits.pending ?? 20),
-    queueDepths(redis),
-  ]);
+  const [counts, byType, activeGoals, recentGoals, agents, pending, queues, limitViews] =
+    await Promise.all([
+      registry.countByState(),
+      registry.countByType(),
+      registry.listGoals({ state: 'ACTIVE', limit: 10_000 }),
+      registry.listGoals({ limit: limits.goals ?? 5 }),
+      redis.getAllAgents(),
+      redis.getPendingTasks(limits.pending ?? 20),
+      queueDepths(redis),
+      viewCapabilityLimits(redis),
+    ]);
   const all = TASK_STATES.reduce((sum, state) => sum + (counts[state] ?? 0), 0);
   const [recentFailures, stuck] = await Promise.all([
     recentFailuresOf(registry, counts.FAILED ?? 0, limits.failures ?? 5),
@@ -84,6 +89,7 @@ export async function collectSystemStatus(
     queues,
     recentFailures,
     stuck,
+    limits: limitViews,
   };
 }
 

@@ -46,6 +46,7 @@ import type { HandlerMap, TaskInput } from './handler-types';
 import { pickHandlers } from './handler-module';
 import { SandboxedWorker, type JobPipeline } from './sandboxed-executor';
 import { LOCK_LOST_REASON, SHUTDOWN_REASON, taskInput } from './task-runner';
+import { KeySlotGate } from './key-slot-gate';
 
 /** Where tasks work: a git worktree per task (WorktreeManager) or anything with this shape. */
 export interface WorkdirProvider {
@@ -128,6 +129,8 @@ export class AutonomousAgent {
   /** Workdirs an in-process attempt made (a sandboxed one makes its own in the child). */
   private readonly madeWorkdirs = new Set<string>();
   private closing: Promise<void> | null = null;
+  /** Per-key concurrency: tasks with a `concurrencyKey` enter their key's slots (key-slot-gate.ts). */
+  private readonly keySlots: KeySlotGate;
 
   constructor(options: AutonomousAgentOptions) {
     if (!options.agentId) throw new InputError('must not be empty', 'agentId');
@@ -152,6 +155,12 @@ export class AutonomousAgent {
     if (options.breaker !== false) {
       for (const c of this.capabilities) this.breakers.set(c, this.createBreaker(c));
     }
+    this.keySlots = new KeySlotGate({
+      coordinator: this.coordinator,
+      capabilities: this.capabilities,
+      leaseMs: options.lockDurationMs ?? 30000,
+      onError: (e) => this.report(e),
+    });
   }
 
   /**
@@ -193,6 +202,7 @@ export class AutonomousAgent {
       this.services.push(joinMirror(this.options.taskRegistry, this.coordinator));
     }
     for (const { worker } of this.workers) void worker.run().catch((e: unknown) => this.report(e));
+    this.keySlots.start();
     await this.beat();
     const heartbeatMs = this.options.heartbeatMs ?? 2000;
     this.heartbeat = setInterval(
@@ -221,6 +231,7 @@ export class AutonomousAgent {
 
   private async shutdown(graceMs: number): Promise<void> {
     if (this.heartbeat) clearInterval(this.heartbeat);
+    this.keySlots.close();
     for (const timer of this.timers) clearTimeout(timer);
     const closed = Promise.all(this.workers.map(({ worker }) => worker.close()));
     let grace: NodeJS.Timeout | undefined;
@@ -370,8 +381,19 @@ export class AutonomousAgent {
       return this.decline(job, token);
     }
     this.declined.delete(job.id!);
+    let keyed = false;
+    try {
+      keyed = await this.keySlots.enter(capability, job, token);
+    } catch (thrown) {
+      breaker?.cancelProbe(); // parked for a slot of its key (or Redis failed): no run
+      throw thrown;
+    }
     this.running.add(data.taskId);
-    const workdir = await this.acquireWorkdir(data.taskId);
+    const workdir = await this.acquireWorkdir(data.taskId).catch(async (thrown: unknown) => {
+      this.running.delete(data.taskId);
+      if (keyed) await this.keySlots.leave(capability, job).catch((e: unknown) => this.report(e));
+      throw thrown;
+    });
     let ok = false;
     try {
       const envelope = await execute(workdir, signal);
@@ -398,6 +420,7 @@ export class AutonomousAgent {
       throw error;
     } finally {
       this.running.delete(data.taskId);
+      if (keyed) await this.keySlots.leave(capability, job).catch((e: unknown) => this.report(e));
       await this.releaseWorkdir(data.taskId, workdir, ok);
     }
   }

@@ -101,6 +101,7 @@ export function compileGoal(input: CompileInput): CompiledGoal {
       dependsOn: task.dependsOn,
       timeoutMs: task.timeoutMs,
       optional: task.optional,
+      ...(task.concurrencyKey ? { concurrencyKey: task.concurrencyKey } : {}),
       epoch: 0,
       shard,
       ...(linked.length > 0

@@ -37,6 +37,8 @@ export const TASK_DEFAULTS = {
   optional: false,
 } as const;
 
+/** A `concurrencyKey`: a tenant, a repository (`org/repo`), … — safe inside a Redis key. */
+export const CONCURRENCY_KEY = /^[A-Za-z0-9_.:/@+-]{1,200}$/;
 const KEY = new RegExp(`^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,${MAX_KEY_CHARS - 1}}$`);
 
 /** A string every store can hold, at most `max` characters. */
@@ -80,6 +82,13 @@ const taskSchema = z.object({
     .max(7 * 24 * 3600 * 1000, 'must be at most 7 days')
     .default(TASK_DEFAULTS.timeoutMs),
   optional: z.boolean().default(false),
+  concurrencyKey: z
+    .string({ error: 'must be a string' })
+    .regex(
+      CONCURRENCY_KEY,
+      "must be 1–200 letters, digits or any of '_', '-', '.', ':', '/', '@', '+'",
+    )
+    .optional(),
 });
 
 const planSchema = z.object({

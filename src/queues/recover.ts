@@ -40,6 +40,8 @@ export interface GoalRecoveryReport {
 }
 
 export interface RecoveryReport {
+  /** Capabilities whose limits SQL holds, put back into Redis (and BullMQ's queues) first. */
+  limitsRestored: string[];
   /** ACTIVE goals in SQL that were looked at. */
   checked: number;
   goals: GoalRecoveryReport[];
@@ -171,11 +173,16 @@ export async function recoverGoal(
     await store.setGoalState(goalId, plan.goalEnd, at);
     return { report, rejected };
   }
+  // The SQL task rows do not hold a concurrencyKey; the goal's plan does.
+  const keys = new Map(goal.plan.tasks.map((t) => [t.key, t.concurrencyKey]));
   const input: CompileInput = {
     goalId,
     title: goal.title,
     shard,
-    tasks: plan.requeue.map((r) => r.spec),
+    tasks: plan.requeue.map((r) => {
+      const concurrencyKey = keys.get(r.spec.key);
+      return concurrencyKey ? { ...r.spec, concurrencyKey } : r.spec;
+    }),
   };
   await addRestoredFlow(coordinator, input, plan.requeue, plan.cancelled);
   return { report, rejected };
@@ -188,8 +195,10 @@ export async function recoverGoals(
   options: RecoverOptions = {},
 ): Promise<RecoveryReport> {
   const now = options.now ?? (() => new Date());
+  // Limits first: the rebuilt tasks are claimed under them from their first moment.
+  const limitsRestored = await restoreCapabilityLimits(store, coordinator);
   const { checked, lost } = await goalsRedisLost(store, coordinator);
-  const out: RecoveryReport = { checked, goals: [], rejected: [] };
+  const out: RecoveryReport = { limitsRestored, checked, goals: [], rejected: [] };
   for (const goalId of lost) {
     const done = await recoverGoal(store, coordinator, goalId, now());
     if (!done) continue;
@@ -198,4 +207,16 @@ export async function recoverGoals(
     options.onGoal?.(done.report);
   }
   return out;
+}
+
+/** Writes every capability's limits SQL holds back to Redis; returns those capabilities. */
+export async function restoreCapabilityLimits(
+  store: TaskStore,
+  coordinator: RedisCoordinator,
+): Promise<string[]> {
+  const records = await store.listCapabilityLimits();
+  for (const record of records) {
+    await coordinator.setCapabilityLimits(record.capability, record.limits);
+  }
+  return records.map((r) => r.capability);
 }

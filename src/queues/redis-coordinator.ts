@@ -7,7 +7,7 @@ import { FlowProducer, Queue, type Telemetry } from 'bullmq';
 import { parseRedisUrl, type AgentqConfig, type RedisConfig } from '../config';
 import type { AgentInfo } from '../entities/task-model';
 import type { InternalWorkerSettings } from './internal-worker-settings';
-import { agentqKey, bullPrefix, INTERNAL_QUEUES } from './names';
+import { agentqKey, assertCapability, bullPrefix, INTERNAL_QUEUES } from './names';
 import {
   assertIdFree,
   claimAgentId,
@@ -19,6 +19,8 @@ import {
 import { ConnectionHealth } from './connection-health';
 import { assertRedisReachable, closeRedis, createRedis, type RedisConnection } from './connection';
 import { SharedServices } from './shared-services';
+import { assertShardable, parseCapabilityLimits, type CapabilityLimits } from './capability-limits';
+import { clearCapabilityLimits, readCapabilityLimits, writeCapabilityLimits } from './limits-redis';
 import type { TaskJobData } from './task-job';
 
 export interface RedisCoordinatorOptions {
@@ -242,6 +244,37 @@ export class RedisCoordinator {
   async capabilities(): Promise<string[]> {
     const names = await this.client.smembers(this.key('capabilities'));
     return names.filter((n) => !(INTERNAL_QUEUES as readonly string[]).includes(n)).sort();
+  }
+
+  /**
+   * Sets the limits of a capability (replacing the ones it had), enforced from every agent's
+   * next claim on, on every shard; `InputError` naming the field on a bad value, nothing changed.
+   * The SQL copy (`agentq recover` restores from it) is the `setLimits` operation's.
+   */
+  async setCapabilityLimits(
+    capability: string,
+    limits: CapabilityLimits,
+  ): Promise<CapabilityLimits> {
+    assertCapability(capability, 'capability');
+    const valid = parseCapabilityLimits(limits);
+    assertShardable(valid, this.shards);
+    await writeCapabilityLimits(this, capability, valid);
+    return valid;
+  }
+
+  /** The limits of one capability (`null`: none), or of every capability that has any. */
+  async getCapabilityLimits(capability: string): Promise<CapabilityLimits | null> {
+    return (await readCapabilityLimits(this))[capability] ?? null;
+  }
+
+  async allCapabilityLimits(): Promise<Record<string, CapabilityLimits>> {
+    return readCapabilityLimits(this);
+  }
+
+  /** Removes every limit of a capability; false when it had none. */
+  async clearCapabilityLimits(capability: string): Promise<boolean> {
+    assertCapability(capability, 'capability');
+    return clearCapabilityLimits(this, capability);
   }
 
   /**

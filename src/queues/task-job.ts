@@ -20,6 +20,8 @@ export interface TaskJobData {
   dependsOn: string[];
   timeoutMs: number;
   optional: boolean;
+  /** Per-key concurrency (`limits set --per-key`): tasks of one key share its slots. */
+  concurrencyKey?: string;
   /** Explicit retries (dead-letter redrives) so far. */
   epoch: number;
   /**

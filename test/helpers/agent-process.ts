@@ -18,11 +18,19 @@ export interface AgentProcessConfig {
   graceMs?: number;
   lockDurationMs?: number;
   stalledIntervalMs?: number;
+  /** Tasks at once per capability queue. @defaultValue 1 */
+  concurrency?: number;
+  /** Shards of the deployment (the agent serves every one). @defaultValue 1 */
+  shards?: number;
 }
 
 async function main(): Promise<void> {
   const config = JSON.parse(process.argv[2] ?? '{}') as AgentProcessConfig;
-  const coordinator = new RedisCoordinator({ url: config.url, prefix: config.prefix });
+  const coordinator = new RedisCoordinator({
+    url: config.url,
+    prefix: config.prefix,
+    shards: config.shards ?? 1,
+  });
   const agent = new AutonomousAgent({
     agentId: config.agentId,
     capabilities: config.capabilities,
@@ -31,6 +39,7 @@ async function main(): Promise<void> {
       ? { sandboxed: { handlersFile: config.handlersFile } }
       : { handlers: await loadHandlerModule(config.handlersFile) }),
     graceMs: config.graceMs ?? 30000,
+    ...(config.concurrency ? { concurrency: config.concurrency } : {}),
     heartbeatMs: 500,
     lockDurationMs: config.lockDurationMs ?? 30000,
     stalledIntervalMs: config.stalledIntervalMs ?? 15000,

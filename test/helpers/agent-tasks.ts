@@ -14,6 +14,9 @@ export interface TestTask {
   attempts?: number;
   timeoutMs?: number;
   priority?: number;
+  concurrencyKey?: string;
+  /** The shard whose queue gets the job. @defaultValue 0 */
+  shard?: number;
 }
 
 export async function addTask(
@@ -37,10 +40,11 @@ export async function addTask(
     dependsOn: [],
     timeoutMs: task.timeoutMs ?? 60000,
     optional: false,
+    ...(task.concurrencyKey ? { concurrencyKey: task.concurrencyKey } : {}),
     epoch: 0,
-    shard: 0,
+    shard: task.shard ?? 0,
   };
-  return coordinator.queue(task.type).add(task.type, data, {
+  return coordinator.queue(task.type, task.shard ?? 0).add(task.type, data, {
     jobId: taskId,
     attempts: task.attempts ?? 1,
     backoff: { type: 'fixed', delay: 50 },

@@ -488,4 +488,34 @@ export function taskStoreContract(setup: () => Promise<StoreFixture>): void {
     expect(await store.recordGoal(byChange.id)).toEqual([]);
     expect((await store.eventsAfter(seq)).map((e) => e.seq)).toEqual([seq + 1, seq + 2]);
   });
+
+  it('keeps capability limits: replaced whole, listed by capability, deleted, kept across reopen', async () => {
+    const at0 = new Date('2026-12-01T10:00:00.000Z');
+    await store.putCapabilityLimits({ capability: 'zeta', limits: { perKey: 2 }, updatedAt: at0 });
+    await store.putCapabilityLimits({
+      capability: 'alpha',
+      limits: { concurrency: 4, rate: { max: 60, durationMs: 60000 } },
+      updatedAt: at0,
+    });
+    const later = new Date('2026-12-01T11:00:00.000Z');
+    await store.putCapabilityLimits({
+      capability: 'alpha',
+      limits: { concurrency: 8 },
+      updatedAt: later,
+    });
+    const again = fixture.make();
+    await again.open();
+    try {
+      expect(await again.listCapabilityLimits()).toEqual([
+        { capability: 'alpha', limits: { concurrency: 8 }, updatedAt: later },
+        { capability: 'zeta', limits: { perKey: 2 }, updatedAt: at0 },
+      ]);
+    } finally {
+      await again.close();
+    }
+    expect(await store.deleteCapabilityLimits('zeta')).toBe(true);
+    expect(await store.deleteCapabilityLimits('zeta')).toBe(false);
+    expect((await store.listCapabilityLimits()).map((r) => r.capability)).toEqual(['alpha']);
+    await store.deleteCapabilityLimits('alpha');
+  });
 }

@@ -50,11 +50,26 @@ function status(): SystemStatus {
         message: "queue 'qa' is paused",
       },
     ],
+    limits: [
+      {
+        capability: 'dev',
+        limits: { concurrency: 4, rate: { max: 60, durationMs: 60000 }, perKey: 2 },
+        running: 3,
+        rateLimitedForMs: 0,
+        keys: { running: 3, keysRunning: 2, parked: 7, keysParked: 1 },
+      },
+    ],
   };
 }
 
 describe('formatStatusReport', () => {
   const report = formatStatusReport(status());
+
+  it('lists capability limits with what runs under them', () => {
+    expect(report).toContain(
+      'Limits:\n  dev: concurrency 4 (3 running), rate 60/1m, per key 2 (7 parked)',
+    );
+  });
 
   it('starts with the time and the totals by state', () => {
     expect(report.split('\n')[0]).toBe('agentq status at 2026-01-02T03:04:05.000Z');

@@ -36,6 +36,18 @@ describe('resolvePlan', () => {
     });
   });
 
+  it('keeps a concurrencyKey and names it when it cannot be one', () => {
+    const plan = resolvePlan({ goal: 'g', tasks: [ok({ concurrencyKey: 'org/repo' })] });
+    expect(plan.tasks[0]!.concurrencyKey).toBe('org/repo');
+    expect(resolvePlan({ goal: 'g', tasks: [ok()] }).tasks[0]).not.toHaveProperty('concurrencyKey');
+    expect(errorOf({ goal: 'g', tasks: [ok({ concurrencyKey: 'a b' })] }).field).toBe(
+      'tasks[0].concurrencyKey',
+    );
+    expect(errorOf({ goal: 'g', tasks: [ok({ concurrencyKey: 7 })] }).field).toBe(
+      'tasks[0].concurrencyKey',
+    );
+  });
+
   it('prints the path of a cycle', () => {
     const e = errorOf({
       goal: 'g',

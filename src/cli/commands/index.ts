@@ -110,6 +110,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: () => require('./dlq') as CommandModule,
   },
   {
+    name: 'limits',
+    term: 'limits',
+    description: 'capability limits: concurrency, rate and per-key concurrency over every agent',
+    load: () => require('./limits') as CommandModule,
+  },
+  {
     name: 'demo',
     term: 'demo [options]',
     description:

@@ -28,14 +28,21 @@ export function summarize(report: RecoveryReport): {
 
 /** The human lines of a report (also what `serve --recover` logs). */
 export function reportLines(report: RecoveryReport): string[] {
+  const limits =
+    report.limitsRestored.length > 0
+      ? [`Limits restored for ${report.limitsRestored.join(', ')}.`]
+      : [];
   if (report.goals.length === 0) {
-    return [`Nothing to recover: Redis knows all ${report.checked} unfinished goals.`];
+    return [...limits, `Nothing to recover: Redis knows all ${report.checked} unfinished goals.`];
   }
-  const lines = report.goals.map((g) =>
-    g.outcome === 'rebuilt'
-      ? `${g.goalId} rebuilt: ${g.requeued.length} tasks re-queued, ${g.keptDone.length} kept as done` +
-        (g.ended.length > 0 ? `, ${g.ended.length} ended with a cancelled dependency` : '')
-      : `${g.goalId} ended ${g.outcome}: ${g.keptDone.length} kept as done, ${g.ended.length} tasks ended`,
+  const lines = limits;
+  lines.push(
+    ...report.goals.map((g) =>
+      g.outcome === 'rebuilt'
+        ? `${g.goalId} rebuilt: ${g.requeued.length} tasks re-queued, ${g.keptDone.length} kept as done` +
+          (g.ended.length > 0 ? `, ${g.ended.length} ended with a cancelled dependency` : '')
+        : `${g.goalId} ended ${g.outcome}: ${g.keptDone.length} kept as done, ${g.ended.length} tasks ended`,
+    ),
   );
   const s = summarize(report);
   lines.push(

@@ -7,6 +7,7 @@ import { InterfaceAgent } from '../../interface/interface-agent';
 import type { SystemStatus } from '../../interface/interface-status';
 import { TASK_STATES } from '../../entities/task-state';
 import { withContext } from '../context';
+import { renderLimits } from './limits';
 import { onInterrupt } from '../interrupt';
 import { paintState, type Output } from '../output';
 import { watchRedisHealth } from '../redis-health';
@@ -70,6 +71,10 @@ export function renderStatus(status: SystemStatus, out: Output): void {
     );
   } else {
     out.print('No tasks yet. Submit a goal with `agentq goal "<text>"`.');
+  }
+  if (status.limits.length > 0) {
+    out.print(color.bold('Limits:'));
+    renderLimits(status.limits, out);
   }
   if (status.stuck.length > 0) {
     out.print(color.yellow('Not being claimed:'));

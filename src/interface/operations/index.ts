@@ -24,4 +24,5 @@ export {
   redriveDeadLetter,
   type RedriveDeadLetterInput,
 } from './redrive-dead-letter';
+export { clearLimits, setLimits, type LimitsOutcome, type SetLimitsInput } from './set-limits';
 export { parseInput } from './parse-input';
