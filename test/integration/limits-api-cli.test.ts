@@ -13,7 +13,7 @@ import { RedisCoordinator } from '../../src/queues/redis-coordinator';
 import { startApiApp, type ApiFixture } from '../helpers/api-app';
 import { REDIS_URL, uniquePrefix } from '../helpers/servers';
 
-const BIN = join(__dirname, '..', '..', 'bin', 'agentq.js');
+const BIN = join(__dirname, '..', '..', 'dist', 'cli', 'bin.js');
 
 function agentq(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
