@@ -4,14 +4,14 @@
  * store; the progress bar counts finished tasks in the store.
  */
 import { Job } from 'bullmq';
-import type { GoalState } from '../entities/task-model';
+import { isGoalOpen, type GoalState } from '../entities/task-model';
 import { isTerminal } from '../entities/task-state';
 import { GOALS_QUEUE } from '../queues/names';
 import { isCancelledReason, shardOf } from '../queues/protocol';
 import type { CliContext } from './context';
 import { onInterrupt } from './interrupt';
 
-export type GoalEnd = Exclude<GoalState, 'ACTIVE'>;
+export type GoalEnd = Exclude<GoalState, 'ACTIVE' | 'PAUSED'>;
 
 // Often enough to feel live, rarely enough to cost nothing next to the goal's own work.
 const POLL_MS = 500;
@@ -57,7 +57,7 @@ async function rootEnd(
 
 async function storeEnd(ctx: CliContext, goalId: string): Promise<GoalEnd | null> {
   const goal = await ctx.registry.getGoal(goalId);
-  return goal && goal.state !== 'ACTIVE' ? goal.state : null;
+  return goal && !isGoalOpen(goal.state) ? (goal.state as GoalEnd) : null;
 }
 
 async function finishedTasks(ctx: CliContext, goalId: string, taskCount: number): Promise<number> {

@@ -28,11 +28,13 @@ import type {
   TaskEventRecord,
   TaskRecord,
 } from './task-model';
+import { isGoalOpen } from './task-model';
 import { TASK_STATES, type TaskState } from './task-state';
 import type {
   CreateGoalOptions,
   CreateGoalResult,
   DependencyState,
+  GoalBudgetUpdate,
   NewGoal,
   NewTask,
   TaskFilter,
@@ -63,6 +65,10 @@ export abstract class SqlTaskStore implements TaskStore {
     options?: CreateGoalOptions,
   ): Promise<CreateGoalResult>;
   abstract recordGoal(goalId: string): Promise<TaskEventRecord[]>;
+  abstract updateGoalBudget(
+    goalId: string,
+    update: GoalBudgetUpdate,
+  ): Promise<TaskEventRecord | null>;
   abstract applyChanges(
     changes: TaskChange[],
     cursor?: { name: string; value: string },
@@ -82,7 +88,7 @@ export abstract class SqlTaskStore implements TaskStore {
   }
 
   async setGoalState(goalId: string, state: GoalState, at: Date): Promise<GoalRecord> {
-    const finishedAt = state === 'ACTIVE' ? null : this.codec.time(at);
+    const finishedAt = isGoalOpen(state) ? null : this.codec.time(at);
     await this.exec([
       ['UPDATE goals SET state = ?, finished_at = ? WHERE id = ?', [state, finishedAt, goalId]],
     ]);

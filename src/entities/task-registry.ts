@@ -13,7 +13,14 @@
 import type { DbConfig } from '../config';
 import { createTaskStore, DEFAULT_SQLITE_PATH } from './create-task-store';
 import type { AgentInfo, ApplyResult, GoalState, TaskChange } from './task-model';
-import type { CreateGoalOptions, NewGoal, NewTask, TaskFilter, TaskStore } from './task-store';
+import type {
+  CreateGoalOptions,
+  GoalBudgetUpdate,
+  NewGoal,
+  NewTask,
+  TaskFilter,
+  TaskStore,
+} from './task-store';
 
 /** `path` defaults to `.agentq/agentq.db` for sqlite. */
 export type TaskRegistryOptions =
@@ -73,6 +80,10 @@ export class TaskRegistry implements TaskStore {
   async setGoalState(goalId: string, state: GoalState, at: Date) {
     await this.open();
     return this.store.setGoalState(goalId, state, at);
+  }
+  async updateGoalBudget(goalId: string, update: GoalBudgetUpdate) {
+    await this.open();
+    return this.store.updateGoalBudget(goalId, update);
   }
   async applyChanges(
     changes: TaskChange[],

@@ -46,6 +46,8 @@ import type { HandlerMap, TaskInput } from './handler-types';
 import { pickHandlers } from './handler-module';
 import { SandboxedWorker, type JobPipeline } from './sandboxed-executor';
 import { LOCK_LOST_REASON, SHUTDOWN_REASON, taskInput } from './task-runner';
+import { holdIfPaused, settleRun, type GatedRun } from './budget-gate';
+import { addGoalUsage } from '../queues/goal-budget';
 
 /** Where tasks work: a git worktree per task (WorktreeManager) or anything with this shape. */
 export interface WorkdirProvider {
@@ -112,6 +114,8 @@ export class AutonomousAgent {
   private readonly breakers = new Map<string, CircuitBreaker>();
   private readonly running = new Set<string>();
   private readonly declined = new Map<string, number>();
+  /** Runs past the budget gate, by job id (a `ctx.usage` report finds its run here). */
+  private readonly gated = new Map<string, GatedRun>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private control: ControlListener | null = null;
   private readonly services: ServiceLease[] = [];
@@ -296,7 +300,11 @@ export class AutonomousAgent {
       worker = new SandboxedWorker(
         capability,
         options,
-        { ...this.options.sandboxed, agentId: this.agentId },
+        {
+          ...this.options.sandboxed,
+          agentId: this.agentId,
+          onUsage: (job, usage) => this.reportUsage(job, usage),
+        },
         pipeline,
       );
     } else {
@@ -313,6 +321,7 @@ export class AutonomousAgent {
             executor(job, workdir, s, {
               reportStarted: (message) => writeAttemptStarted(claimedBy(), job, message),
               onWorkdirMade: () => this.madeWorkdirs.add(workdir),
+              onUsage: (usage) => this.reportUsage(job, usage),
             }),
           ),
         options,
@@ -370,8 +379,22 @@ export class AutonomousAgent {
       return this.decline(job, token);
     }
     this.declined.delete(job.id!);
+    let run: GatedRun;
+    try {
+      run = await holdIfPaused(this.coordinator, job, token);
+    } catch (error) {
+      breaker?.cancelProbe();
+      throw error;
+    }
+    this.gated.set(job.id!, run);
     this.running.add(data.taskId);
-    const workdir = await this.acquireWorkdir(data.taskId);
+    let workdir: string;
+    try {
+      workdir = await this.acquireWorkdir(data.taskId);
+    } catch (error) {
+      await this.settle(job, run);
+      throw error;
+    }
     let ok = false;
     try {
       const envelope = await execute(workdir, signal);
@@ -398,8 +421,25 @@ export class AutonomousAgent {
       throw error;
     } finally {
       this.running.delete(data.taskId);
+      await this.settle(job, run);
       await this.releaseWorkdir(data.taskId, workdir, ok);
     }
+  }
+
+  /** Rolls a handler's `ctx.usage` report up into its goal's use (and budget). */
+  private async reportUsage(
+    job: Job<TaskJobData>,
+    usage: { tokens: number; costUsd: number },
+  ): Promise<void> {
+    const run = this.gated.get(job.id!);
+    if (run) run.tracked = true;
+    await addGoalUsage(this.coordinator, job.data.goalId, job.data.taskId, usage);
+  }
+
+  /** The run's end for its goal's budget: its run time counts, it no longer runs. */
+  private async settle(job: Job<TaskJobData>, run: GatedRun): Promise<void> {
+    this.gated.delete(job.id!);
+    await settleRun(this.coordinator, job.data, run).catch((e: unknown) => this.report(e));
   }
 
   /** Declines a task: back to its queue at once, later each time this agent sees it again. */

@@ -1,9 +1,15 @@
 /**
- * `agentq goal "<text>" [--key K] [--wait]`, `goal show ID`, `goal cancel ID`. A goal is planned
+ * `agentq goal "<text>" [--key K] [--wait]`, `goal show ID`, `goal cancel ID`, `goal pause|resume
+ * ID`, `goal budget ID --tokens N --cost-usd X --wall-ms N`. A goal is planned
  * by the supervisor's planners (templates, or the LLM planner when AGENTQ_LLM_URL is set).
  */
 import type { Command } from 'commander';
 import { cancelGoal } from '../../interface/operations/cancel-goal';
+import { pauseGoal } from '../../interface/operations/pause-goal';
+import { raiseGoalBudget } from '../../interface/operations/raise-goal-budget';
+import { resumeGoal } from '../../interface/operations/resume-goal';
+import { InputError } from '../../errors';
+import { formatBudget } from '../budget-format';
 import { withContext, type CliContext } from '../context';
 import { exitCodeOf, waitForGoal } from '../goal-wait';
 import { paintState } from '../output';
@@ -51,6 +57,8 @@ export function register(program: Command): void {
       }),
     );
 
+  registerBudgetCommands(goal);
+
   goal
     .command('cancel <id>')
     .description('cancel every unfinished task of a goal')
@@ -61,6 +69,73 @@ export function register(program: Command): void {
         if (ctx.out.json) ctx.out.printJson({ goalId: id, cancelled: true });
         else ctx.out.print(`Cancelling goal ${id}.`);
       }),
+    );
+}
+
+function budgetOption(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = value.trim() === '' ? NaN : Number(value);
+  if (!Number.isFinite(n)) throw new InputError(`'${value}' is not a number`, flag);
+  return n;
+}
+
+function registerBudgetCommands(goal: Command): void {
+  goal
+    .command('pause <id>')
+    .description('no task of the goal starts until it is resumed (running ones finish)')
+    .action((id: string, _options: unknown, command: Command) =>
+      withContext(command, {}, async (ctx) => {
+        const deps = { store: ctx.registry, coordinator: ctx.coordinator };
+        const outcome = await pauseGoal(deps, { goalId: id }, ctx.actor);
+        if (ctx.out.json) ctx.out.printJson(outcome);
+        else ctx.out.print(`Goal ${id} paused.`);
+      }),
+    );
+
+  goal
+    .command('resume <id>')
+    .description('resume a paused goal: its held tasks go back to their queues')
+    .action((id: string, _options: unknown, command: Command) =>
+      withContext(command, {}, async (ctx) => {
+        const deps = { store: ctx.registry, coordinator: ctx.coordinator };
+        const outcome = await resumeGoal(deps, { goalId: id }, ctx.actor);
+        if (ctx.out.json) ctx.out.printJson(outcome);
+        else ctx.out.print(`Goal ${id} resumed (${outcome.released} held tasks released).`);
+      }),
+    );
+
+  goal
+    .command('budget <id>')
+    .description(
+      "set (raise) the goal's budget; a goal its budget paused resumes under the new one",
+    )
+    .option('--tokens <n>', 'tokens in all')
+    .option('--cost-usd <x>', 'cost in all, in US dollars')
+    .option('--wall-ms <n>', 'run time of its tasks in all, in ms')
+    .action(
+      (
+        id: string,
+        options: { tokens?: string; costUsd?: string; wallMs?: string },
+        command: Command,
+      ) =>
+        withContext(command, {}, async (ctx) => {
+          const budget = {
+            tokens: budgetOption(options.tokens, '--tokens'),
+            costUsd: budgetOption(options.costUsd, '--cost-usd'),
+            wallMs: budgetOption(options.wallMs, '--wall-ms'),
+          };
+          const given = Object.fromEntries(
+            Object.entries(budget).filter(([, v]) => v !== undefined),
+          );
+          if (Object.keys(given).length === 0) {
+            throw new InputError('give --tokens, --cost-usd and/or --wall-ms', 'budget');
+          }
+          const deps = { store: ctx.registry, coordinator: ctx.coordinator };
+          const outcome = await raiseGoalBudget(deps, { goalId: id, budget: given }, ctx.actor);
+          if (ctx.out.json) ctx.out.printJson(outcome);
+          else
+            ctx.out.print(`Goal ${id} budget: ${formatBudget(outcome.budget)} (${outcome.state}).`);
+        }),
     );
 }
 
