@@ -1,28 +1,14 @@
-/** A goal's budget and use as one line of text: `tokens 850/1000 (85 %), costUsd 0.12/–`. */
-import type { GoalBudget, GoalUsage } from '../entities/task-model';
+/** A goal's budget and use as text, for the CLI. */
+import { formatUsage, type GoalBudgetView } from '../interface/goal-budgets';
 
-const DIMENSIONS = ['tokens', 'costUsd', 'wallMs'] as const;
+export { formatBudget, formatUsage } from '../interface/goal-budgets';
 
-export function formatBudget(budget: GoalBudget | null): string {
-  if (!budget) return 'none';
-  return DIMENSIONS.filter((d) => budget[d] !== undefined)
-    .map((d) => `${d} ${budget[d]}`)
-    .join(', ');
-}
-
-/** Use against budget, per dimension that has either. */
-export function formatUsage(usage: GoalUsage | null, budget: GoalBudget | null): string {
-  const parts: string[] = [];
-  for (const d of DIMENSIONS) {
-    const used = usage?.[d] ?? 0;
-    const limit = budget?.[d];
-    if (limit === undefined && used === 0) continue;
-    const shown = d === 'costUsd' ? used.toFixed(4).replace(/\.?0+$/, '') || '0' : String(used);
-    parts.push(
-      limit === undefined
-        ? `${d} ${shown}`
-        : `${d} ${shown}/${limit} (${Math.round((used / limit) * 100)} %)`,
-    );
+/** `Budget: tokens 100/100 (100 %) — paused by its budget; 20 held, 0 running`. */
+export function budgetLine(view: GoalBudgetView): string {
+  const parts = [`Budget: ${formatUsage(view.usage, view.budget)}`];
+  if (view.state === 'PAUSED') {
+    parts.push(`— paused ${view.pausedBy === 'hand' ? 'by hand' : 'by its budget'}`);
   }
-  return parts.length > 0 ? parts.join(', ') : 'none';
+  if (view.source === 'redis') parts.push(`(${view.held} held, ${view.running} running)`);
+  return parts.join(' ');
 }

@@ -1,13 +1,18 @@
-/** `GET /api/status`: task counts by state and by type, recent goals, live agents. */
+/**
+ * `GET /api/status`: task counts by state and by type, recent goals, live agents, and the budget
+ * and use of unfinished goals with a budget (or paused).
+ */
+import { openGoalBudgets } from '../../interface/goal-budgets';
 import { summarizeGoal } from './context';
 import type { RouteHandler } from './route-handler';
 
 export const getStatus: RouteHandler = async (deps, _req, res) => {
-  const [byState, byType, goals, agents] = await Promise.all([
+  const [byState, byType, goals, agents, budgets] = await Promise.all([
     deps.store.countByState(),
     deps.store.countByType(),
     deps.store.listGoals({ limit: 20 }),
     deps.coordinator.getAllAgents(),
+    openGoalBudgets(deps.store, deps.coordinator),
   ]);
-  res.json({ tasks: { byState, byType }, goals: goals.map(summarizeGoal), agents });
+  res.json({ tasks: { byState, byType }, goals: goals.map(summarizeGoal), agents, budgets });
 };

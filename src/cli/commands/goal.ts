@@ -9,7 +9,8 @@ import { pauseGoal } from '../../interface/operations/pause-goal';
 import { raiseGoalBudget } from '../../interface/operations/raise-goal-budget';
 import { resumeGoal } from '../../interface/operations/resume-goal';
 import { InputError } from '../../errors';
-import { formatBudget } from '../budget-format';
+import { budgetLine, formatBudget } from '../budget-format';
+import { goalBudgetView } from '../../interface/goal-budgets';
 import { withContext, type CliContext } from '../context';
 import { exitCodeOf, waitForGoal } from '../goal-wait';
 import { paintState } from '../output';
@@ -38,11 +39,12 @@ export function register(program: Command): void {
     .action((id: string, _options: unknown, command: Command) =>
       withContext(command, { readsSql: true }, async (ctx) => {
         const { goal: record, tasks } = await supervisorFor(ctx).getGoal(id);
-        if (ctx.out.json) return ctx.out.printJson({ goal: record, tasks });
+        const budget = await goalBudgetView(ctx.coordinator, record);
+        if (ctx.out.json) return ctx.out.printJson({ goal: record, tasks, budget });
         const { color } = ctx.out;
-        ctx.out.print(
-          `${color.bold(record.id)} ${record.title} — ${paintState(color, record.state)}`,
-        );
+        const state = budget?.state ?? record.state;
+        ctx.out.print(`${color.bold(record.id)} ${record.title} — ${paintState(color, state)}`);
+        if (budget) ctx.out.print(budgetLine(budget));
         ctx.out.table(
           ['task', 'type', 'state', 'attempt', 'depends on', 'agent'],
           tasks.map((t) => [
