@@ -14,7 +14,7 @@ import type { TaskStore } from '../entities/task-store';
 import type { TaskState } from '../entities/task-state';
 import type { RedisCoordinator } from '../queues/redis-coordinator';
 import { isGoalOpen } from '../entities/task-model';
-import { syncGoalBudgets } from '../queues/goal-budget';
+import { budgetCopyPending, syncGoalBudgets } from '../queues/goal-budget';
 import { sweepFinishedGoals } from '../queues/retention';
 import { PubSubBridge } from './bridge';
 import { MirrorConsumer, type MirrorCommit, type MirrorStats } from './mirror-consumer';
@@ -164,6 +164,8 @@ class MirrorCandidate implements MirrorHandle {
     const recorded = async (goalId: string): Promise<boolean> => {
       const goal = await store.getGoal(goalId);
       if (!goal || isGoalOpen(goal.state)) return false;
+      // Its budget record goes with its jobs: only once SQL has its last copy.
+      if (await budgetCopyPending(coordinator, goalId)) return false;
       const open = await store.findTasks({ goalId, state: OPEN_STATES, limit: 1 });
       return open.length === 0;
     };

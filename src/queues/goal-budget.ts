@@ -325,6 +325,14 @@ export async function releaseHeldRuns(
   return released;
 }
 
+/** True while the goal's latest budget change has not been copied to SQL yet. */
+export async function budgetCopyPending(
+  coordinator: RedisCoordinator,
+  goalId: string,
+): Promise<boolean> {
+  return (await coordinator.client.hexists(dirtyKey(coordinator), goalId)) === 1;
+}
+
 /** Removes a goal's budget record (retention: with the goal's jobs). */
 export async function removeGoalBudget(
   coordinator: RedisCoordinator,
