@@ -5,6 +5,9 @@
  * 80 %, and raising the budget resumes it. Also: pause and resume by hand, and cancelling a
  * paused goal.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Ajv2020 from 'ajv/dist/2020';
 import type { RedisConnection } from '../../src/queues/connection';
 import { readGoalBudget } from '../../src/queues/goal-budget';
 import { cancelGoal } from '../../src/interface/operations/cancel-goal';
@@ -23,6 +26,11 @@ const CONCURRENCY = 2;
 let world: FaultWorld;
 let subscriber: RedisConnection;
 const budgetMessages: Array<Record<string, unknown>> = [];
+const validate = new Ajv2020({ validateFormats: false }).compile(
+  JSON.parse(
+    readFileSync(join(__dirname, '..', '..', 'docs', 'events.schema.json'), 'utf8'),
+  ) as object,
+);
 
 function deps() {
   return { store: world.registry, coordinator: world.coordinator };
@@ -109,6 +117,9 @@ describe('a goal budget across three agent processes', () => {
     expect(soft.budget).toEqual({ tokens: 100 });
     const hard = budgetMessages.find((m) => m.goalId === goalId && m.level === 'hard')!;
     expect(hard).toMatchObject({ event: 'budget', state: 'PAUSED', budget: { tokens: 100 } });
+    // Every message matches the published schema (docs/events.schema.json).
+    for (const message of budgetMessages)
+      expect([validate(message), validate.errors]).toEqual([true, null]);
     const audit = (await world.events(goalId)).filter((e) => e.event === 'budget');
     expect(audit.map((e) => e.detail?.budget?.level)).toEqual(['soft', 'hard']);
     expect(audit[1]).toMatchObject({ taskId: goalId, fromState: 'ACTIVE', toState: 'PAUSED' });
