@@ -13,7 +13,7 @@ import { readGoalBudget } from '../../src/queues/goal-budget';
 import { cancelGoal } from '../../src/interface/operations/cancel-goal';
 import { pauseGoal } from '../../src/interface/operations/pause-goal';
 import { raiseGoalBudget } from '../../src/interface/operations/raise-goal-budget';
-import { resumeGoal } from '../../src/interface/operations/resume-goal';
+import { InterfaceAgent } from '../../src/interface/interface-agent';
 import { FaultWorld } from '../helpers/fault-world';
 import { waitFor } from '../helpers/wait-for';
 
@@ -137,18 +137,22 @@ describe('a goal budget across three agent processes', () => {
     expect(goal!.budget).toEqual({ tokens: 1000 });
   });
 
-  it('pauses and resumes by hand', async () => {
+  it('pauses and resumes by hand (InterfaceAgent)', async () => {
     const count = 12;
+    const iface = new InterfaceAgent(world.registry, world.coordinator, { mirror: false });
     const { goalId } = await world.supervisor.submitPlan(spendPlan('by hand', count));
     await waitFor('a first task to start', () => startsOf(goalId) > 0);
-    await pauseGoal(deps(), { goalId }, 'cli:test');
+    await iface.pauseGoal(goalId, 'cli:test');
     expect((await world.registry.getGoal(goalId))!.state).toBe('PAUSED');
     const held = await untilSettledAndHeld(goalId, count);
     expect(held.pausedBy).toBe('hand');
     const started = startsOf(goalId);
     expect(started).toBeLessThan(count);
-    await expect(pauseGoal(deps(), { goalId }, 'cli:test')).rejects.toThrow(/paused already/);
-    const resumed = await resumeGoal(deps(), { goalId }, 'cli:test');
+    await expect(iface.pauseGoal(goalId, 'cli:test')).rejects.toThrow(/paused already/);
+    await expect(iface.setGoalBudget(goalId, { tokens: 10 })).rejects.toThrow(
+      /tokens: 10 is below what the goal used already/,
+    );
+    const resumed = await iface.resumeGoal(goalId, 'cli:test');
     expect(resumed.released).toBeGreaterThan(0);
     expect(await world.goalEnd(goalId)).toBe('DONE');
     expect(startsOf(goalId)).toBe(count);
@@ -157,7 +161,8 @@ describe('a goal budget across three agent processes', () => {
       ['paused', 'cli:test', 'PAUSED'],
       ['resumed', 'cli:test', 'ACTIVE'],
     ]);
-    await expect(resumeGoal(deps(), { goalId }, 'cli:test')).rejects.toThrow(/has already ended/);
+    await expect(iface.resumeGoal(goalId, 'cli:test')).rejects.toThrow(/has already ended/);
+    await iface.close();
   });
 
   it('cancels a paused goal', async () => {
@@ -167,9 +172,12 @@ describe('a goal budget across three agent processes', () => {
     await untilSettledAndHeld(goalId, count);
     await cancelGoal(deps(), { goalId }, 'cli:test');
     expect(await world.goalEnd(goalId)).toBe('CANCELLED');
-    // The held tasks never ran; one running when it was cancelled was stopped (or finished).
-    const tasks = await world.registry.findTasks({ goalId });
-    expect(tasks.every((t) => t.state === 'CANCELLED' || t.state === 'DONE')).toBe(true);
+    // The held tasks never ran; one running when it was cancelled is stopped (or finishes): a
+    // CANCELLED goal is recorded at once, its running tasks end a moment later.
+    const tasks = await waitFor('every task ended', async () => {
+      const all = await world.registry.findTasks({ goalId });
+      return all.every((t) => t.state === 'CANCELLED' || t.state === 'DONE') ? all : null;
+    });
     const cancelled = tasks.filter((t) => t.state === 'CANCELLED').length;
     expect(cancelled).toBeGreaterThanOrEqual(count - startsOf(goalId));
   });
