@@ -105,7 +105,15 @@ export function createMetrics(options: MetricsOptions): AppMetrics {
   });
 
   // One series per unfinished goal with a budget (or paused), at most 100: bounded cardinality.
-  const budgetViews = () => openGoalBudgets(store, coordinator, MAX_BUDGET_GOALS);
+  // The three gauges of one scrape share one read.
+  let views: { at: number; read: ReturnType<typeof openGoalBudgets> } | null = null;
+  const budgetViews = () => {
+    if (!views || Date.now() - views.at > 500) {
+      views = { at: Date.now(), read: openGoalBudgets(store, coordinator, MAX_BUDGET_GOALS) };
+      views.read.catch(() => (views = null));
+    }
+    return views.read;
+  };
   new Gauge({
     name: 'agentq_goal_budget',
     help: 'Budget of unfinished goals that have one, by dimension (tokens, costUsd, wallMs)',
