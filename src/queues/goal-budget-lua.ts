@@ -54,12 +54,16 @@ end
 
 /**
  * Adds a use delta, settles a finished run, announces a crossing.
- * KEYS: budget hash, running set, outbox, dirty.
+ * KEYS: budget hash, running set, outbox, dirty, the goal's record (compiler.ts).
  * ARGV: goal id, tokens, costUsd, wallMs, run ref to settle ('' none), task id, now (ms).
- * Output: { crossed level ('' | soft | hard), rev, state }.
+ * Output: { crossed level ('' | soft | hard), rev, state }; rev 0 when Redis knows no such goal
+ * (a late report after retention removed it: nothing is written).
  */
 export const ADD_USAGE = `${PRELUDE}
 local h = KEYS[1]
+if redis.call('EXISTS', h) == 0 and redis.call('EXISTS', KEYS[5]) == 0 then
+  return {'', 0, 'ACTIVE'}
+end
 ensure(h)
 for i, d in ipairs({'tokens', 'costUsd', 'wallMs'}) do
   local v = tonumber(ARGV[i + 1])

@@ -16,6 +16,7 @@ import {
   SET_BUDGET,
   SET_STATE,
 } from './goal-budget-lua';
+import { goalRecordKey } from './compiler';
 import type { RedisCoordinator } from './redis-coordinator';
 
 export const BUDGET_DIMENSIONS = ['tokens', 'costUsd', 'wallMs'] as const;
@@ -231,11 +232,12 @@ export async function addGoalUsage(
 ): Promise<UsageOutcome> {
   const keys = goalBudgetKeys(coordinator, goalId);
   const [crossed, rev, state] = await budgetClient(coordinator.client).agentqBudgetAdd(
-    4,
+    5,
     keys.hash,
     keys.running,
     outboxKey(coordinator),
     dirtyKey(coordinator),
+    goalRecordKey(coordinator, goalId),
     goalId,
     String(delta.tokens ?? 0),
     String(delta.costUsd ?? 0),
