@@ -6,8 +6,8 @@
  */
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-export class GoalBudget1766000000000 implements MigrationInterface {
-  name = 'GoalBudget1766000000000';
+export class GoalBudget1766100000000 implements MigrationInterface {
+  name = 'GoalBudget1766100000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     const pg = queryRunner.connection.options.type === 'postgres';
