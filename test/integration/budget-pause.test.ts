@@ -149,9 +149,15 @@ describe('a goal budget across three agent processes', () => {
     const started = startsOf(goalId);
     expect(started).toBeLessThan(count);
     await expect(iface.pauseGoal(goalId, 'cli:test')).rejects.toThrow(/paused already/);
-    await expect(iface.setGoalBudget(goalId, { tokens: 10 })).rejects.toThrow(
-      /tokens: 10 is below what the goal used already/,
+    // A task that started before the pause reports its use when it ends.
+    await waitFor('the use of a started task', async () => {
+      const record = await readGoalBudget(world.coordinator, goalId);
+      return (record?.usage.tokens ?? 0) >= 10;
+    });
+    await expect(iface.setGoalBudget(goalId, { tokens: 5 })).rejects.toThrow(
+      /tokens: 5 is below what the goal used already/,
     );
+    expect((await readGoalBudget(world.coordinator, goalId))!.state).toBe('PAUSED');
     const resumed = await iface.resumeGoal(goalId, 'cli:test');
     expect(resumed.released).toBeGreaterThan(0);
     expect(await world.goalEnd(goalId)).toBe('DONE');
