@@ -123,8 +123,8 @@ return {'ok', rev}
 `;
 
 /**
- * Sets budget fields; a value below what is used already is refused with nothing changed. The
- * goal resumes when it is under its budget again. KEYS: budget hash, outbox, dirty.
+ * Sets budget fields; a value below what is used already is refused with nothing changed. A goal
+ * its budget paused resumes when it is under its budget again (one paused by hand stays paused). KEYS: budget hash, outbox, dirty.
  * ARGV: goal id, tokens, costUsd, wallMs ('' keeps a field), actor, now (ms).
  * Output: { 'ok', rev, state } or { 'below', field, used }.
  */
@@ -140,7 +140,7 @@ for i, d in ipairs({'tokens', 'costUsd', 'wallMs'}) do
 end
 local r = ratio(h)
 redis.call('HSET', h, 'level', r >= 1 and 'hard' or (r >= 0.8 and 'soft' or ''))
-if r < 1 and redis.call('HGET', h, 'state') == 'PAUSED' then
+if r < 1 and redis.call('HGET', h, 'state') == 'PAUSED' and redis.call('HGET', h, 'paused_by') ~= 'hand' then
   redis.call('HSET', h, 'state', 'ACTIVE')
   redis.call('HDEL', h, 'paused_by', 'running')
 end

@@ -158,6 +158,9 @@ describe('a goal budget across three agent processes', () => {
       /tokens: 5 is below what the goal used already/,
     );
     expect((await readGoalBudget(world.coordinator, goalId))!.state).toBe('PAUSED');
+    // A new budget does not resume a goal paused by hand.
+    const set = await iface.setGoalBudget(goalId, { tokens: 10_000 });
+    expect(set).toMatchObject({ state: 'PAUSED', budget: { tokens: 10_000 } });
     const resumed = await iface.resumeGoal(goalId, 'cli:test');
     expect(resumed.released).toBeGreaterThan(0);
     expect(await world.goalEnd(goalId)).toBe('DONE');
@@ -165,6 +168,7 @@ describe('a goal budget across three agent processes', () => {
     const events = (await world.events(goalId)).filter((e) => e.taskId === goalId);
     expect(events.map((e) => [e.event, e.actor, e.toState])).toEqual([
       ['paused', 'cli:test', 'PAUSED'],
+      ['budget_set', 'interface', 'PAUSED'],
       ['resumed', 'cli:test', 'ACTIVE'],
     ]);
     await expect(iface.resumeGoal(goalId, 'cli:test')).rejects.toThrow(/has already ended/);

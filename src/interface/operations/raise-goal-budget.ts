@@ -1,6 +1,6 @@
 /**
  * Sets a goal's budget (`{ tokens?, costUsd?, wallMs? }`; the fields not given stay): a goal its
- * budget paused resumes once it is under the new one. A value below what the goal used already is
+ * budget paused resumes once it is under the new one (a goal paused by hand stays paused). A value below what the goal used already is
  * bad input (nothing changes). Recorded in the audit log (`budget_set`).
  */
 import { isGoalOpen, type GoalBudget } from '../../entities/task-model';
