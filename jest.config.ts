@@ -35,6 +35,7 @@ const CLUSTER_TESTS = [
   'limits-agents',
   'limits-per-key',
   'limits-shards',
+  'budget-usage',
 ];
 const config: Config = {
   // Real servers and child processes; a test that needs more says so itself.

@@ -16,8 +16,10 @@ export type { TaskRegistryOptions } from './entities/task-registry';
 export { TASK_STATES, TRANSITIONS, IllegalTransitionError } from './entities/task-state';
 export type { TaskState } from './entities/task-state';
 export type {
+  GoalBudget,
   GoalRecord,
   GoalState,
+  GoalUsage,
   Json,
   PlanSpec,
   TaskEventRecord,

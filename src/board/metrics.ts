@@ -3,12 +3,15 @@
  * global one, so several apps in one process do not clash). Gauges are read on each scrape: tasks
  * by state and capability from the store, queue depth per queue and shard, live agents and their
  * breaker states from the agent registry in Redis. The run-time histogram is fed from finished
- * tasks (`observeFinished`); the mirror's metrics (lag) are registered when given.
+ * tasks (`observeFinished`); the mirror's metrics (lag) are registered when given. Goal budgets:
+ * budget, use and paused per unfinished goal that has a budget (at most 100 goals).
  */
 import { Router } from 'express';
 import { collectDefaultMetrics, Gauge, Histogram, Registry, type Metric } from 'prom-client';
 import type { TaskStore } from '../entities/task-store';
 import { viewCapabilityLimits } from '../queues/limits-view';
+import { openGoalBudgets } from '../interface/goal-budgets';
+import { BUDGET_DIMENSIONS } from '../queues/goal-budget';
 import { INTERNAL_QUEUES } from '../queues/names';
 import type { RedisCoordinator } from '../queues/redis-coordinator';
 
@@ -37,6 +40,8 @@ const QUEUE_STATES = [
 ] as const;
 
 const BREAKER_STATES = ['closed', 'half-open', 'open'] as const;
+/** Goals with budget series in `/metrics`, paused ones first. */
+const MAX_BUDGET_GOALS = 100;
 
 export function createMetrics(options: MetricsOptions): AppMetrics {
   const { store, coordinator } = options;
@@ -133,6 +138,57 @@ export function createMetrics(options: MetricsOptions): AppMetrics {
             this.set({ agent: agent.id, capability, state }, state === current ? 1 : 0);
           }
         }
+      }
+    },
+  });
+
+  // One series per unfinished goal with a budget (or paused), at most 100: bounded cardinality.
+  // The three gauges of one scrape share one read.
+  let views: { at: number; read: ReturnType<typeof openGoalBudgets> } | null = null;
+  const budgetViews = () => {
+    if (!views || Date.now() - views.at > 500) {
+      views = { at: Date.now(), read: openGoalBudgets(store, coordinator, MAX_BUDGET_GOALS) };
+      views.read.catch(() => (views = null));
+    }
+    return views.read;
+  };
+  new Gauge({
+    name: 'agentq_goal_budget',
+    help: 'Budget of unfinished goals that have one, by dimension (tokens, costUsd, wallMs)',
+    labelNames: ['goal', 'dimension'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const view of await budgetViews()) {
+        for (const d of BUDGET_DIMENSIONS) {
+          const limit = view.budget?.[d];
+          if (limit !== undefined) this.set({ goal: view.goalId, dimension: d }, limit);
+        }
+      }
+    },
+  });
+  new Gauge({
+    name: 'agentq_goal_usage',
+    help: 'Use so far of unfinished goals with a budget (or paused), by dimension',
+    labelNames: ['goal', 'dimension'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const view of await budgetViews()) {
+        for (const d of BUDGET_DIMENSIONS)
+          this.set({ goal: view.goalId, dimension: d }, view.usage[d]);
+      }
+    },
+  });
+  new Gauge({
+    name: 'agentq_goal_paused',
+    help: '1 while a goal with a budget (or paused) is PAUSED, else 0',
+    labelNames: ['goal'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const view of await budgetViews()) {
+        this.set({ goal: view.goalId }, view.state === 'PAUSED' ? 1 : 0);
       }
     },
   });

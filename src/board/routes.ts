@@ -21,6 +21,9 @@ import { listGoals } from './routes/list-goals';
 import { listLimits } from './routes/list-limits';
 import { listTasks } from './routes/list-tasks';
 import { putLimits } from './routes/put-limits';
+import { pauseGoal } from './routes/pause-goal';
+import { resumeGoal } from './routes/resume-goal';
+import { setGoalBudget } from './routes/set-goal-budget';
 import { redriveDeadLetter } from './routes/redrive-dead-letter';
 import { retryTask } from './routes/retry-task';
 import type { RouteDeps, RouteHandler } from './routes/route-handler';
@@ -44,6 +47,9 @@ export const API_ROUTES: readonly Route[] = [
   { method: 'get', path: '/api/goals/:id', handler: getGoal },
   { method: 'get', path: '/api/goals/:id/graph.svg', handler: goalGraph },
   { method: 'post', path: '/api/goals/:id/cancel', handler: cancelGoal },
+  { method: 'post', path: '/api/goals/:id/pause', handler: pauseGoal },
+  { method: 'post', path: '/api/goals/:id/resume', handler: resumeGoal },
+  { method: 'post', path: '/api/goals/:id/budget', handler: setGoalBudget },
   { method: 'get', path: '/api/agents', handler: listAgents },
   { method: 'get', path: '/api/dlq', handler: listDeadLetters },
   { method: 'post', path: '/api/dlq/:id/retry', handler: redriveDeadLetter },

@@ -10,10 +10,12 @@ import { z } from 'zod';
 import type { TaskStore } from '../entities/task-store';
 import type { RedisConnection } from '../queues/connection';
 import type { RedisCoordinator } from '../queues/redis-coordinator';
+import { isGoalEventName } from '../entities/task-model';
 import {
+  channelMessage,
+  GOALS_BUDGET_CHANNEL,
   GOALS_COMPLETE_CHANNEL,
   taskKeyOf,
-  taskPayload,
   type TaskChannelPayload,
 } from '../mirror/channel-payload';
 import { parseInput } from './routes/validate';
@@ -90,7 +92,9 @@ export function createEventStream(options: EventStreamOptions): EventStream {
     const event = channel.slice(coordinator.channelPrefix.length);
     const seq = typeof parsed.seq === 'number' ? parsed.seq : null;
     const goalId = typeof parsed.goalId === 'string' ? parsed.goalId : '';
-    if (seq !== null) options.onTaskEvent?.(parsed as TaskChannelPayload);
+    if (seq !== null && event.startsWith('tasks:')) {
+      options.onTaskEvent?.(parsed as TaskChannelPayload);
+    }
     for (const client of clients) {
       if (client.pending) client.pending.push({ event, data: message, seq, goalId });
       else deliver(client, event, message, seq, goalId);
@@ -105,7 +109,10 @@ export function createEventStream(options: EventStreamOptions): EventStream {
     );
     subscriber.on('message', (channel: string, message: string) => onMessage(channel, message));
     await subscriber.psubscribe(coordinator.channel('tasks:*'));
-    await subscriber.subscribe(coordinator.channel(GOALS_COMPLETE_CHANNEL));
+    await subscriber.subscribe(
+      coordinator.channel(GOALS_COMPLETE_CHANNEL),
+      coordinator.channel(GOALS_BUDGET_CHANNEL),
+    );
   }
 
   async function typeOfTask(taskId: string): Promise<string> {
@@ -122,17 +129,12 @@ export function createEventStream(options: EventStreamOptions): EventStream {
     for (let from = after; !client.res.writableEnded;) {
       const events = await store.eventsAfter(from, REPLAY_PAGE);
       for (const record of events) {
-        const payload: TaskChannelPayload = taskPayload(record, {
-          key: taskKeyOf(record.taskId),
-          type: await typeOfTask(record.taskId),
+        const goalEvent = isGoalEventName(record.event);
+        const { channel, payload } = channelMessage(record, {
+          key: goalEvent ? '' : taskKeyOf(record.taskId),
+          type: goalEvent ? '' : await typeOfTask(record.taskId),
         });
-        deliver(
-          client,
-          `tasks:${record.event}`,
-          JSON.stringify(payload),
-          record.seq,
-          record.goalId,
-        );
+        deliver(client, channel, JSON.stringify(payload), record.seq, record.goalId);
       }
       if (events.length < REPLAY_PAGE) return;
       from = events.at(-1)!.seq;

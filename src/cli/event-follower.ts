@@ -26,7 +26,11 @@ export interface EventLine {
   error: string | null;
 }
 
-export const FOLLOWED_CHANNELS = [...TASK_EVENT_NAMES.map((e) => `tasks:${e}`), 'goals:complete'];
+export const FOLLOWED_CHANNELS = [
+  ...TASK_EVENT_NAMES.map((e) => `tasks:${e}`),
+  'goals:complete',
+  'goals:budget',
+];
 
 const PAGE = 500;
 /** ioredis's own disconnect timeout: waiting longer than it would gain nothing. */

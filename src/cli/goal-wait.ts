@@ -10,7 +10,12 @@
  * warning says SQL may be behind.
  */
 import { Job } from 'bullmq';
-import type { GoalRecord, GoalState, TaskRecord } from '../entities/task-model';
+import {
+  isGoalOpen,
+  type GoalRecord,
+  type GoalState,
+  type TaskRecord,
+} from '../entities/task-model';
 import { isTerminal, type TaskState } from '../entities/task-state';
 import { GOALS_COMPLETE_CHANNEL } from '../mirror/channel-payload';
 import { mirrorIsRunning } from '../mirror/mirror-lock';
@@ -23,7 +28,7 @@ import { onInterrupt, type Interrupt } from './interrupt';
 import type { Progress } from './output';
 import { waitingReason } from './wait-reasons';
 
-export type GoalEnd = Exclude<GoalState, 'ACTIVE'>;
+export type GoalEnd = Exclude<GoalState, 'ACTIVE' | 'PAUSED'>;
 
 /** How a wait ended: the goal's end (null when interrupted) and what SQL holds. */
 export interface GoalOutcome {
@@ -173,7 +178,7 @@ class GoalWatch {
   private async fromStore(): Promise<GoalOutcome | null> {
     const { registry } = this.ctx;
     const goal = await registry.getGoal(this.goalId);
-    if (!goal || goal.state === 'ACTIVE') {
+    if (!goal || isGoalOpen(goal.state)) {
       const rows = await registry.findTaskStates({ goalId: this.goalId, limit: goalSize(goal) });
       for (const row of rows) this.states.set(row.id, row.state);
       this.showProgress();
@@ -187,7 +192,8 @@ class GoalWatch {
     if (!settled && this.settleBy === Number.POSITIVE_INFINITY) {
       this.settleBy = Date.now() + SETTLE_MS;
     }
-    return settled || Date.now() >= this.settleBy ? { end: goal.state, goal, tasks } : null;
+    const end = goal.state as GoalEnd;
+    return settled || Date.now() >= this.settleBy ? { end, goal, tasks } : null;
   }
 
   /** With no mirror anywhere SQL never follows: the end comes from Redis, with the warning. */

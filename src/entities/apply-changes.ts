@@ -8,8 +8,10 @@ import { NotFoundError } from '../errors';
 import { canTransition, IllegalTransitionError, type TaskState } from './task-state';
 import {
   eventNameFor,
+  isGoalOpen,
   type ApplyResult,
   type GoalRecord,
+  type GoalState,
   type Json,
   type TaskChange,
   type TaskError,
@@ -17,7 +19,7 @@ import {
   type TaskMetrics,
   type TaskRecord,
 } from './task-model';
-import type { NewGoal, NewTask } from './task-store';
+import type { GoalBudgetUpdate, NewGoal, NewTask } from './task-store';
 
 /** The mutable part of a task: what a change may rewrite. */
 export interface TaskHead extends TaskMetrics {
@@ -236,6 +238,9 @@ export function newGoalRecord(
 ): GoalRecord {
   return {
     ...goal,
+    budget: goal.budget ?? null,
+    usage: null,
+    usageRev: 0,
     state: 'ACTIVE',
     taskCount,
     createdBy: actor,
@@ -288,4 +293,33 @@ export function newTaskEvent(task: TaskRecord, actor: string | null): PendingEve
     at: task.createdAt,
     detail: null,
   };
+}
+
+/**
+ * The goal event of a budget copy, or null when there is none. A goal that has ended keeps its
+ * state: its event names the state it is in.
+ */
+export function goalBudgetEvent(
+  goalId: string,
+  from: GoalState,
+  update: GoalBudgetUpdate,
+): PendingEvent | null {
+  if (!update.event) return null;
+  return {
+    taskId: goalId,
+    goalId,
+    event: update.event.name,
+    fromState: from,
+    toState: goalStateAfter(from, update),
+    attempt: 0,
+    agentId: null,
+    actor: update.event.actor,
+    at: update.event.at,
+    detail: { budget: update.event.detail },
+  };
+}
+
+/** The goal's state once `update` is applied: an ended goal stays ended. */
+export function goalStateAfter(from: GoalState, update: GoalBudgetUpdate): GoalState {
+  return isGoalOpen(from) ? update.state : from;
 }

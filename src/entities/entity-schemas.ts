@@ -65,6 +65,9 @@ export const TABLES = {
     created_at: time,
     recorded_at: orNull(time),
     finished_at: orNull(time),
+    budget: orNull(json),
+    usage: orNull(json),
+    usage_rev: { kind: 'bigint', default: 0 },
   },
   tasks: {
     id: { ...str(64), primary: true },

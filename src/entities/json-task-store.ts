@@ -25,6 +25,8 @@ import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { NotFoundError } from '../errors';
 import {
+  goalBudgetEvent,
+  goalStateAfter,
   headOf,
   newGoalRecord,
   newTaskEvent,
@@ -36,6 +38,7 @@ import {
 import { acquireFileLock } from './json-file-lock';
 import { DEFAULT_LIMIT, zeroCounts } from './sql-task-store';
 import { reviveDates, stableStringify } from './stable-json';
+import { isGoalOpen } from './task-model';
 import type {
   AgentInfo,
   ApplyResult,
@@ -51,6 +54,7 @@ import type {
   CreateGoalOptions,
   CreateGoalResult,
   DependencyState,
+  GoalBudgetUpdate,
   NewGoal,
   NewTask,
   TaskFilter,
@@ -199,10 +203,35 @@ export class JsonTaskStore implements TaskStore {
     return this.write(async (s) => {
       const goal = s.goals.get(goalId);
       if (!goal) throw new NotFoundError('goal', goalId);
-      const updated = { ...goal, state, finishedAt: state === 'ACTIVE' ? null : at };
+      const updated = { ...goal, state, finishedAt: isGoalOpen(state) ? null : at };
       await this.writeAll('goals', [updated]);
       s.goals.set(goalId, updated);
       return { result: updated, changed: true };
+    });
+  }
+
+  async updateGoalBudget(
+    goalId: string,
+    update: GoalBudgetUpdate,
+  ): Promise<TaskEventRecord | null> {
+    return this.write(async (s) => {
+      const goal = s.goals.get(goalId);
+      if (!goal || (goal.usageRev ?? 0) >= update.rev) return { result: null };
+      const pending = goalBudgetEvent(goalId, goal.state, update);
+      const events = pending ? numberEvents([pending], s.meta.seq + 1) : [];
+      const updated: GoalRecord = {
+        ...goal,
+        budget: update.budget,
+        usage: update.usage,
+        usageRev: update.rev,
+        state: goalStateAfter(goal.state, update),
+      };
+      await this.appendEvents(events);
+      await this.writeAll('goals', [updated]);
+      s.goals.set(goalId, updated);
+      s.events.push(...events);
+      s.meta.seq += events.length;
+      return { result: events[0] ?? null, changed: true };
     });
   }
 

@@ -13,6 +13,8 @@ import type { Pool, PoolClient } from 'pg';
 import type * as DataSourceModule from './data-source';
 import { MIGRATIONS } from './migrations';
 import {
+  goalBudgetEvent,
+  goalStateAfter,
   newGoalRecord,
   newTaskEvent,
   newTaskRecord,
@@ -40,8 +42,14 @@ import {
   type Row,
 } from './sql-codec';
 import { SqlTaskStore, type Statement } from './sql-task-store';
-import type { ApplyResult, TaskChange, TaskEventRecord } from './task-model';
-import type { CreateGoalOptions, CreateGoalResult, NewGoal, NewTask } from './task-store';
+import type { ApplyResult, GoalState, TaskChange, TaskEventRecord } from './task-model';
+import type {
+  CreateGoalOptions,
+  CreateGoalResult,
+  GoalBudgetUpdate,
+  NewGoal,
+  NewTask,
+} from './task-store';
 
 export type PostgresTaskStoreOptions = PostgresSourceOptions;
 
@@ -54,6 +62,9 @@ const SQL = {
   insertGoal: `INSERT INTO goals (${GOAL_COLUMNS.join(', ')}) VALUES (${GOAL_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`,
   goalByKey: 'SELECT * FROM goals WHERE key = $1',
   goalTasks: 'SELECT * FROM tasks WHERE goal_id = $1 ORDER BY created_at, key',
+  goalRev: 'SELECT state, usage_rev FROM goals WHERE id = $1 FOR UPDATE',
+  writeBudget:
+    'UPDATE goals SET budget = $1, usage = $2, usage_rev = $3, state = $4 WHERE id = $5 AND usage_rev < $6',
 };
 
 const UNIQUE_VIOLATION = '23505';
@@ -156,6 +167,31 @@ export class PostgresTaskStore extends SqlTaskStore {
         cursorStatement && [this.number(cursorStatement[0]), cursorStatement[1]],
       ),
     );
+  }
+
+  async updateGoalBudget(
+    goalId: string,
+    update: GoalBudgetUpdate,
+  ): Promise<TaskEventRecord | null> {
+    return this.transaction(async (runner) => {
+      // FOR UPDATE: a concurrent copy waits, then sees the newer revision and writes nothing.
+      const rows = (await runner.query(SQL.goalRev, [goalId])).rows as Row[];
+      const row = rows[0];
+      if (!row || Number(row.usage_rev) >= update.rev) return null;
+      const from = row.state as GoalState;
+      const c = this.codec;
+      await runner.query(SQL.writeBudget, [
+        update.budget === null ? null : c.json(update.budget),
+        c.json(update.usage),
+        update.rev,
+        goalStateAfter(from, update),
+        goalId,
+        update.rev,
+      ]);
+      const pending = goalBudgetEvent(goalId, from, update);
+      if (!pending) return null;
+      return (await this.recordEvents(runner, [pending], update.event!.at))[0]!;
+    });
   }
 
   /** Runs `work` on a pool client, discarding the client when the connection broke. */

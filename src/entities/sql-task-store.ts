@@ -32,11 +32,13 @@ import type {
   TaskEventRecord,
   TaskRecord,
 } from './task-model';
+import { isGoalOpen } from './task-model';
 import { TASK_STATES, type TaskState } from './task-state';
 import type {
   CreateGoalOptions,
   CreateGoalResult,
   DependencyState,
+  GoalBudgetUpdate,
   NewGoal,
   NewTask,
   TaskFilter,
@@ -67,6 +69,10 @@ export abstract class SqlTaskStore implements TaskStore {
     options?: CreateGoalOptions,
   ): Promise<CreateGoalResult>;
   abstract recordGoal(goalId: string): Promise<TaskEventRecord[]>;
+  abstract updateGoalBudget(
+    goalId: string,
+    update: GoalBudgetUpdate,
+  ): Promise<TaskEventRecord | null>;
   abstract applyChanges(
     changes: TaskChange[],
     cursor?: { name: string; value: string },
@@ -86,7 +92,7 @@ export abstract class SqlTaskStore implements TaskStore {
   }
 
   async setGoalState(goalId: string, state: GoalState, at: Date): Promise<GoalRecord> {
-    const finishedAt = state === 'ACTIVE' ? null : this.codec.time(at);
+    const finishedAt = isGoalOpen(state) ? null : this.codec.time(at);
     await this.exec([
       ['UPDATE goals SET state = ?, finished_at = ? WHERE id = ?', [state, finishedAt, goalId]],
     ]);

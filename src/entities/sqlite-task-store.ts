@@ -14,6 +14,8 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { DataSource } from 'typeorm';
 import type * as DataSourceModule from './data-source';
 import {
+  goalBudgetEvent,
+  goalStateAfter,
   newGoalRecord,
   newTaskEvent,
   newTaskRecord,
@@ -46,8 +48,14 @@ import {
   type WriteShape,
 } from './sql-codec';
 import { SqlTaskStore, type Statement } from './sql-task-store';
-import type { ApplyResult, TaskChange, TaskEventRecord } from './task-model';
-import type { CreateGoalOptions, CreateGoalResult, NewGoal, NewTask } from './task-store';
+import type { ApplyResult, GoalState, TaskChange, TaskEventRecord } from './task-model';
+import type {
+  CreateGoalOptions,
+  CreateGoalResult,
+  GoalBudgetUpdate,
+  NewGoal,
+  NewTask,
+} from './task-store';
 
 export type SqliteTaskStoreOptions = SqliteSourceOptions;
 
@@ -101,6 +109,9 @@ const SQL = {
   goalTasks: 'SELECT * FROM tasks WHERE goal_id = ? ORDER BY created_at, key',
   unrecordedGoals: `SELECT id, created_by FROM goals WHERE recorded_at IS NULL AND id IN (SELECT value FROM json_each(?))`,
   markRecorded: 'UPDATE goals SET recorded_at = ? WHERE id = ?',
+  goalRev: 'SELECT state, usage_rev FROM goals WHERE id = ?',
+  writeBudget:
+    'UPDATE goals SET budget = ?, usage = ?, usage_rev = ?, state = ? WHERE id = ? AND usage_rev < ?',
 };
 
 export class SqliteTaskStore extends SqlTaskStore {
@@ -220,6 +231,30 @@ export class SqliteTaskStore extends SqlTaskStore {
         const events = [...creations, ...this.recordEvents(plan.events, now)];
         if (cursor) this.run(this.cursorStatement(cursor, now));
         return { events, rejected: plan.rejected, stale: plan.stale };
+      })
+      .immediate();
+  }
+
+  async updateGoalBudget(
+    goalId: string,
+    update: GoalBudgetUpdate,
+  ): Promise<TaskEventRecord | null> {
+    return this.handle()
+      .transaction((): TaskEventRecord | null => {
+        const row = this.stmt(SQL.goalRev).get(goalId) as Row | undefined;
+        if (!row || Number(row.usage_rev) >= update.rev) return null;
+        const from = row.state as GoalState;
+        const c = this.codec;
+        this.stmt(SQL.writeBudget).run(
+          update.budget === null ? null : c.json(update.budget),
+          c.json(update.usage),
+          update.rev,
+          goalStateAfter(from, update),
+          goalId,
+          update.rev,
+        );
+        const pending = goalBudgetEvent(goalId, from, update);
+        return pending ? this.recordEvents([pending], update.event!.at)[0]! : null;
       })
       .immediate();
   }

@@ -64,15 +64,41 @@ export interface PlanSpec {
   goal: string;
   /** Idempotency key: submitting the same key again returns the existing goal. */
   key?: string;
+  /** What the goal may spend; at 80 % a soft event, at 100 % the goal is PAUSED (docs/budgets.md). */
+  budget?: GoalBudget;
   tasks: TaskSpec[];
+}
+
+/** A goal's budget: any of the three; a missing one is unlimited. */
+export interface GoalBudget {
+  tokens?: number;
+  costUsd?: number;
+  wallMs?: number;
+}
+
+/** What a goal's tasks used so far: reported by handlers (`ctx.usage`) and measured (`wallMs`). */
+export interface GoalUsage {
+  tokens: number;
+  costUsd: number;
+  /** Run time of the goal's task attempts, summed. */
+  wallMs: number;
 }
 
 /** A task spec with every default applied, as the compiler and stores see it. */
 export type ResolvedTaskSpec = Required<Omit<TaskSpec, 'concurrencyKey'>> &
   Pick<TaskSpec, 'concurrencyKey'>;
 
-export const GOAL_STATES = ['ACTIVE', 'DONE', 'FAILED', 'CANCELLED'] as const;
+/** PAUSED: no task of the goal starts (its budget ran out, or a person paused it). */
+export const GOAL_STATES = ['ACTIVE', 'PAUSED', 'DONE', 'FAILED', 'CANCELLED'] as const;
 export type GoalState = (typeof GOAL_STATES)[number];
+/** A goal in one of these has not ended: its tasks may still run (or wait for a resume). */
+export const OPEN_GOAL_STATES = ['ACTIVE', 'PAUSED'] as const satisfies readonly GoalState[];
+/** How a goal ended. */
+export type GoalEnd = Exclude<GoalState, (typeof OPEN_GOAL_STATES)[number]>;
+
+export function isGoalOpen(state: GoalState): boolean {
+  return (OPEN_GOAL_STATES as readonly GoalState[]).includes(state);
+}
 
 export interface TaskError {
   message: string;
@@ -142,6 +168,12 @@ export interface GoalRecord {
    */
   recordedAt: Date | null;
   finishedAt: Date | null;
+  /** The budget now (the plan's, or as raised since); null when the goal has none. */
+  budget: GoalBudget | null;
+  /** Use so far as last copied from Redis (where it rolls up); null before any. */
+  usage: GoalUsage | null;
+  /** The Redis revision `budget`, `usage` and a PAUSED state were copied at (older copies lose). */
+  usageRev: number;
 }
 
 /** Event names, one per pub/sub channel (`tasks:<event>`). */
@@ -154,6 +186,28 @@ export const TASK_EVENT_NAMES = [
   'cancelled',
 ] as const;
 export type TaskEventName = (typeof TASK_EVENT_NAMES)[number];
+
+/**
+ * Goal events in the same audit log (task id = goal id; states are the goal's): `budget` (a
+ * soft or hard crossing, published on `goals:budget`), `paused`, `resumed`, `budget_set`.
+ */
+export const GOAL_EVENT_NAMES = ['budget', 'paused', 'resumed', 'budget_set'] as const;
+export type GoalEventName = (typeof GOAL_EVENT_NAMES)[number];
+
+export function isGoalEventName(name: string): name is GoalEventName {
+  return (GOAL_EVENT_NAMES as readonly string[]).includes(name);
+}
+
+/** What a goal event carries in `detail.budget`. */
+export interface GoalBudgetDetail {
+  level?: 'soft' | 'hard';
+  usage: GoalUsage;
+  budget: GoalBudget | null;
+  /** The task whose use crossed the level. */
+  taskId?: string;
+  /** Tasks of the goal running when it was paused by its budget. */
+  running?: number;
+}
 
 /** The event a transition into `to` is recorded as. */
 export function eventNameFor(to: TaskState, from: TaskState | null): TaskEventName {
@@ -177,16 +231,23 @@ export interface TaskEventRecord {
   seq: number;
   taskId: string;
   goalId: string;
-  event: TaskEventName;
-  fromState: TaskState | null;
-  toState: TaskState;
+  event: TaskEventName | GoalEventName;
+  /** A task's states; a goal event's are the goal's (GoalState). */
+  fromState: TaskState | GoalState | null;
+  toState: TaskState | GoalState;
   attempt: number;
   agentId: string | null;
   /** Who asked for it, for mutations from people: `api:<token name>`, `cli`, `board`, … */
   actor: string | null;
   at: Date;
   /** result, error, progress or reason, as the transition carried them. */
-  detail: { result?: Json; error?: TaskError; progress?: Json; reason?: string } | null;
+  detail: {
+    result?: Json;
+    error?: TaskError;
+    progress?: Json;
+    reason?: string;
+    budget?: GoalBudgetDetail;
+  } | null;
 }
 
 /** A request to move a task; stores apply batches of these in one transaction. */

@@ -19,7 +19,14 @@ import type {
   GoalState,
   TaskChange,
 } from './task-model';
-import type { CreateGoalOptions, NewGoal, NewTask, TaskFilter, TaskStore } from './task-store';
+import type {
+  CreateGoalOptions,
+  GoalBudgetUpdate,
+  NewGoal,
+  NewTask,
+  TaskFilter,
+  TaskStore,
+} from './task-store';
 
 /** `path` defaults to `.agentq/agentq.db` for sqlite. */
 export type TaskRegistryOptions =
@@ -79,6 +86,10 @@ export class TaskRegistry implements TaskStore {
   async setGoalState(goalId: string, state: GoalState, at: Date) {
     await this.open();
     return this.store.setGoalState(goalId, state, at);
+  }
+  async updateGoalBudget(goalId: string, update: GoalBudgetUpdate) {
+    await this.open();
+    return this.store.updateGoalBudget(goalId, update);
   }
   async applyChanges(
     changes: TaskChange[],

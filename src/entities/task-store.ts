@@ -7,8 +7,12 @@ import type {
   AgentInfo,
   ApplyResult,
   CapabilityLimitsRecord,
+  GoalBudget,
+  GoalBudgetDetail,
+  GoalEventName,
   GoalRecord,
   GoalState,
+  GoalUsage,
   PlanSpec,
   ResolvedTaskSpec,
   TaskChange,
@@ -22,6 +26,8 @@ export interface NewGoal {
   title: string;
   planner: string;
   plan: PlanSpec;
+  /** @defaultValue null (no budget) */
+  budget?: GoalBudget | null;
 }
 
 export interface NewTask extends ResolvedTaskSpec {
@@ -74,6 +80,26 @@ export interface CreateGoalOptions {
   deferRecord?: boolean;
 }
 
+/**
+ * A copy of a goal's budget record from Redis (where use rolls up), at revision `rev`. Applied
+ * only when `rev` is newer than the copy SQL holds, so copies written out of order, or twice,
+ * change nothing; the event (if any) is recorded in the audit log in the same transaction, and
+ * only when the copy was applied.
+ */
+export interface GoalBudgetUpdate {
+  rev: number;
+  budget: GoalBudget | null;
+  usage: GoalUsage;
+  /** PAUSED or ACTIVE; a goal that has ended keeps its end. */
+  state: 'ACTIVE' | 'PAUSED';
+  event?: {
+    name: GoalEventName;
+    actor: string | null;
+    at: Date;
+    detail: GoalBudgetDetail;
+  };
+}
+
 export interface TaskStore {
   readonly backend: 'sqlite' | 'postgres' | 'json';
   /** Connects and runs pending migrations. */
@@ -95,6 +121,12 @@ export interface TaskStore {
   /** Removes a goal, its tasks and their events: only to undo a submission that failed half-way. */
   deleteGoal(goalId: string): Promise<void>;
   setGoalState(goalId: string, state: GoalState, at: Date): Promise<GoalRecord>;
+  /**
+   * Writes a goal's budget, use and PAUSED/ACTIVE state as of `update.rev` (see
+   * GoalBudgetUpdate): the event recorded, or null when the copy was older than SQL's (or the goal
+   * is unknown).
+   */
+  updateGoalBudget(goalId: string, update: GoalBudgetUpdate): Promise<TaskEventRecord | null>;
 
   /**
    * Applies a batch of changes in one transaction, with the cursor (when given) in the same

@@ -5,12 +5,16 @@
  * Built with a registry and a coordinator it is a place where the two meet, so it joins the
  * process's mirror candidate (shared-mirror.ts): the seed's example reaches SQL in one process.
  */
+import type { GoalBudget } from '../entities/task-model';
 import type { TaskRegistry } from '../entities/task-registry';
 import { joinMirror } from '../mirror/shared-mirror';
 import type { RedisCoordinator } from '../queues/redis-coordinator';
 import type { ServiceLease } from '../queues/shared-services';
 import { SupervisorAgent } from '../queues/supervisor-agent';
 import { cancelTask } from './operations/cancel-task';
+import { pauseGoal } from './operations/pause-goal';
+import { raiseGoalBudget } from './operations/raise-goal-budget';
+import { resumeGoal } from './operations/resume-goal';
 import type { CreateTaskInput } from './operations/create-task';
 import { retryTask, type RetryOutcome } from './operations/retry-task';
 import { INTERFACE_HELP, parseInterfaceCommand } from './interface-commands';
@@ -87,6 +91,24 @@ export class InterfaceAgent {
   /** Runs a FAILED task again (the `retryTask` operation, whose comment states the rule). */
   retryTask(taskId: string, actor = this.actor): Promise<RetryOutcome> {
     return retryTask(this.deps(), { taskId }, actor);
+  }
+
+  /** No task of the goal starts until it is resumed (the `pauseGoal` operation). */
+  pauseGoal(goalId: string, actor = this.actor): Promise<{ goalId: string; state: 'PAUSED' }> {
+    return pauseGoal(this.deps(), { goalId }, actor);
+  }
+
+  /** A paused goal's held tasks go back to their queues (the `resumeGoal` operation). */
+  resumeGoal(goalId: string, actor = this.actor) {
+    return resumeGoal(this.deps(), { goalId }, actor);
+  }
+
+  /**
+   * Sets the goal's budget fields given (`{ tokens?, costUsd?, wallMs? }`); a goal its budget
+   * paused resumes under the new one (the `raiseGoalBudget` operation: below use is an InputError).
+   */
+  setGoalBudget(goalId: string, budget: GoalBudget, actor = this.actor) {
+    return raiseGoalBudget(this.deps(), { goalId, budget }, actor);
   }
 
   private deps() {

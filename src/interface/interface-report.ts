@@ -16,7 +16,22 @@ export function formatStatusReport(status: SystemStatus): string {
   const t = status.totals;
   lines.push(`agentq status at ${status.generatedAt.toISOString()}`);
   lines.push(`Tasks: ${t.all} total — ${BOARD_STATES.map((s) => `${s} ${t[s] ?? 0}`).join(', ')}`);
-  lines.push(`Goals: ${status.goals.active} active`);
+  lines.push(`Goals: ${status.goals.active} active, ${status.goals.paused} paused`);
+  if (status.budgets.length > 0) {
+    lines.push('', 'Goal budgets:');
+    lines.push(
+      renderTable(
+        ['goal', 'state', 'used', 'budget', 'held'],
+        status.budgets.map((b) => [
+          b.goalId,
+          b.state,
+          `${b.used === null ? '-' : `${Math.round(b.used * 100)} %`}`,
+          budgetText(b.budget),
+          b.held,
+        ]),
+      ),
+    );
+  }
   lines.push('', 'By capability:', capabilityTable(status));
   lines.push('', `Agents (${status.agents.length} live):`);
   lines.push(
@@ -87,5 +102,12 @@ function describeLimits(view: CapabilityLimitsView): string {
       : null,
   ]
     .filter(Boolean)
+    .join(', ');
+}
+
+function budgetText(budget: { tokens?: number; costUsd?: number; wallMs?: number } | null): string {
+  if (!budget) return '-';
+  return Object.entries(budget)
+    .map(([d, v]) => `${d} ${v}`)
     .join(', ');
 }

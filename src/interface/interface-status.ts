@@ -8,6 +8,7 @@ import type { AgentInfo, GoalRecord, TaskError } from '../entities/task-model';
 import type { TaskRegistry } from '../entities/task-registry';
 import type { PendingTaskSummary, RedisCoordinator } from '../queues/redis-coordinator';
 import { viewCapabilityLimits, type CapabilityLimitsView } from '../queues/limits-view';
+import { openGoalBudgets, type GoalBudgetView } from './goal-budgets';
 import { findStuckTasks, type StuckTask } from './interface-diagnosis';
 
 export interface QueueDepth {
@@ -35,7 +36,9 @@ export interface SystemStatus {
   totals: Record<TaskState, number> & { all: number };
   /** capability → tasks per state. */
   byType: Record<string, Record<TaskState, number>>;
-  goals: { active: number; recent: GoalRecord[] };
+  goals: { active: number; paused: number; recent: GoalRecord[] };
+  /** Budget and use of unfinished goals with a budget, or paused (paused first, at most 100). */
+  budgets: GoalBudgetView[];
   agents: AgentInfo[];
   /** The first waiting tasks, highest priority first. */
   pending: PendingTaskSummary[];
@@ -63,27 +66,39 @@ export async function collectSystemStatus(
   redis: RedisCoordinator,
   limits: StatusLimits = {},
 ): Promise<SystemStatus> {
-  const [counts, byType, activeGoals, recentGoals, agents, pending, queues, limitViews] =
-    await Promise.all([
-      registry.countByState(),
-      registry.countByType(),
-      registry.listGoals({ state: 'ACTIVE', limit: 10_000 }),
-      registry.listGoals({ limit: limits.goals ?? 5 }),
-      redis.getAllAgents(),
-      redis.getPendingTasks(limits.pending ?? 20),
-      queueDepths(redis),
-      viewCapabilityLimits(redis),
-    ]);
+  const [
+    counts,
+    byType,
+    activeGoals,
+    pausedGoals,
+    recentGoals,
+    agents,
+    pending,
+    queues,
+    limitViews,
+  ] = await Promise.all([
+    registry.countByState(),
+    registry.countByType(),
+    registry.listGoals({ state: 'ACTIVE', limit: 10_000 }),
+    registry.listGoals({ state: 'PAUSED', limit: 10_000 }),
+    registry.listGoals({ limit: limits.goals ?? 5 }),
+    redis.getAllAgents(),
+    redis.getPendingTasks(limits.pending ?? 20),
+    queueDepths(redis),
+    viewCapabilityLimits(redis),
+  ]);
   const all = TASK_STATES.reduce((sum, state) => sum + (counts[state] ?? 0), 0);
-  const [recentFailures, stuck] = await Promise.all([
+  const [recentFailures, stuck, budgets] = await Promise.all([
     recentFailuresOf(registry, counts.FAILED ?? 0, limits.failures ?? 5),
     findStuckTasks(registry, agents, queues, limits.stuck ?? 20),
+    openGoalBudgets(registry, redis),
   ]);
   return {
     generatedAt: new Date(),
     totals: { ...counts, all },
     byType,
-    goals: { active: activeGoals.length, recent: recentGoals },
+    goals: { active: activeGoals.length, paused: pausedGoals.length, recent: recentGoals },
+    budgets,
     agents,
     pending,
     queues,

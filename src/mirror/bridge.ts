@@ -8,15 +8,14 @@
  * after each publish) says where to go on when Redis lost its keys (FLUSHALL, a restore), so the
  * transitions recorded meanwhile are published rather than skipped.
  */
-import type { GoalState, TaskEventRecord } from '../entities/task-model';
+import { isGoalEventName, type GoalEnd, type TaskEventRecord } from '../entities/task-model';
 import type { TaskStore } from '../entities/task-store';
 import type { RedisCoordinator } from '../queues/redis-coordinator';
 import {
+  channelMessage,
   goalPayload,
   GOALS_COMPLETE_CHANNEL,
-  taskChannel,
   taskKeyOf,
-  taskPayload,
   type TaskIdentity,
 } from './channel-payload';
 
@@ -101,7 +100,7 @@ export class PubSubBridge {
   }
 
   /** `goals:complete`; not part of the seq order, published after the goal's task events. */
-  publishGoal(goalId: string, state: Exclude<GoalState, 'ACTIVE'>, at: Date): Promise<void> {
+  publishGoal(goalId: string, state: GoalEnd, at: Date): Promise<void> {
     return this.enqueue(() =>
       this.options.coordinator.publish(GOALS_COMPLETE_CHANNEL, goalPayload(goalId, state, at)),
     );
@@ -151,8 +150,9 @@ export class PubSubBridge {
       const args: string[] = [lock.token, String(this.lastSeq), String(chunk.at(-1)!.seq)];
       for (const event of chunk) {
         const identity = await this.identityOf(event);
-        args.push(coordinator.channel(taskChannel(event.event)));
-        args.push(JSON.stringify(taskPayload(event, identity)));
+        const { channel, payload } = channelMessage(event, identity);
+        args.push(coordinator.channel(channel));
+        args.push(JSON.stringify(payload));
       }
       const outcome = Number(
         await coordinator.client.eval(PUBLISH_IN_ORDER, 2, lock.key, this.seqKey, ...args),
@@ -184,6 +184,7 @@ export class PubSubBridge {
 
   /** Key and type from the cache, else from the task rows of its goal (one query per goal). */
   private async identityOf(event: TaskEventRecord): Promise<TaskIdentity> {
+    if (isGoalEventName(event.event)) return { key: '', type: '' };
     let identity = this.identities.get(event.taskId);
     if (identity) return identity;
     const tasks = await this.options.store.findTasks({ goalId: event.goalId, limit: 1_000_000 });

@@ -3,10 +3,22 @@
  * docs/events.schema.json): one JSON message per recorded transition on `tasks:<event>`, and one
  * per finished goal on `goals:complete`.
  */
-import type { GoalState, Json, TaskEventName, TaskEventRecord } from '../entities/task-model';
+import {
+  isGoalEventName,
+  type GoalBudget,
+  type GoalEnd,
+  type GoalEventName,
+  type GoalState,
+  type GoalUsage,
+  type Json,
+  type TaskEventName,
+  type TaskEventRecord,
+} from '../entities/task-model';
 import { isTerminal, type TaskState } from '../entities/task-state';
 
 export const GOALS_COMPLETE_CHANNEL = 'goals:complete';
+/** Budget crossings (`level` soft or hard) and pause, resume and budget changes of goals. */
+export const GOALS_BUDGET_CHANNEL = 'goals:budget';
 
 export interface TaskChannelPayload {
   v: 1;
@@ -32,7 +44,24 @@ export interface TaskChannelPayload {
 export interface GoalChannelPayload {
   v: 1;
   goalId: string;
-  state: Exclude<GoalState, 'ACTIVE'>;
+  state: GoalEnd;
+  at: string;
+}
+
+/** `goals:budget`: a goal event of the audit log (docs/budgets.md). */
+export interface GoalBudgetPayload {
+  v: 1;
+  seq: number;
+  event: GoalEventName;
+  goalId: string;
+  /** Set on `budget` events: `soft` at 80 % of a budget, `hard` at 100 % (the goal is PAUSED). */
+  level?: 'soft' | 'hard';
+  state: GoalState;
+  usage: GoalUsage;
+  budget: GoalBudget | null;
+  /** The task whose use crossed the level. */
+  taskId?: string;
+  actor?: string;
   at: string;
 }
 
@@ -53,16 +82,47 @@ export interface TaskIdentity {
   type: string;
 }
 
+/** The channel (without prefix) and payload of any event of the audit log. */
+export function channelMessage(
+  event: TaskEventRecord,
+  task: TaskIdentity,
+): { channel: string; payload: TaskChannelPayload | GoalBudgetPayload } {
+  if (isGoalEventName(event.event)) {
+    return { channel: GOALS_BUDGET_CHANNEL, payload: goalBudgetPayload(event) };
+  }
+  return { channel: taskChannel(event.event), payload: taskPayload(event, task) };
+}
+
+export function goalBudgetPayload(event: TaskEventRecord): GoalBudgetPayload {
+  const detail = event.detail?.budget;
+  const payload: GoalBudgetPayload = {
+    v: 1,
+    seq: event.seq,
+    event: event.event as GoalEventName,
+    goalId: event.goalId,
+    state: event.toState as GoalState,
+    usage: detail?.usage ?? { tokens: 0, costUsd: 0, wallMs: 0 },
+    budget: detail?.budget ?? null,
+    at: event.at.toISOString(),
+  };
+  if (detail?.level) payload.level = detail.level;
+  if (detail?.taskId) payload.taskId = detail.taskId;
+  if (event.actor) payload.actor = event.actor;
+  return payload;
+}
+
+/** A task event's payload (goal events: goalBudgetPayload). */
 export function taskPayload(event: TaskEventRecord, task: TaskIdentity): TaskChannelPayload {
+  const state = event.toState as TaskState;
   const payload: TaskChannelPayload = {
     v: 1,
     seq: event.seq,
-    event: event.event,
+    event: event.event as TaskEventName,
     taskId: event.taskId,
     goalId: event.goalId,
     key: task.key,
     type: task.type,
-    state: event.toState,
+    state,
     attempt: event.attempt,
     at: event.at.toISOString(),
   };
@@ -74,7 +134,7 @@ export function taskPayload(event: TaskEventRecord, task: TaskIdentity): TaskCha
     if (detail.error.dependency) payload.error.dependency = detail.error.dependency;
   }
   if (detail?.progress !== undefined) payload.progress = detail.progress;
-  if (isTerminal(event.toState)) payload.final = true;
+  if (isTerminal(state)) payload.final = true;
   return payload;
 }
 

@@ -208,7 +208,7 @@ function alreadyRecorded(task: TaskStateRow, change: TaskChange): boolean {
   return change.to === 'ACTIVE' && change.progress === undefined && task.state === 'ACTIVE';
 }
 
-export type GoalEnd = { goalId: string; state: Exclude<GoalState, 'ACTIVE'>; at: Date };
+export type GoalEnd = { goalId: string; state: Exclude<GoalState, 'ACTIVE' | 'PAUSED'>; at: Date };
 
 /** Goals of the shard still ACTIVE in SQL whose root job has finished, a page at a time. */
 export async function* reconcileGoals(
@@ -216,7 +216,10 @@ export async function* reconcileGoals(
   coordinator: RedisCoordinator,
   shard: number,
 ): AsyncGenerator<GoalEnd[]> {
-  const goals = await store.listGoals({ state: 'ACTIVE', limit: 1_000_000 });
+  const goals = [
+    ...(await store.listGoals({ state: 'ACTIVE', limit: 1_000_000 })),
+    ...(await store.listGoals({ state: 'PAUSED', limit: 1_000_000 })),
+  ];
   const mine = goals.filter((g) => shardOf(g.id, coordinator.shards) === shard);
   const queue = coordinator.queue(GOALS_QUEUE, shard);
   for (let i = 0; i < mine.length; i += GOAL_PAGE) {

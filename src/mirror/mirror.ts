@@ -15,6 +15,8 @@
 import type { TaskStore } from '../entities/task-store';
 import type { TaskState } from '../entities/task-state';
 import type { RedisCoordinator } from '../queues/redis-coordinator';
+import { isGoalOpen } from '../entities/task-model';
+import { budgetCopyPending, syncGoalBudgets } from '../queues/goal-budget';
 import { sweepFinishedGoals } from '../queues/retention';
 import { PubSubBridge } from './bridge';
 import { MirrorConsumer, type MirrorCommit, type MirrorStats } from './mirror-consumer';
@@ -89,6 +91,7 @@ class MirrorCandidate implements MirrorHandle {
   private timer: NodeJS.Timeout | null = null;
   private ticking: Promise<void> | null = null;
   private sweeping: Promise<void> | null = null;
+  private syncing: Promise<void> | null = null;
   private publishedBefore = 0;
   private closed = false;
 
@@ -128,6 +131,7 @@ class MirrorCandidate implements MirrorHandle {
     if (this.timer) clearInterval(this.timer);
     await this.ticking;
     await this.sweeping;
+    await this.syncing;
     if (this.consumers) {
       await this.stepDown();
       await this.lock.release().catch(() => undefined);
@@ -140,6 +144,16 @@ class MirrorCandidate implements MirrorHandle {
       .catch((error: Error) => this.log(`mirror: ${error.message}`))
       .finally(() => (this.ticking = null));
     if (this.consumers && !this.sweeping) this.sweep();
+    if (this.consumers && !this.syncing) this.syncBudgets();
+  }
+
+  /** Goal budgets: Redis's goal events and use copied to SQL (the audit log), each tick. */
+  private syncBudgets(): void {
+    const { store, coordinator } = this.options;
+    this.syncing = syncGoalBudgets(store, coordinator)
+      .catch((error: Error) => this.log(`mirror: budgets: ${error.message}`))
+      .then(() => undefined)
+      .finally(() => (this.syncing = null));
   }
 
   /**
@@ -151,7 +165,9 @@ class MirrorCandidate implements MirrorHandle {
     const { store, coordinator } = this.options;
     const recorded = async (goalId: string): Promise<boolean> => {
       const goal = await store.getGoal(goalId);
-      if (!goal || goal.state === 'ACTIVE') return false;
+      if (!goal || isGoalOpen(goal.state)) return false;
+      // Its budget record goes with its jobs: only once SQL has its last copy.
+      if (await budgetCopyPending(coordinator, goalId)) return false;
       const open = await store.findTasks({ goalId, state: OPEN_STATES, limit: 1 });
       return open.length === 0;
     };

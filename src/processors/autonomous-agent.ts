@@ -47,6 +47,8 @@ import { pickHandlers } from './handler-module';
 import { SandboxedWorker, type JobPipeline } from './sandboxed-executor';
 import { LOCK_LOST_REASON, SHUTDOWN_REASON, taskInput } from './task-runner';
 import { KeySlotGate } from './key-slot-gate';
+import { holdIfPaused, settleRun, type GatedRun } from './budget-gate';
+import { addGoalUsage } from '../queues/goal-budget';
 
 /** Where tasks work: a git worktree per task (WorktreeManager) or anything with this shape. */
 export interface WorkdirProvider {
@@ -113,6 +115,8 @@ export class AutonomousAgent {
   private readonly breakers = new Map<string, CircuitBreaker>();
   private readonly running = new Set<string>();
   private readonly declined = new Map<string, number>();
+  /** Runs past the budget gate, by job id (a `ctx.usage` report finds its run here). */
+  private readonly gated = new Map<string, GatedRun>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private control: ControlListener | null = null;
   private readonly services: ServiceLease[] = [];
@@ -307,7 +311,11 @@ export class AutonomousAgent {
       worker = new SandboxedWorker(
         capability,
         options,
-        { ...this.options.sandboxed, agentId: this.agentId },
+        {
+          ...this.options.sandboxed,
+          agentId: this.agentId,
+          onUsage: (job, usage) => this.reportUsage(job, usage),
+        },
         pipeline,
       );
     } else {
@@ -324,6 +332,7 @@ export class AutonomousAgent {
             executor(job, workdir, s, {
               reportStarted: (message) => writeAttemptStarted(claimedBy(), job, message),
               onWorkdirMade: () => this.madeWorkdirs.add(workdir),
+              onUsage: (usage) => this.reportUsage(job, usage),
             }),
           ),
         options,
@@ -381,19 +390,33 @@ export class AutonomousAgent {
       return this.decline(job, token);
     }
     this.declined.delete(job.id!);
+    // The budget gate first: a task of a paused goal is held without taking a slot of its key.
+    let run: GatedRun;
+    try {
+      run = await holdIfPaused(this.coordinator, job, token);
+    } catch (error) {
+      breaker?.cancelProbe();
+      throw error;
+    }
+    this.gated.set(job.id!, run);
     let keyed = false;
     try {
       keyed = await this.keySlots.enter(capability, job, token);
     } catch (thrown) {
       breaker?.cancelProbe(); // parked for a slot of its key (or Redis failed): no run
+      await this.settle(job, run);
       throw thrown;
     }
     this.running.add(data.taskId);
-    const workdir = await this.acquireWorkdir(data.taskId).catch(async (thrown: unknown) => {
+    let workdir: string;
+    try {
+      workdir = await this.acquireWorkdir(data.taskId);
+    } catch (error) {
       this.running.delete(data.taskId);
       if (keyed) await this.keySlots.leave(capability, job).catch((e: unknown) => this.report(e));
-      throw thrown;
-    });
+      await this.settle(job, run);
+      throw error;
+    }
     let ok = false;
     try {
       const envelope = await execute(workdir, signal);
@@ -421,8 +444,25 @@ export class AutonomousAgent {
     } finally {
       this.running.delete(data.taskId);
       if (keyed) await this.keySlots.leave(capability, job).catch((e: unknown) => this.report(e));
+      await this.settle(job, run);
       await this.releaseWorkdir(data.taskId, workdir, ok);
     }
+  }
+
+  /** Rolls a handler's `ctx.usage` report up into its goal's use (and budget). */
+  private async reportUsage(
+    job: Job<TaskJobData>,
+    usage: { tokens: number; costUsd: number },
+  ): Promise<void> {
+    const run = this.gated.get(job.id!);
+    if (run) run.tracked = true;
+    await addGoalUsage(this.coordinator, job.data.goalId, job.data.taskId, usage);
+  }
+
+  /** The run's end for its goal's budget: its run time counts, it no longer runs. */
+  private async settle(job: Job<TaskJobData>, run: GatedRun): Promise<void> {
+    this.gated.delete(job.id!);
+    await settleRun(this.coordinator, job.data, run).catch((e: unknown) => this.report(e));
   }
 
   /** Declines a task: back to its queue at once, later each time this agent sees it again. */

@@ -28,6 +28,11 @@ export interface TaskContext {
   progress(value: Json): Promise<void>;
   /** Adds a line to the job's log (visible in Bull Board). */
   log(line: string): Promise<void>;
+  /**
+   * Reports what this attempt used (added to what it reported before): rolls up into the goal's
+   * use at once, against its budget (docs/budgets.md). Numbers of 0 or more.
+   */
+  usage(report: { tokens?: number; costUsd?: number }): Promise<void>;
   agentId: string;
   /** The directory the task works in: its git worktree when the agent uses one, else a temp dir or cwd. */
   workdir: string;

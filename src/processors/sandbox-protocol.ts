@@ -30,3 +30,22 @@ export function isSandboxHello(value: unknown): value is SandboxHello {
 
 /** The job data a child sees: the task's, plus the directory the parent prepared for it. */
 export type SandboxJobData = TaskJobData & { sandboxWorkdir: string };
+
+/** A `ctx.usage` report of a child: the parent rolls it up and never forwards it to Redis. */
+export interface SandboxUsage {
+  phase: 'usage';
+  usage: { tokens: number; costUsd: number };
+}
+
+export function sandboxUsage(usage: { tokens: number; costUsd: number }): SandboxUsage {
+  return { phase: 'usage', usage };
+}
+
+export function isSandboxUsage(value: unknown): value is SandboxUsage {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as { phase?: unknown }).phase === 'usage' &&
+    typeof (value as { usage?: unknown }).usage === 'object'
+  );
+}

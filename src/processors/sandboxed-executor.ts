@@ -9,7 +9,12 @@ import { resolve } from 'node:path';
 import { Job, Worker, type WorkerOptions } from 'bullmq';
 import type { TaskResultEnvelope } from '../queues/protocol';
 import type { TaskJobData } from '../queues/task-job';
-import { isSandboxHello, SANDBOX_ENV, type SandboxJobData } from './sandbox-protocol';
+import {
+  isSandboxHello,
+  isSandboxUsage,
+  SANDBOX_ENV,
+  type SandboxJobData,
+} from './sandbox-protocol';
 import { abortError, AttemptTimeoutError } from './task-runner';
 
 /** How long a child may take to wind down after its signal fired before it is killed. */
@@ -29,6 +34,8 @@ export interface SandboxOptions {
   agentId: string;
   /** @defaultValue KILL_GRACE_MS */
   killGraceMs?: number;
+  /** Rolls a child's `ctx.usage` report up (the agent's budget path). */
+  onUsage?: (job: Job<TaskJobData>, usage: { tokens: number; costUsd: number }) => Promise<void>;
 }
 
 /** The entry beside this file: `.ts` when a checkout runs its sources (tsx, ts-jest); else `.js`. */
@@ -48,6 +55,7 @@ function childExecArgv(entry: string): string[] {
 
 export class SandboxedWorker extends Worker<TaskJobData, TaskResultEnvelope> {
   private readonly killGraceMs: number;
+  private readonly onUsage: SandboxOptions['onUsage'];
 
   constructor(
     name: string,
@@ -69,6 +77,7 @@ export class SandboxedWorker extends Worker<TaskJobData, TaskResultEnvelope> {
       },
     });
     this.killGraceMs = sandbox.killGraceMs ?? KILL_GRACE_MS;
+    this.onUsage = sandbox.onUsage;
   }
 
   protected override callProcessJob(
@@ -110,6 +119,7 @@ export class SandboxedWorker extends Worker<TaskJobData, TaskResultEnvelope> {
     const forward = job.updateProgress.bind(job);
     job.updateProgress = async (value) => {
       if (isSandboxHello(value)) pid = value.pid;
+      else if (isSandboxUsage(value)) await this.onUsage?.(job, value.usage);
       else await forward(value);
     };
     const timeoutMs = job.data.timeoutMs;

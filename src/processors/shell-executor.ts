@@ -190,7 +190,16 @@ async function runCommand(
   // ctx.progress: the task's qualityScore metric.
   const quality = qualityScoreOf(output);
   if (quality !== undefined) await ctx.progress({ qualityScore: quality });
+  // And what it used, as a function handler would through ctx.usage: `{ "usage": { … } }`.
+  const usage = usageOf(output);
+  if (usage !== undefined) await ctx.usage(usage as { tokens?: number; costUsd?: number });
   return result;
+}
+
+/** The `usage` of a last JSON line (checked by ctx.usage: a bad one fails the attempt). */
+function usageOf(output: Json | undefined): Json | undefined {
+  if (typeof output !== 'object' || output === null || Array.isArray(output)) return undefined;
+  return output.usage;
 }
 
 /** Resolves when the child exits; on abort, terminates its tree first. Measures it meanwhile. */

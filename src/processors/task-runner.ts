@@ -18,6 +18,8 @@ import {
 } from '../queues/protocol';
 import type { ExecutionMetrics, ExecutorContext, TaskHandler, TaskInput } from './handler-types';
 import { assertJson } from './json-value';
+import { parseUsage, type UsageReport } from '../queues/goal-budget-schema';
+import { sandboxUsage } from './sandbox-protocol';
 
 /** Abort reasons of an attempt besides a cancellation (`cancelledReason(actor)`). */
 export const SHUTDOWN_REASON = '[agentq] agent shutting down';
@@ -47,6 +49,11 @@ export interface AttemptOptions {
    * writeAttemptStarted). Without it they go through `job.updateProgress` and `job.log`.
    */
   reportStarted?: (message: StartedMessage) => Promise<unknown>;
+  /**
+   * Rolls a `ctx.usage` report up into the goal's use (the agent's process). Without it (a
+   * sandbox child) the report goes to the parent as a `usage` message (sandbox-protocol.ts).
+   */
+  onUsage?: (usage: Required<UsageReport>) => Promise<void>;
 }
 
 /** The `started` report: one write when the executor has one, else BullMQ's two scripts. */
@@ -182,6 +189,11 @@ export async function runAttempt(
       },
       log: async (line) => {
         await job.log(line);
+      },
+      usage: async (report) => {
+        const usage = parseUsage(report, 'ctx.usage');
+        if (options.onUsage) await options.onUsage(usage);
+        else await job.updateProgress(sandboxUsage(usage) as unknown as TaskProgressMessage);
       },
       recordMetrics: (measured) => {
         metrics = { ...metrics, ...measured };

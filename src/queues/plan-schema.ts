@@ -4,9 +4,10 @@
  * an `InputError` naming the field (`tasks[3].priority`), before anything is written anywhere.
  */
 import { z } from 'zod';
-import type { Json, PlanSpec, ResolvedTaskSpec } from '../entities/task-model';
+import type { GoalBudget, Json, PlanSpec, ResolvedTaskSpec } from '../entities/task-model';
 import { InputError } from '../errors';
 import { isCapability } from './names';
+import { parseBudget } from './goal-budget-schema';
 import { findCycle } from './plan-cycles';
 import { assertStorable, unstorableReason } from './storable-text';
 
@@ -94,6 +95,7 @@ const taskSchema = z.object({
 const planSchema = z.object({
   goal: storableString(MAX_GOAL_CHARS).trim().min(1, 'is required'),
   key: storableString(200).min(1, 'must not be empty').optional(),
+  budget: z.unknown().optional(),
   tasks: z.array(z.unknown(), { error: 'must be a list of tasks' }),
 });
 
@@ -101,6 +103,8 @@ const planSchema = z.object({
 export interface ResolvedPlan {
   goal: string;
   key: string | null;
+  /** Null when the plan sets none. */
+  budget: GoalBudget | null;
   tasks: ResolvedTaskSpec[];
 }
 
@@ -171,17 +175,23 @@ function checkGraph(tasks: readonly ResolvedTaskSpec[]): void {
 export function resolvePlan(input: unknown): ResolvedPlan {
   const parsed = planSchema.safeParse(input);
   if (!parsed.success) throw firstIssue(parsed.error);
-  const { goal, key, tasks: rawTasks } = parsed.data;
+  const { goal, key, budget: rawBudget, tasks: rawTasks } = parsed.data;
+  const budget = rawBudget === undefined ? null : parseBudget(rawBudget);
   if (rawTasks.length === 0) throw new InputError('the plan has no tasks', 'tasks');
   if (rawTasks.length > MAX_TASKS) {
     throw new InputError(`${rawTasks.length} tasks; at most ${MAX_TASKS}`, 'tasks');
   }
   const tasks = rawTasks.map(resolveTask);
   checkGraph(tasks);
-  return { goal, key: key ?? null, tasks };
+  return { goal, key: key ?? null, budget, tasks };
 }
 
 /** The plan as stored with its goal: the resolved tasks in the plan-file shape. */
 export function toPlanSpec(plan: ResolvedPlan): PlanSpec {
-  return { goal: plan.goal, ...(plan.key ? { key: plan.key } : {}), tasks: plan.tasks };
+  return {
+    goal: plan.goal,
+    ...(plan.key ? { key: plan.key } : {}),
+    ...(plan.budget ? { budget: plan.budget } : {}),
+    tasks: plan.tasks,
+  };
 }

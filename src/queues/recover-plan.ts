@@ -15,7 +15,7 @@
  *   settled become PENDING.
  */
 import type {
-  GoalState,
+  GoalEnd,
   Json,
   ResolvedTaskSpec,
   TaskChange,
@@ -46,7 +46,7 @@ export interface GoalRecovery {
   /** Keys of the tasks SQL records as DONE: not run again. */
   keptDone: string[];
   /** Set when nothing is left to run: the goal's final state. */
-  goalEnd: Exclude<GoalState, 'ACTIVE'> | null;
+  goalEnd: GoalEnd | null;
   /** True when a task was cancelled: the rebuilt goal must still end CANCELLED. */
   cancelled: boolean;
 }

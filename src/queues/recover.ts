@@ -13,11 +13,12 @@
  * ```
  */
 import type { FlowJob } from 'bullmq';
-import type { TaskRecord } from '../entities/task-model';
+import { isGoalOpen, OPEN_GOAL_STATES, type TaskRecord } from '../entities/task-model';
 import type { TaskStore } from '../entities/task-store';
 import { dropJobFragments, jobKey } from './bullmq-internals';
 import { TASK_CANCELLED_FIELD } from './cancellation';
 import { compileGoal, goalRecordKey, saveGoalRecord, type CompileInput } from './compiler';
+import { restoreGoalBudget } from './goal-budget';
 import { writeGoalFlow, type CompiledGoal } from './flow-writer';
 import { taskJobKey } from './links';
 import { GOALS_QUEUE } from './names';
@@ -57,22 +58,25 @@ export interface RecoverOptions {
 
 const PAGE = 1000;
 
-/** ACTIVE goals in SQL whose root job Redis does not have. */
+/** Unfinished (ACTIVE or PAUSED) goals in SQL whose root job Redis does not have. */
 export async function goalsRedisLost(
   store: TaskStore,
   coordinator: RedisCoordinator,
 ): Promise<{ checked: number; lost: string[] }> {
   const lost: string[] = [];
   let checked = 0;
-  for (let offset = 0; ; offset += PAGE) {
-    const goals = await store.listGoals({ state: 'ACTIVE', limit: PAGE, offset });
-    checked += goals.length;
-    for (const goal of goals) {
-      const queue = coordinator.queue(GOALS_QUEUE, shardOf(goal.id, coordinator.shards));
-      if ((await queue.getJobState(goal.id)) === 'unknown') lost.push(goal.id);
+  for (const state of OPEN_GOAL_STATES) {
+    for (let offset = 0; ; offset += PAGE) {
+      const goals = await store.listGoals({ state, limit: PAGE, offset });
+      checked += goals.length;
+      for (const goal of goals) {
+        const queue = coordinator.queue(GOALS_QUEUE, shardOf(goal.id, coordinator.shards));
+        if ((await queue.getJobState(goal.id)) === 'unknown') lost.push(goal.id);
+      }
+      if (goals.length < PAGE) break;
     }
-    if (goals.length < PAGE) return { checked, lost };
   }
+  return { checked, lost };
 }
 
 /** The compiled goal with each task job's full `dependsOn`, settled results and epoch put back. */
@@ -144,7 +148,7 @@ export async function recoverGoal(
   at: Date,
 ): Promise<{ report: GoalRecoveryReport; rejected: RecoveryReport['rejected'] } | null> {
   const goal = await store.getGoal(goalId);
-  if (!goal || goal.state !== 'ACTIVE') return null;
+  if (!goal || !isGoalOpen(goal.state)) return null;
   const tasks = await store.findTasks({ goalId, limit: Math.max(goal.taskCount, 1) });
   const plan = planGoalRecovery(
     tasks,
@@ -184,6 +188,8 @@ export async function recoverGoal(
       return concurrencyKey ? { ...r.spec, concurrencyKey } : r.spec;
     }),
   };
+  // Budget, use and a PAUSED state first: the rebuilt tasks meet them at the gate.
+  await restoreGoalBudget(coordinator, goal);
   await addRestoredFlow(coordinator, input, plan.requeue, plan.cancelled);
   return { report, rejected };
 }

@@ -7,6 +7,7 @@
  * queue holds the removals, so a finished goal leaves no waiting or delayed job behind.
  */
 import { goalRecordKey, loadGoalRecord } from './compiler';
+import { removeGoalBudget } from './goal-budget';
 import { forgetGoalLinks } from './links';
 import { GOALS_QUEUE } from './names';
 import type { RedisCoordinator } from './redis-coordinator';
@@ -85,5 +86,6 @@ export async function removeGoalJobs(
   const record = await loadGoalRecord(coordinator, goalId);
   if (record) await forgetGoalLinks(coordinator, shard, goalId, record.tasks);
   await coordinator.client.del(goalRecordKey(coordinator, goalId));
+  await removeGoalBudget(coordinator, goalId);
   return true;
 }

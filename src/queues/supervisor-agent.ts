@@ -17,6 +17,7 @@ import { cancelGoal } from '../interface/operations/cancel-goal';
 import { cancelTask, type CancelTaskOutcome } from '../interface/operations/cancel-task';
 import { createTask } from '../interface/operations/create-task';
 import { addGoalFlow } from './compiler';
+import { initGoalBudget, removeGoalBudget } from './goal-budget';
 import { goalIdFor } from './goal-ids';
 import { loadPlanFile } from './plan-loader';
 import { resolvePlan, toPlanSpec } from './plan-schema';
@@ -169,7 +170,14 @@ export class SupervisorAgent {
       state: t.dependsOn.length > 0 ? 'BACKLOG' : 'PENDING',
     }));
     const created = await this.registry.createGoal(
-      { id: goalId, key: plan.key, title: plan.goal, planner: plannerName, plan: toPlanSpec(plan) },
+      {
+        id: goalId,
+        key: plan.key,
+        title: plan.goal,
+        planner: plannerName,
+        plan: toPlanSpec(plan),
+        budget: plan.budget,
+      },
       tasks,
       actor,
       // Its `new` events wait until Redis accepted the flow (recordGoal below): a refused goal
@@ -181,6 +189,8 @@ export class SupervisorAgent {
       // Not bounded: a 10,000-task flow may take seconds, and giving up would leave its late
       // writes in Redis after the goal left SQL. The probe above catches a paused Redis.
       await this.redis.registerCapabilities([...new Set(plan.tasks.map((t) => t.type))]);
+      // Before any task exists: the first one to start already meets its budget.
+      if (plan.budget) await initGoalBudget(this.redis, goalId, plan.budget);
       await addGoalFlow(this.redis, {
         goalId,
         title: plan.goal,
@@ -189,6 +199,7 @@ export class SupervisorAgent {
       });
     } catch (error) {
       await this.registry.deleteGoal(goalId).catch(() => undefined);
+      if (plan.budget) await removeGoalBudget(this.redis, goalId).catch(() => undefined);
       throw error;
     }
     // The goal runs whatever happens here: a failed write is done by the mirror, which records

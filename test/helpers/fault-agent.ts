@@ -4,7 +4,8 @@
  * capability) appends one JSON line per start and per end to `recordFile` — a file, not Redis,
  * because these tests wipe, kill and pause Redis — and sleeps `task.data.ms` (abortable). A task
  * with `data.cpuMs` instead reports progress and keeps the CPU busy that long (a handler that
- * computes: the agent's event loop waits on it, as it would on real work).
+ * computes: the agent's event loop waits on it, as it would on real work). A task with
+ * `data.tokens` reports that use (`ctx.usage`) once it is done.
  * Prints `ready` once its workers run; SIGTERM closes it.
  */
 import { appendFileSync } from 'node:fs';
@@ -79,6 +80,7 @@ async function main(): Promise<void> {
       write({ ...base, phase: 'aborted' });
       throw error;
     }
+    if (typeof task.data.tokens === 'number') await ctx.usage({ tokens: task.data.tokens });
     write({ ...base, phase: 'end', deps: ctx.dependencies });
     return { from: task.key, by: config.agentId };
   };

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startMirror, type MirrorHandle } from '../../src/mirror/mirror';
-import type { GoalState, TaskEventRecord } from '../../src/entities/task-model';
+import { isGoalOpen, type GoalState, type TaskEventRecord } from '../../src/entities/task-model';
 import { TaskRegistry } from '../../src/entities/task-registry';
 import { startInternalWorkers, type InternalWorkers } from '../../src/queues/internal-workers';
 import { RedisCoordinator } from '../../src/queues/redis-coordinator';
@@ -40,6 +40,8 @@ export interface FaultWorldOptions {
   services?: boolean;
   /** The mirror publishes on the channels (its pub/sub bridge). @defaultValue false */
   bridge?: boolean;
+  /** In front of every pub/sub channel. @defaultValue '' */
+  channelPrefix?: string;
 }
 
 export class FaultWorld {
@@ -58,10 +60,12 @@ export class FaultWorld {
   private constructor(
     readonly redis: PrivateRedis,
     private readonly bridge: boolean,
+    channelPrefix = '',
   ) {
     this.coordinator = new RedisCoordinator({
       url: redis.url,
       prefix: this.prefix,
+      channelPrefix,
       onError: () => undefined,
     });
     this.supervisor = new SupervisorAgent(this.registry, this.coordinator, {});
@@ -69,7 +73,7 @@ export class FaultWorld {
 
   static async start(options: FaultWorldOptions = {}): Promise<FaultWorld> {
     const redis = await PrivateRedis.start(options.redisArgs ?? []);
-    const world = new FaultWorld(redis, options.bridge ?? false);
+    const world = new FaultWorld(redis, options.bridge ?? false, options.channelPrefix);
     await world.registry.open();
     if (options.services ?? true) world.startServices();
     return world;
@@ -182,7 +186,7 @@ export class FaultWorld {
       `goal ${goalId} to end in SQL`,
       async () => {
         const state = await this.goalState(goalId);
-        return state && state !== 'ACTIVE' ? state : null;
+        return state && !isGoalOpen(state) ? state : null;
       },
       { timeoutMs, intervalMs: 100 },
     );

@@ -30,7 +30,10 @@ describe('retention of finished goals in Redis', () => {
       capabilities: ['work', 'boom'],
       concurrency: 4,
       handlers: {
-        work: async (task) => ({ did: task.key }),
+        work: async (task, ctx) => {
+          await ctx.usage({ tokens: 5 });
+          return { did: task.key };
+        },
         boom: async () => {
           throw new UnrecoverableError('boom');
         },
@@ -48,9 +51,10 @@ describe('retention of finished goals in Redis', () => {
     return keys.filter((key) => !key.includes(':_dlq:'));
   }
 
-  it('removes a DONE goal diamond with its link, keeps its history in SQL', async () => {
+  it('removes a DONE goal diamond with its link and budget record, keeps its history in SQL', async () => {
     const { goalId } = await system.supervisor.submitPlan({
       goal: 'diamond',
+      budget: { tokens: 1000 },
       tasks: [
         { key: 'a', title: 'A', type: 'work' },
         { key: 'b', title: 'B', type: 'work', dependsOn: ['a'] },
@@ -67,6 +71,9 @@ describe('retention of finished goals in Redis', () => {
     const tasks = await system.registry.findTasks({ goalId });
     expect(tasks.map((t) => t.state)).toEqual(['DONE', 'DONE', 'DONE', 'DONE']);
     expect((await system.registry.getGoal(goalId))?.state).toBe('DONE');
+    // The budget record went with the jobs; SQL keeps its last copy.
+    expect(await system.redis.client.exists(`{${prefix}}:agentq:budget:${goalId}`)).toBe(0);
+    expect((await system.registry.getGoal(goalId))?.usage?.tokens).toBe(20);
   });
 
   it('removes a FAILED goal too, and the goal stays FAILED', async () => {

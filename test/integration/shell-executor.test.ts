@@ -46,16 +46,20 @@ function taskInput(overrides: Partial<TaskInput> = {}): TaskInput {
 
 function context(signal = new AbortController().signal) {
   const metrics: ExecutionMetrics[] = [];
+  const usages: Array<{ tokens?: number; costUsd?: number }> = [];
   const ctx: ExecutorContext = {
     signal,
     dependencies: { design: { schema: 'users' } },
     progress: async () => {},
     log: async () => {},
+    usage: async (report) => {
+      usages.push(report);
+    },
     agentId: 'shell-agent-1',
     workdir,
     recordMetrics: (m) => metrics.push(m),
   };
-  return { ctx, metrics };
+  return { ctx, metrics, usages };
 }
 
 /** Gone, or a zombie nobody has reaped yet (it no longer runs). */

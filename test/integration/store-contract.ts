@@ -398,6 +398,60 @@ export function taskStoreContract(setup: () => Promise<StoreFixture>): void {
     ]);
   });
 
+  it('keeps a goal budget copy by revision: newer wins, older and repeated ones change nothing', async () => {
+    const goal = { ...newGoal(), budget: { tokens: 100 } };
+    await store.createGoal(goal, [newTask('spend')]);
+    expect(await store.getGoal(goal.id)).toMatchObject({
+      budget: { tokens: 100 },
+      usage: null,
+      usageRev: 0,
+      state: 'ACTIVE',
+    });
+    const usage = { tokens: 100, costUsd: 0.5, wallMs: 1200 };
+    const hard = {
+      rev: 3,
+      budget: { tokens: 100 },
+      usage,
+      state: 'PAUSED' as const,
+      event: {
+        name: 'budget' as const,
+        actor: null,
+        at: at(5),
+        detail: { level: 'hard' as const, usage, budget: { tokens: 100 }, taskId: 'x', running: 2 },
+      },
+    };
+    const event = await store.updateGoalBudget(goal.id, hard);
+    expect(event).toMatchObject({
+      taskId: goal.id,
+      goalId: goal.id,
+      event: 'budget',
+      fromState: 'ACTIVE',
+      toState: 'PAUSED',
+      detail: { budget: { level: 'hard', usage, running: 2 } },
+    });
+    // The same copy again, or an older one: nothing changes, no event.
+    expect(await store.updateGoalBudget(goal.id, hard)).toBeNull();
+    const older = { rev: 2, budget: null, usage, state: 'ACTIVE' as const };
+    expect(await store.updateGoalBudget(goal.id, older)).toBeNull();
+    expect(await store.getGoal(goal.id)).toMatchObject({
+      state: 'PAUSED',
+      usageRev: 3,
+      usage,
+      budget: { tokens: 100 },
+    });
+    expect((await store.eventsAfter(event!.seq - 1)).map((e) => e.seq)).toEqual([event!.seq]);
+    // A goal that has ended keeps its end.
+    await store.setGoalState(goal.id, 'CANCELLED', at(9));
+    const late = { rev: 4, budget: { tokens: 500 }, usage, state: 'ACTIVE' as const };
+    expect(await store.updateGoalBudget(goal.id, late)).toBeNull();
+    expect(await store.getGoal(goal.id)).toMatchObject({
+      state: 'CANCELLED',
+      usageRev: 4,
+      budget: { tokens: 500 },
+    });
+    expect(await store.updateGoalBudget('no-such-goal', late)).toBeNull();
+  });
+
   it('keeps the event log gap-free from seq 1 to lastSeq, refusals and stale changes included', async () => {
     const last = await store.lastSeq();
     const seqs: number[] = [];

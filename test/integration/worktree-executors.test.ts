@@ -59,6 +59,7 @@ function context() {
     log: async (line) => {
       lines.push(line);
     },
+    usage: async () => {},
     agentId: 'agent-1',
     workdir: '/nonexistent',
     recordMetrics: (m) => metrics.push(m),

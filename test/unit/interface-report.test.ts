@@ -11,7 +11,21 @@ function status(): SystemStatus {
       dev: { ...zero, DONE: 3, PENDING: 1 },
       qa: { ...zero, FAILED: 1, PENDING: 1 },
     },
-    goals: { active: 2, recent: [] },
+    goals: { active: 2, paused: 1, recent: [] },
+    budgets: [
+      {
+        goalId: 'g-3',
+        title: 'Spend',
+        state: 'PAUSED',
+        budget: { tokens: 1000 },
+        usage: { tokens: 1020, costUsd: 0, wallMs: 50 },
+        used: 1.02,
+        pausedBy: 'budget',
+        running: 0,
+        held: 4,
+        source: 'redis',
+      },
+    ],
     agents: [
       {
         id: 'dev-1',
@@ -74,7 +88,11 @@ describe('formatStatusReport', () => {
   it('starts with the time and the totals by state', () => {
     expect(report.split('\n')[0]).toBe('agentq status at 2026-01-02T03:04:05.000Z');
     expect(report).toContain('Tasks: 6 total — BACKLOG 0, PENDING 2, ASSIGNED 0, ACTIVE 0, DONE 3');
-    expect(report).toContain('Goals: 2 active');
+    expect(report).toContain('Goals: 2 active, 1 paused');
+  });
+
+  it('lists goal budgets with the share used and the held tasks', () => {
+    expect(report).toMatch(/g-3\W+PAUSED\W+102 %\W+tokens 1000\W+4\b/);
   });
 
   it('has one table row per capability, with the paused queue marked', () => {

@@ -1,10 +1,12 @@
 /**
  * `/goals/:id`: the goal's DAG as an SVG (nodes coloured by state) and its task table, kept live
  * by a small inline script on `/api/events/stream?goalId=…` (the SSE stream replays from the seq
- * the page was rendered at, so nothing between render and connect is missed).
+ * the page was rendered at, so nothing between render and connect is missed). Its budget and use
+ * are shown under the title and follow `goals:budget`.
  */
 import { Router } from 'express';
 import type { TaskRecord } from '../../entities/task-model';
+import { formatUsage, goalBudgetView, type GoalBudgetView } from '../../interface/goal-budgets';
 import { MAX_GRAPH_TASKS, renderGoalSvg, STATE_COLOURS } from '../graph-svg';
 import type { ApiContext } from '../routes/context';
 import { loadGoal } from '../routes/goal-tasks';
@@ -47,7 +49,27 @@ for (const name of ['new', 'claimed', 'updated', 'complete', 'failed', 'cancelle
 source.addEventListener('goals:complete', (message) => {
   document.getElementById('goal-state').textContent = JSON.parse(message.data).state;
 });
+// Budget crossings, pauses, resumes and budget changes: the state, and the use at that moment.
+source.addEventListener('goals:budget', (message) => {
+  const e = JSON.parse(message.data);
+  document.getElementById('goal-state').textContent = e.state;
+  const parts = [];
+  for (const d of ['tokens', 'costUsd', 'wallMs']) {
+    const used = e.usage[d] || 0;
+    const limit = e.budget ? e.budget[d] : undefined;
+    if (limit === undefined && used === 0) continue;
+    parts.push(limit === undefined ? d + ' ' + used : d + ' ' + used + '/' + limit + ' (' + Math.round(used / limit * 100) + ' %)');
+  }
+  document.getElementById('goal-budget').textContent = parts.join(', ') || 'none';
+});
 </script>`;
+}
+
+/** Use against budget, live from Redis when it has the record; updated by `goals:budget`. */
+function budgetParagraph(view: GoalBudgetView | null): string {
+  const used = view ? formatUsage(view.usage, view.budget) : 'none';
+  const held = view && view.held > 0 ? ` · ${view.held} tasks held while paused` : '';
+  return `<p>Budget: <span id="goal-budget">${escapeHtml(used)}</span>${held}</p>`;
 }
 
 export function goalPageRouter(ctx: ApiContext): Router {
@@ -56,6 +78,7 @@ export function goalPageRouter(ctx: ApiContext): Router {
     // Read the seq first: events after it are replayed by the stream, so none is lost.
     const after = await ctx.store.lastSeq();
     const { goal, tasks } = await loadGoal(ctx.store, req.params.id);
+    const budget = await goalBudgetView(ctx.coordinator, goal);
     const picture =
       tasks.length <= MAX_GRAPH_TASKS
         ? `<div class="graph">${renderGoalSvg(tasks)}</div>`
@@ -67,8 +90,9 @@ export function goalPageRouter(ctx: ApiContext): Router {
         page(
           goal.title,
           `<h2>${escapeHtml(goal.title)}</h2>` +
-            `<p>Goal <code>${escapeHtml(goal.id)}</code> · state <span id="goal-state" class="state">${goal.state}</span>` +
+            `<p>Goal <code>${escapeHtml(goal.id)}</code> · state <span id="goal-state" class="state">${budget?.state ?? goal.state}</span>` +
             ` · ${goal.taskCount} tasks · <a href="/api/goals/${encodeURIComponent(goal.id)}/graph.svg">SVG</a></p>` +
+            budgetParagraph(budget) +
             picture +
             `<h3>Tasks</h3><table id="tasks"><tr><th>Key</th><th>Title</th><th>Type</th><th>State</th>` +
             `<th>Attempt</th><th>Agent</th></tr>${rows}</table>` +

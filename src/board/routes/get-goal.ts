@@ -1,10 +1,11 @@
 /**
  * `GET /api/goals/:id`: the goal and one page of its tasks. A goal may hold 100,000 tasks (one
  * read of all of them was hundreds of MB in one answer); `next` is the offset of the next page,
- * null after the last.
+ * null after the last. `budget`: its budget and use, live (null when it has neither).
  */
 import { z } from 'zod';
 import { NotFoundError } from '../../errors';
+import { goalBudgetView } from '../../interface/goal-budgets';
 import type { RouteHandler } from './route-handler';
 import { parseInput } from './validate';
 
@@ -23,5 +24,6 @@ export const getGoal: RouteHandler = async (deps, req, res) => {
   const page = await deps.store.findTasks({ goalId: goal.id, limit: limit + 1, offset });
   const tasks = page.slice(0, limit);
   const next = page.length > limit ? offset + limit : null;
-  res.json({ goal, tasks, limit, offset, next });
+  const budget = await goalBudgetView(deps.coordinator, goal);
+  res.json({ goal, tasks, budget, limit, offset, next });
 };

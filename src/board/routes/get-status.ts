@@ -1,15 +1,26 @@
-/** `GET /api/status`: task counts by state and by type, recent goals, live agents, limits. */
+/**
+ * `GET /api/status`: task counts by state and by type, recent goals, live agents, capability
+ * limits, and the budget and use of unfinished goals with a budget (or paused).
+ */
+import { openGoalBudgets } from '../../interface/goal-budgets';
 import { viewCapabilityLimits } from '../../queues/limits-view';
 import { summarizeGoal } from './context';
 import type { RouteHandler } from './route-handler';
 
 export const getStatus: RouteHandler = async (deps, _req, res) => {
-  const [byState, byType, goals, agents, limits] = await Promise.all([
+  const [byState, byType, goals, agents, limits, budgets] = await Promise.all([
     deps.store.countByState(),
     deps.store.countByType(),
     deps.store.listGoals({ limit: 20 }),
     deps.coordinator.getAllAgents(),
     viewCapabilityLimits(deps.coordinator),
+    openGoalBudgets(deps.store, deps.coordinator),
   ]);
-  res.json({ tasks: { byState, byType }, goals: goals.map(summarizeGoal), agents, limits });
+  res.json({
+    tasks: { byState, byType },
+    goals: goals.map(summarizeGoal),
+    agents,
+    limits,
+    budgets,
+  });
 };

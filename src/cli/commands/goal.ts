@@ -1,10 +1,17 @@
 /**
- * `agentq goal "<text>" [--key K] [--wait]`, `goal show ID`, `goal cancel ID`. A goal is planned
- * by the supervisor's planners (templates, or the LLM planner when AGENTQ_LLM_URL is set). Before
+ * `agentq goal "<text>" [--key K] [--wait]`, `goal show ID`, `goal cancel ID`, `goal pause|resume
+ * ID`, `goal budget ID --tokens N --cost-usd X --wall-ms N`. A goal is planned by the
+ * supervisor's planners (templates, or the LLM planner when AGENTQ_LLM_URL is set). Before
  * submitting, an evicting Redis is refused; after it, capabilities no live agent serves are named.
  */
 import type { Command } from 'commander';
 import { cancelGoal } from '../../interface/operations/cancel-goal';
+import { pauseGoal } from '../../interface/operations/pause-goal';
+import { raiseGoalBudget } from '../../interface/operations/raise-goal-budget';
+import { resumeGoal } from '../../interface/operations/resume-goal';
+import { InputError } from '../../errors';
+import { budgetLine, formatBudget } from '../budget-format';
+import { goalBudgetView } from '../../interface/goal-budgets';
 import { withContext, type CliContext } from '../context';
 import type { TaskRecord } from '../../entities/task-model';
 import { exitCodeOf, waitForGoal } from '../goal-wait';
@@ -36,14 +43,17 @@ export function register(program: Command): void {
     .action((id: string, _options: unknown, command: Command) =>
       withContext(command, { readsSql: true }, async (ctx) => {
         const { goal: record, tasks } = await supervisorFor(ctx).getGoal(id);
-        if (ctx.out.json) return ctx.out.printJson({ goal: record, tasks });
+        const budget = await goalBudgetView(ctx.coordinator, record);
+        if (ctx.out.json) return ctx.out.printJson({ goal: record, tasks, budget });
         const { color } = ctx.out;
-        ctx.out.print(
-          `${color.bold(record.id)} ${record.title} — ${paintState(color, record.state)}`,
-        );
+        const state = budget?.state ?? record.state;
+        ctx.out.print(`${color.bold(record.id)} ${record.title} — ${paintState(color, state)}`);
+        if (budget) ctx.out.print(budgetLine(budget));
         printTasks(ctx, tasks);
       }),
     );
+
+  registerBudgetCommands(goal);
 
   goal
     .command('cancel <id>')
@@ -55,6 +65,73 @@ export function register(program: Command): void {
         if (ctx.out.json) ctx.out.printJson({ goalId: id, cancelled: true });
         else ctx.out.print(`Cancelling goal ${id}.`);
       }),
+    );
+}
+
+function budgetOption(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = value.trim() === '' ? NaN : Number(value);
+  if (!Number.isFinite(n)) throw new InputError(`'${value}' is not a number`, flag);
+  return n;
+}
+
+function registerBudgetCommands(goal: Command): void {
+  goal
+    .command('pause <id>')
+    .description('no task of the goal starts until it is resumed (running ones finish)')
+    .action((id: string, _options: unknown, command: Command) =>
+      withContext(command, {}, async (ctx) => {
+        const deps = { store: ctx.registry, coordinator: ctx.coordinator };
+        const outcome = await pauseGoal(deps, { goalId: id }, ctx.actor);
+        if (ctx.out.json) ctx.out.printJson(outcome);
+        else ctx.out.print(`Goal ${id} paused.`);
+      }),
+    );
+
+  goal
+    .command('resume <id>')
+    .description('resume a paused goal: its held tasks go back to their queues')
+    .action((id: string, _options: unknown, command: Command) =>
+      withContext(command, {}, async (ctx) => {
+        const deps = { store: ctx.registry, coordinator: ctx.coordinator };
+        const outcome = await resumeGoal(deps, { goalId: id }, ctx.actor);
+        if (ctx.out.json) ctx.out.printJson(outcome);
+        else ctx.out.print(`Goal ${id} resumed (${outcome.released} held tasks released).`);
+      }),
+    );
+
+  goal
+    .command('budget <id>')
+    .description(
+      "set (raise) the goal's budget; a goal its budget paused resumes under the new one",
+    )
+    .option('--tokens <n>', 'tokens in all')
+    .option('--cost-usd <x>', 'cost in all, in US dollars')
+    .option('--wall-ms <n>', 'run time of its tasks in all, in ms')
+    .action(
+      (
+        id: string,
+        options: { tokens?: string; costUsd?: string; wallMs?: string },
+        command: Command,
+      ) =>
+        withContext(command, {}, async (ctx) => {
+          const budget = {
+            tokens: budgetOption(options.tokens, '--tokens'),
+            costUsd: budgetOption(options.costUsd, '--cost-usd'),
+            wallMs: budgetOption(options.wallMs, '--wall-ms'),
+          };
+          const given = Object.fromEntries(
+            Object.entries(budget).filter(([, v]) => v !== undefined),
+          );
+          if (Object.keys(given).length === 0) {
+            throw new InputError('give --tokens, --cost-usd and/or --wall-ms', 'budget');
+          }
+          const deps = { store: ctx.registry, coordinator: ctx.coordinator };
+          const outcome = await raiseGoalBudget(deps, { goalId: id, budget: given }, ctx.actor);
+          if (ctx.out.json) ctx.out.printJson(outcome);
+          else
+            ctx.out.print(`Goal ${id} budget: ${formatBudget(outcome.budget)} (${outcome.state}).`);
+        }),
     );
 }
 

@@ -11,6 +11,7 @@ import { renderLimits } from './limits';
 import { onInterrupt } from '../interrupt';
 import { paintState, type Output } from '../output';
 import { watchRedisHealth } from '../redis-health';
+import { formatUsage } from '../budget-format';
 
 const CLEAR_SCREEN = '\x1b[2J\x1b[H';
 
@@ -54,7 +55,9 @@ export function renderStatus(status: SystemStatus, out: Output): void {
   out.print(
     `Tasks: ${t.all} — ` +
       TASK_STATES.map((s) => `${paintState(color, s)} ${t[s] ?? 0}`).join('  ') +
-      `   Goals active: ${status.goals.active}   Agents live: ${status.agents.length}`,
+      `   Goals active: ${status.goals.active}` +
+      (status.goals.paused > 0 ? color.yellow(`   paused: ${status.goals.paused}`) : '') +
+      `   Agents live: ${status.agents.length}`,
   );
   const depth = new Map(status.queues.map((q) => [q.name, q]));
   const names = [...new Set([...Object.keys(status.byType), ...depth.keys()])].sort();
@@ -75,6 +78,19 @@ export function renderStatus(status: SystemStatus, out: Output): void {
   if (status.limits.length > 0) {
     out.print(color.bold('Limits:'));
     renderLimits(status.limits, out);
+  }
+  if (status.budgets.length > 0) {
+    out.print('Goal budgets:');
+    out.table(
+      ['goal', 'state', 'used', 'held'],
+      status.budgets.map((b) => [
+        b.goalId,
+        paintState(color, b.state),
+        formatUsage(b.usage, b.budget),
+        b.held,
+      ]),
+      [3],
+    );
   }
   if (status.stuck.length > 0) {
     out.print(color.yellow('Not being claimed:'));

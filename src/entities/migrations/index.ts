@@ -6,10 +6,12 @@ import { InitialSchema1730000000000 } from './1730000000000-initial-schema';
 import { TasksTypeIdIndex1764000000000 } from './1764000000000-tasks-type-id-index';
 import { GoalRecorded1765000000000 } from './1765000000000-goal-recorded';
 import { CapabilityLimits1766000000000 } from './1766000000000-capability-limits';
+import { GoalBudget1766100000000 } from './1766100000000-goal-budget';
 
 export const MIGRATIONS = [
   InitialSchema1730000000000,
   TasksTypeIdIndex1764000000000,
   GoalRecorded1765000000000,
   CapabilityLimits1766000000000,
+  GoalBudget1766100000000,
 ];

@@ -1,4 +1,5 @@
-/** Cancels every unfinished task of a goal; the goal ends CANCELLED. */
+/** Cancels every unfinished task of a goal (a PAUSED one too); the goal ends CANCELLED. */
+import { isGoalOpen } from '../../entities/task-model';
 import { ConflictError, NotFoundError } from '../../errors';
 import { cancelGoal as cancelGoalFlow } from '../../queues/cancellation';
 import type { Actor, OperationDeps } from './deps';
@@ -15,7 +16,7 @@ export async function cancelGoal(
 ): Promise<{ goalId: string; cancelling: true }> {
   const goal = await deps.store.getGoal(input.goalId);
   if (!goal) throw new NotFoundError('goal', input.goalId);
-  if (goal.state !== 'ACTIVE') {
+  if (!isGoalOpen(goal.state)) {
     throw new ConflictError(`goal ${goal.id} has already ended (${goal.state})`);
   }
   await cancelGoalFlow(deps.coordinator, goal.id, actor);

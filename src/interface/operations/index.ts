@@ -19,6 +19,9 @@ export {
 export { cancelTask, type CancelTaskInput, type CancelTaskOutcome } from './cancel-task';
 export { retryTask, type RetryOutcome, type RetryTaskInput } from './retry-task';
 export { cancelGoal, type CancelGoalInput } from './cancel-goal';
+export { pauseGoal, type PauseGoalInput } from './pause-goal';
+export { resumeGoal, type ResumeGoalInput } from './resume-goal';
+export { raiseGoalBudget, type RaiseGoalBudgetInput } from './raise-goal-budget';
 export {
   redriveAllDeadLetters,
   redriveDeadLetter,
