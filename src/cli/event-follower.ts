@@ -6,7 +6,7 @@
 import type { TaskEventRecord } from '../entities/task-model';
 import type { TaskRegistry } from '../entities/task-registry';
 import { TASK_EVENT_NAMES } from '../entities/task-model';
-import type { RedisConnection } from '../queues/connection';
+import { closeRedis, type RedisConnection } from '../queues/connection';
 import { taskKeyOfJobId } from '../queues/protocol';
 import type { RedisCoordinator } from '../queues/redis-coordinator';
 import type { Colors } from './output';
@@ -29,6 +29,8 @@ export interface EventLine {
 export const FOLLOWED_CHANNELS = [...TASK_EVENT_NAMES.map((e) => `tasks:${e}`), 'goals:complete'];
 
 const PAGE = 500;
+/** ioredis's own disconnect timeout: waiting longer than it would gain nothing. */
+const END_WAIT_MS = 2000;
 
 export function eventLineOf(e: TaskEventRecord): EventLine {
   return {
@@ -78,6 +80,24 @@ export function formatEventLine(e: EventLine, color: Colors): string {
   return parts.join(' ');
 }
 
+/**
+ * Closes a subscriber of our own and waits for its end, so the coordinator's close finds it
+ * gone: closing it again there, half-closed, would hold the process for ioredis's 2 s
+ * disconnect timeout.
+ */
+export async function endConnection(connection: RedisConnection): Promise<void> {
+  if (connection.status === 'end') return;
+  let timer: NodeJS.Timeout | undefined;
+  const ended = new Promise<void>((resolve) => {
+    connection.once('end', () => resolve());
+    // Bounded all the same: the coordinator's close is the fallback.
+    timer = setTimeout(resolve, END_WAIT_MS);
+  });
+  await closeRedis(connection);
+  await ended;
+  clearTimeout(timer);
+}
+
 export class EventFollower {
   private chain: Promise<void> = Promise.resolve();
   private readonly onMessage = (channel: string, message: string) => {
@@ -103,7 +123,7 @@ export class EventFollower {
   async stop(): Promise<void> {
     this.subscriber.off('message', this.onMessage);
     await this.chain;
-    await this.subscriber.quit().catch(() => this.subscriber.disconnect());
+    await endConnection(this.subscriber);
   }
 
   private async handle(channel: string, message: string): Promise<void> {

@@ -1,7 +1,8 @@
 /**
  * How the CLI writes: one JSON document with `--json`; otherwise text, tables (cli-table3) and
  * colours (picocolors) — colours only on a TTY and never with `--json`; progress bars
- * (cli-progress) on stderr, only on a TTY.
+ * (cli-progress) on stderr, only on a TTY and without `--json`. A progress's note (why it does
+ * not move) shows beside the bar, or else as a line on stderr each time it changes.
  */
 import type * as CliProgress from 'cli-progress';
 import pc from 'picocolors';
@@ -23,6 +24,8 @@ export interface Output {
 
 export interface Progress {
   update(done: number, total?: number): void;
+  /** Why it does not move (`waiting: …`), or '' when nothing is in the way. */
+  note(text: string): void;
   stop(): void;
 }
 
@@ -51,26 +54,42 @@ export function createOutput(
         `${renderTable(head, rows, { headStyle: colored ? ['cyan'] : [], alignRight })}\n`,
       ),
     warn: (line) => streams.stderr.write(`${line}\n`),
-    progress: (total, label) => createProgress(total, label, streams.stderr),
+    progress: (total, label) =>
+      json || !isTty(streams.stderr)
+        ? createNoteLines(streams.stderr)
+        : createProgress(total, label, streams.stderr),
+  };
+}
+
+/** Off a TTY (or with `--json`): no bar; a note is a line on stderr when it changes. */
+function createNoteLines(stream: OutputStreams['stderr']): Progress {
+  let last = '';
+  return {
+    update: () => undefined,
+    note: (text) => {
+      if (text !== last && text !== '') stream.write(`${text}\n`);
+      last = text;
+    },
+    stop: () => undefined,
   };
 }
 
 function createProgress(total: number, label: string, stream: OutputStreams['stderr']): Progress {
-  if (!isTty(stream)) return { update: () => undefined, stop: () => undefined };
   // Loaded with the first progress bar: most commands draw none.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { SingleBar } = require('cli-progress') as typeof CliProgress;
   const bar = new SingleBar({
-    format: `${label} [{bar}] {value}/{total}`,
+    format: `${label} [{bar}] {value}/{total} {note}`,
     stream: stream as NodeJS.WriteStream,
     hideCursor: true,
   });
-  bar.start(total, 0);
+  bar.start(total, 0, { note: '' });
   return {
     update: (done, newTotal) => {
       if (newTotal !== undefined) bar.setTotal(newTotal);
       bar.update(done);
     },
+    note: (text) => bar.update({ note: text }),
     stop: () => bar.stop(),
   };
 }

@@ -1,6 +1,7 @@
 /**
  * Loads a user's handler module (`agentq worker --handlers FILE`, and the sandbox child): a
  * CommonJS or ES module whose default export, or `module.exports`, maps capability → function.
+ * The key `'*'` (`ANY_CAPABILITY`) holds the handler of every capability without one of its own.
  * Anything else is an `InputError` naming the file, so a typo fails at start, not per task.
  *
  * A TypeScript module (`.ts`, `.cts`, `.mts`) is loaded through the tsx of the user's project
@@ -16,6 +17,17 @@ import { coerceError, InputError } from '../errors';
 import type { HandlerMap, TaskHandler } from './handler-types';
 
 const FIELD = 'handlers';
+
+/** The handler-map key of the handler for capabilities without one of their own. */
+export const ANY_CAPABILITY = '*';
+
+/** The handler of `capability` in `handlers`: its own, else the `'*'` one, else undefined. */
+export function handlerFor(handlers: HandlerMap, capability: string): TaskHandler | undefined {
+  const own = Object.hasOwn(handlers, capability) ? handlers[capability] : undefined;
+  if (typeof own === 'function') return own;
+  const any = Object.hasOwn(handlers, ANY_CAPABILITY) ? handlers[ANY_CAPABILITY] : undefined;
+  return typeof any === 'function' ? any : undefined;
+}
 
 /** `import()` that TypeScript's CommonJS output keeps as a real dynamic import (for .mjs files). */
 const importModule = new Function('specifier', 'return import(specifier)') as (
@@ -133,19 +145,23 @@ async function loadCommonJsOrEsm(path: string): Promise<unknown> {
   }
 }
 
-/** The handlers of `capabilities`; a declared capability without one is an `InputError`. */
+/**
+ * The handlers of `capabilities` (each its own, else the `'*'` one); a declared capability
+ * without either is an `InputError`.
+ */
 export function pickHandlers(
   handlers: HandlerMap,
   capabilities: readonly string[],
   field = 'capabilities',
 ): HandlerMap {
-  const missing = capabilities.filter((c) => typeof handlers[c] !== 'function');
+  const missing = capabilities.filter((c) => handlerFor(handlers, c) === undefined);
   if (missing.length > 0) {
     throw new InputError(
       `no handler for ${missing.map((c) => `'${c}'`).join(', ')} ` +
-        `(handlers exist for: ${Object.keys(handlers).join(', ') || 'none'})`,
+        `(handlers exist for: ${Object.keys(handlers).join(', ') || 'none'}; ` +
+        `'${ANY_CAPABILITY}' would serve every capability without its own)`,
       field,
     );
   }
-  return Object.fromEntries(capabilities.map((c) => [c, handlers[c]!]));
+  return Object.fromEntries(capabilities.map((c) => [c, handlerFor(handlers, c)!]));
 }

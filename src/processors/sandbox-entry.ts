@@ -5,7 +5,7 @@
  */
 import type { TaskJobData } from '../queues/task-job';
 import type { HandlerMap } from './handler-types';
-import { loadHandlerModule } from './handler-module';
+import { handlerFor, loadHandlerModule } from './handler-module';
 import { SANDBOX_ENV, type SandboxHello, type SandboxJobData } from './sandbox-protocol';
 import { runAttempt, type AttemptJob } from './task-runner';
 
@@ -34,8 +34,8 @@ export default async function processTask(
   await job.updateProgress(hello);
   handlers ??= loadHandlerModule(file);
   const { sandboxWorkdir, ...data } = job.data;
-  const handler = (await handlers)[data.type];
-  if (!handler) throw new Error(`${file} has no handler for '${data.type}'`);
+  const handler = handlerFor(await handlers, data.type);
+  if (!handler) throw new Error(`${file} has no handler for '${data.type}' (nor '*')`);
   const cpuAtStart = process.cpuUsage();
   return runAttempt({ ...job, data: data as TaskJobData } as AttemptJob, {
     agentId,

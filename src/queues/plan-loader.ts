@@ -36,8 +36,13 @@ function jsonLine(text: string, error: Error): string {
   return yamlLine ? ` at line ${yamlLine}` : '';
 }
 
-export function parsePlanText(text: string, file: string): unknown {
-  if (isYaml(file)) {
+/** Parses a plan as JSON or YAML: by `format`, else by the name's extension (`.yaml`, `.yml`). */
+export function parsePlanText(
+  text: string,
+  file: string,
+  format: 'json' | 'yaml' = isYaml(file) ? 'yaml' : 'json',
+): unknown {
+  if (format === 'yaml') {
     const doc = parseDocument(text);
     const error = doc.errors[0];
     if (error) {

@@ -30,7 +30,7 @@ describe('two agents with the same id', () => {
   const serving = (p: AgentqProcess, id: string) =>
     waitFor(
       `worker ${id} (pid ${p.child.pid}) to serve`,
-      () => p.lines.some((l) => l.includes(`Agent ${id} serves echo`)),
+      () => p.lines.some((l) => l.includes(`agentq worker ${id}: serves echo`)),
       { timeoutMs: START_MS },
     );
   /** `agentq agents --json`, as a user runs it. */

@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../helpers/redis-server';
 import { REDIS_URL, uniquePrefix } from '../helpers/servers';
-import { waitFor } from '../helpers/wait-for';
 
 const ROOT = join(__dirname, '..', '..');
 const BIN = join(ROOT, 'dist', 'cli', 'bin.js');
@@ -24,6 +23,23 @@ function run(args: string[]): Promise<{ code: number | null; stdout: string; std
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+function readyLine(child: ChildProcess, line: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let stdout = '';
+    const onData = (c: Buffer) => {
+      stdout += c.toString();
+      if (stdout.split('\n').includes(line)) {
+        child.stdout!.off('data', onData);
+        child.off('exit', onExit);
+        resolve();
+      }
+    };
+    const onExit = (code: number | null) => reject(new Error(`exited ${code} before: ${line}`));
+    child.stdout!.on('data', onData);
+    child.once('exit', onExit);
   });
 }
 
@@ -51,10 +67,7 @@ describe("the README's walkthrough", () => {
     const serve = spawn(
       process.execPath,
       [BIN, 'serve', '--port', String(port), ...common, ...prefix],
-      {
-        cwd: ROOT,
-        stdio: 'ignore',
-      },
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] },
     );
     const worker = spawn(
       process.execPath,
@@ -70,12 +83,17 @@ describe("the README's walkthrough", () => {
         ...common,
         ...prefix,
       ],
-      { cwd: ROOT, stdio: 'ignore' },
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] },
     );
     long.push(serve, worker);
-    await waitFor('the server', async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok, {
-      timeoutMs: 30_000,
-    });
+    // Each prints its one ready line (docs/cli.md) once it serves.
+    await Promise.all([
+      readyLine(serve, `agentq serve: listening on http://127.0.0.1:${port}`),
+      readyLine(
+        worker,
+        `agentq worker dev-1: serves ${CAPABILITIES} (concurrency 1 per capability)`,
+      ),
+    ]);
 
     const goal = await run([
       'goal',
@@ -86,27 +104,19 @@ describe("the README's walkthrough", () => {
       ...prefix,
     ]);
     expect(goal.code).toBe(0);
-    const submitted = JSON.parse(goal.stdout) as { goalId: string; state: string; planner: string };
+    const submitted = JSON.parse(goal.stdout) as {
+      goalId: string;
+      state: string;
+      planner: string;
+      tasks: Array<{ key: string; state: string; result: { by: string; after: string[] } }>;
+    };
     expect(submitted).toMatchObject({ state: 'DONE', planner: 'template:feature' });
-
-    const tasks = await waitFor(
-      'every task DONE in SQL',
-      async () => {
-        const status = await run([
-          'goal',
-          'show',
-          submitted.goalId,
-          '--json',
-          ...common,
-          ...prefix,
-        ]);
-        const shown = JSON.parse(status.stdout) as {
-          tasks: Array<{ key: string; state: string; result: { by: string; after: string[] } }>;
-        };
-        return shown.tasks.every((t) => t.state === 'DONE') ? shown.tasks : null;
-      },
-      { timeoutMs: 30_000 },
-    );
+    // `--wait` printed the tasks as SQL records them at the end: `goal show` says the same.
+    const tasks = submitted.tasks;
+    expect(tasks.every((t) => t.state === 'DONE')).toBe(true);
+    const shown = await run(['goal', 'show', submitted.goalId, '--json', ...common, ...prefix]);
+    expect(shown.code).toBe(0);
+    expect((JSON.parse(shown.stdout) as { tasks: unknown }).tasks).toEqual(tasks);
     expect(tasks).toHaveLength(6);
     const testing = tasks.find((t) => t.key === 'integration-tests')!;
     expect(testing.result).toMatchObject({ by: 'dev-1', after: ['backend', 'frontend'] });

@@ -65,7 +65,7 @@ describe('worker and serve started against an unreachable Redis', () => {
     redis = await PrivateRedis.start([], port);
     const connected = (line: string) => line.includes(`Connected to Redis at 127.0.0.1:${port}.`);
     await waitFor('the worker to start serving', () =>
-      worker!.lines.some((l) => l.includes('Agent early-1 serves alpha, beta')),
+      worker!.lines.some((l) => l.includes('agentq worker early-1: serves alpha,beta')),
     );
     await waitFor('serve to listen', () => serve!.lines.some((l) => l.includes('listening')));
     for (const [name, p] of Object.entries(processes)) {

@@ -1,6 +1,6 @@
 /** Handler maps: which exports are accepted, and the errors that name what is wrong. */
 import { InputError } from '../../src/errors';
-import { pickHandlers, toHandlerMap } from '../../src/processors/handler-module';
+import { handlerFor, pickHandlers, toHandlerMap } from '../../src/processors/handler-module';
 import { assertJson } from '../../src/processors/json-value';
 
 const handler = async () => null;
@@ -22,6 +22,15 @@ describe('handler modules', () => {
   it('names every declared capability without a handler', () => {
     expect(() => pickHandlers({ a: handler }, ['a', 'b', 'c'])).toThrow(InputError);
     expect(() => pickHandlers({ a: handler }, ['a', 'b', 'c'])).toThrow(/'b', 'c'/);
+  });
+
+  it("gives capabilities without a handler of their own the '*' handler", () => {
+    const own = async () => 'own';
+    const any = async () => 'any';
+    const picked = pickHandlers({ design: own, '*': any }, ['design', 'backend']);
+    expect(picked).toEqual({ design: own, backend: any });
+    expect(handlerFor({ design: own }, 'backend')).toBeUndefined();
+    expect(() => pickHandlers({ design: own }, ['backend'])).toThrow(/'\*' would serve/);
   });
 
   it('rejects results that are not JSON, naming where', () => {

@@ -41,4 +41,25 @@ describe('CLI output', () => {
     bar.stop();
     expect(written).toBe('');
   });
+
+  it('writes a progress note off a TTY as a line each time it changes', () => {
+    const { streams } = capture(false);
+    let written = '';
+    streams.stderr.on('data', (chunk: Buffer) => (written += chunk.toString()));
+    const bar = createOutput(false, streams).progress(5, 'g-1');
+    for (const note of ['waiting: a', 'waiting: a', '', 'waiting: b', 'waiting: a']) bar.note(note);
+    bar.stop();
+    expect(written).toBe('waiting: a\nwaiting: b\nwaiting: a\n');
+  });
+
+  it('shows the note beside the bar on a TTY', () => {
+    const { streams } = capture(true);
+    let written = '';
+    streams.stderr.on('data', (chunk: Buffer) => (written += chunk.toString()));
+    const bar = createOutput(false, streams).progress(5, 'g-1');
+    bar.update(2);
+    bar.note("waiting: no live agent serves 'backend'");
+    bar.stop();
+    expect(written).toContain("2/5 waiting: no live agent serves 'backend'");
+  });
 });

@@ -1,12 +1,15 @@
 /**
  * `agentq goal "<text>" [--key K] [--wait]`, `goal show ID`, `goal cancel ID`. A goal is planned
- * by the supervisor's planners (templates, or the LLM planner when AGENTQ_LLM_URL is set).
+ * by the supervisor's planners (templates, or the LLM planner when AGENTQ_LLM_URL is set). Before
+ * submitting, an evicting Redis is refused; after it, capabilities no live agent serves are named.
  */
 import type { Command } from 'commander';
 import { cancelGoal } from '../../interface/operations/cancel-goal';
 import { withContext, type CliContext } from '../context';
+import type { TaskRecord } from '../../entities/task-model';
 import { exitCodeOf, waitForGoal } from '../goal-wait';
 import { paintState } from '../output';
+import { refuseUnsafeRedis, warnUnservedCapabilities } from '../submit-checks';
 import { supervisorFor } from '../supervisor';
 import type { SubmittedGoal } from '../../queues/supervisor-agent';
 
@@ -21,6 +24,7 @@ export function register(program: Command): void {
       (text: string | undefined, options: { key?: string; wait?: boolean }, command: Command) =>
         withContext(command, {}, async (ctx) => {
           if (text === undefined) return void command.help({ error: true });
+          await refuseUnsafeRedis(ctx);
           const submitted = await supervisorFor(ctx).executeGoal(text, { key: options.key });
           await reportSubmitted(ctx, submitted, options.wait === true);
         }),
@@ -37,17 +41,7 @@ export function register(program: Command): void {
         ctx.out.print(
           `${color.bold(record.id)} ${record.title} — ${paintState(color, record.state)}`,
         );
-        ctx.out.table(
-          ['task', 'type', 'state', 'attempt', 'depends on', 'agent'],
-          tasks.map((t) => [
-            t.key,
-            t.type,
-            paintState(color, t.state),
-            `${t.attempt}/${t.attempts}`,
-            t.dependsOn.join(', '),
-            t.agentId ?? '',
-          ]),
-        );
+        printTasks(ctx, tasks);
       }),
     );
 
@@ -64,21 +58,51 @@ export function register(program: Command): void {
     );
 }
 
-/** Prints what was submitted and, with `wait`, follows it; sets the exit code of `--wait`. */
+function printTasks(ctx: CliContext, tasks: readonly TaskRecord[]): void {
+  const { color } = ctx.out;
+  ctx.out.table(
+    ['task', 'type', 'state', 'attempt', 'depends on', 'agent'],
+    tasks.map((t) => [
+      t.key,
+      t.type,
+      paintState(color, t.state),
+      `${t.attempt}/${t.attempts}`,
+      t.dependsOn.join(', '),
+      t.agentId ?? '',
+    ]),
+  );
+}
+
+/**
+ * Prints what was submitted (warning about capabilities nobody serves) and, with `wait`, follows
+ * it: then the goal and its tasks are printed as SQL records them at the end, the same records
+ * `goal show` prints. Sets the exit code of `--wait`.
+ */
 export async function reportSubmitted(
   ctx: CliContext,
   submitted: SubmittedGoal,
   wait: boolean,
 ): Promise<void> {
-  const end = wait ? await waitForGoal(ctx, submitted.goalId, submitted.tasks.length) : undefined;
-  if (ctx.out.json) {
-    ctx.out.printJson({ ...submitted, ...(end !== undefined ? { state: end } : {}) });
-  } else {
-    const verb = submitted.created ? 'Submitted' : 'Already submitted:';
-    ctx.out.print(
-      `${verb} goal ${submitted.goalId} with ${submitted.tasks.length} tasks (${submitted.planner}).`,
-    );
-    if (end !== undefined) ctx.out.print(`Goal ${submitted.goalId} ${end ?? 'still running'}.`);
+  await warnUnservedCapabilities(ctx, submitted.tasks);
+  const verb = submitted.created ? 'Submitted' : 'Already submitted:';
+  const line = `${verb} goal ${submitted.goalId} with ${submitted.tasks.length} tasks (${submitted.planner}).`;
+  if (!wait) {
+    if (ctx.out.json) ctx.out.printJson(submitted);
+    else ctx.out.print(line);
+    return;
   }
-  if (end !== undefined) process.exitCode = exitCodeOf(end);
+  if (!ctx.out.json) ctx.out.print(line);
+  const outcome = await waitForGoal(ctx, submitted.goalId, submitted.tasks.length);
+  if (ctx.out.json) {
+    ctx.out.printJson({
+      ...submitted,
+      state: outcome.end,
+      goal: outcome.goal,
+      tasks: outcome.tasks,
+    });
+  } else {
+    ctx.out.print(`Goal ${submitted.goalId} ${outcome.end ?? 'still running'}.`);
+    printTasks(ctx, outcome.tasks);
+  }
+  process.exitCode = exitCodeOf(outcome.end);
 }

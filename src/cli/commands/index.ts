@@ -55,7 +55,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'plan',
     term: 'plan [options] <file>',
-    description: 'submit a plan file (JSON or YAML)',
+    description: 'submit a plan file (JSON or YAML); - reads it from standard input',
     load: () => require('./plan') as CommandModule,
   },
   {

@@ -84,10 +84,16 @@ async function serve(options: ServeOptions, command: Command): Promise<void> {
       port: config.port,
       token: config.token,
     });
-    log(`agentq serve listening on ${server.url} (board ${server.url}/board)`);
+    // The one ready line (docs/cli.md), on stdout: the log above goes to stderr.
+    process.stdout.write(`${readyLine(server.url)}\n`);
     await interrupt.done;
     log('shutting down');
   });
+}
+
+/** `agentq serve: listening on http://HOST:PORT`, printed once the server accepts connections. */
+export function readyLine(url: string): string {
+  return `agentq serve: listening on ${url}`;
 }
 
 export function register(program: Command): void {

@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { InputError } from '../../errors';
 import { AutonomousAgent } from '../../processors/autonomous-agent';
-import { loadHandlerModule } from '../../processors/handler-module';
+import { loadHandlerModule, pickHandlers } from '../../processors/handler-module';
 import type { HandlerMap } from '../../processors/handler-types';
 import { createShellHandler } from '../../processors/shell-executor';
 import { installShutdownHandlers } from '../../processors/shutdown';
@@ -43,6 +43,21 @@ async function handlersFor(flags: WorkerFlags, capabilities: string[]): Promise<
   return loadHandlerModule(flags.handlers!);
 }
 
+/**
+ * `agentq worker ID: serves a,b (concurrency N per capability)`, printed once the agent serves.
+ * With AGENTQ_SHARDS above 1 there is one BullMQ worker per capability and shard, so it says
+ * `(concurrency N per capability and shard, S shards)`.
+ */
+export function readyLine(
+  agentId: string,
+  capabilities: readonly string[],
+  concurrency: number,
+  shards: number,
+): string {
+  const per = shards > 1 ? `capability and shard, ${shards} shards` : 'capability';
+  return `agentq worker ${agentId}: serves ${capabilities.join(',')} (concurrency ${concurrency} per ${per})`;
+}
+
 export function register(program: Command): void {
   program
     .command('worker')
@@ -70,6 +85,8 @@ export function register(program: Command): void {
             throw new InputError('give either --handlers FILE or --shell "CMD"', 'handlers');
           if (flags.sandboxed && !flags.handlers)
             throw new InputError('--sandboxed needs --handlers', 'sandboxed');
+          const concurrency = positiveInt(flags.concurrency, 'concurrency');
+          const graceMs = positiveInt(flags.graceMs, 'grace-ms');
           const capabilities = flags.capabilities
             .split(',')
             .map((c) => c.trim())
@@ -80,7 +97,9 @@ export function register(program: Command): void {
           const agentId = flags.id ?? `${hostname()}-${process.pid}`;
           // Refused before anything (pruning this id's worktrees) when a live worker holds the id.
           await coordinator.assertAgentIdFree(agentId);
-          const handlers = await handlersFor(flags, capabilities);
+          // Every capability needs a handler (its own or '*'), sandboxed ones too: refused now,
+          // not per task in a child.
+          const handlers = pickHandlers(await handlersFor(flags, capabilities), capabilities);
           let worktree: WorktreeManager | undefined;
           if (flags.worktree) {
             worktree = new WorktreeManager({ repo: flags.worktree, agentId });
@@ -93,8 +112,8 @@ export function register(program: Command): void {
             taskRegistry: registry,
             redisCoordinator: coordinator,
             handlers,
-            concurrency: positiveInt(flags.concurrency, 'concurrency'),
-            graceMs: positiveInt(flags.graceMs, 'grace-ms'),
+            concurrency,
+            graceMs,
             ...(flags.sandboxed ? { sandboxed: { handlersFile: flags.handlers! } } : {}),
             ...(worktree ? { worktree } : {}),
             onError: (error) => {
@@ -102,7 +121,8 @@ export function register(program: Command): void {
             },
           });
           await agent.start();
-          out.print(`Agent ${agentId} serves ${capabilities.join(', ')}. Ctrl-C to stop.`);
+          // The one ready line (docs/cli.md): claimed id, heartbeat written, workers running.
+          out.print(readyLine(agentId, capabilities, concurrency, coordinator.shards));
           await new Promise<void>((done) => {
             installShutdownHandlers(async () => {
               out.print('Stopping: running tasks get the grace period…');
