@@ -1,17 +1,13 @@
 /**
- * The PostgreSQL task store: a pg pool, every table in one schema (search_path); TypeORM only
- * runs the migrations, when some have not run yet (a migrated database opens without loading
- * it, which keeps one-shot CLI commands quick). A batch of changes is one transaction of a
- * handful of statements whatever its size, run on a client of the pool (see
- * postgres-apply-changes.ts); goals are created with one
+ * The PostgreSQL task store: TypeORM + pg, every table in one schema (search_path). A batch of
+ * changes is one transaction of a handful of statements whatever its size, run on a pg client
+ * of TypeORM's pool (see postgres-apply-changes.ts); goals are created with one
  * `INSERT … SELECT unnest(…)` of their tasks, and every event is numbered from the counter row
  * (locked until commit: gap-free across processes).
  */
-/* eslint-disable @typescript-eslint/no-require-imports */
-import type * as Pg from 'pg';
 import type { Pool, PoolClient } from 'pg';
 import type * as DataSourceModule from './data-source';
-import { MIGRATIONS } from './migrations';
+import type { DataSource, QueryRunner } from 'typeorm';
 import {
   goalBudgetEvent,
   goalStateAfter,
@@ -74,23 +70,9 @@ function isConnectionError(error: unknown): boolean {
   return typeof (error as { code?: unknown }).code !== 'string';
 }
 
-/** True when every migration has run on the schema (TypeORM lists each by name). */
-async function migrated(pool: Pool): Promise<boolean> {
-  let ran: Set<string>;
-  try {
-    const { rows } = await pool.query<{ name: string }>('SELECT name FROM migrations');
-    ran = new Set(rows.map((row) => row.name));
-  } catch (error) {
-    // No schema or no migrations table yet (undefined_table): TypeORM creates them.
-    if ((error as { code?: string }).code === '42P01') return false;
-    throw error;
-  }
-  return MIGRATIONS.every((migration) => ran.has(new migration().name));
-}
-
 export class PostgresTaskStore extends SqlTaskStore {
   readonly backend = 'postgres' as const;
-  private connections: Pool | null = null;
+  private source: DataSource | null = null;
   private opening: Promise<void> | null = null;
   private readonly numbered = new Map<string, string>();
 
@@ -109,10 +91,10 @@ export class PostgresTaskStore extends SqlTaskStore {
   }
 
   async close(): Promise<void> {
-    const pool = this.connections;
-    this.connections = null;
+    const source = this.source;
+    this.source = null;
     this.opening = null;
-    if (pool) await pool.end();
+    if (source?.isInitialized) await source.destroy();
   }
 
   async createGoal(
@@ -175,7 +157,7 @@ export class PostgresTaskStore extends SqlTaskStore {
   ): Promise<TaskEventRecord | null> {
     return this.transaction(async (runner) => {
       // FOR UPDATE: a concurrent copy waits, then sees the newer revision and writes nothing.
-      const rows = (await runner.query(SQL.goalRev, [goalId])).rows as Row[];
+      const rows = (await runner.query(SQL.goalRev, [goalId])) as Row[];
       const row = rows[0];
       if (!row || Number(row.usage_rev) >= update.rev) return null;
       const from = row.state as GoalState;
@@ -209,7 +191,7 @@ export class PostgresTaskStore extends SqlTaskStore {
   }
 
   protected async all(sql: string, params: unknown[]): Promise<Row[]> {
-    return (await this.pool().query(this.number(sql), params)).rows as Row[];
+    return (await this.ready().query(this.number(sql), params)) as Row[];
   }
 
   protected async exec(statements: Statement[]): Promise<void> {
@@ -219,47 +201,29 @@ export class PostgresTaskStore extends SqlTaskStore {
   }
 
   private async connect(): Promise<void> {
-    const schema = this.options.schema ?? 'public';
-    const { Pool: PgPool } = require('pg') as typeof Pg;
-    const pool = new PgPool({
-      connectionString: this.options.url,
-      max: this.options.poolSize ?? 4,
-      // The stores' own SQL names tables without a schema: search_path puts them in `schema`.
-      options: `-c search_path="${schema}"`,
-    });
-    // An idle client's connection error would otherwise crash the process; the next query on
-    // the pool fails (or reconnects) and says so.
-    pool.on('error', () => undefined);
-    try {
-      if (!(await migrated(pool))) await this.migrate();
-    } catch (error) {
-      await pool.end();
-      throw error;
-    }
-    this.connections = pool;
-  }
-
-  /** Runs the pending migrations through TypeORM (data-source.ts, loaded only then). */
-  private async migrate(): Promise<void> {
+    // TypeORM (data-source.ts) is loaded when a store opens, not when its module is.
     const { postgresDataSource, runStoreMigrations } =
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
       require('./data-source') as typeof DataSourceModule;
-    const source = postgresDataSource({ ...this.options, poolSize: 1 });
+    const source = postgresDataSource(this.options);
     await source.initialize();
     try {
       if (this.options.schema) {
         await source.query(`CREATE SCHEMA IF NOT EXISTS "${this.options.schema}"`);
       }
       await runStoreMigrations(source);
-    } finally {
+    } catch (error) {
       await source.destroy();
+      throw error;
     }
+    this.source = source;
   }
 
   private async existingGoal(key: string): Promise<CreateGoalResult | null> {
-    const pool = this.pool();
-    const goals = (await pool.query(SQL.goalByKey, [key])).rows as Row[];
+    const source = this.ready();
+    const goals = (await source.query(SQL.goalByKey, [key])) as Row[];
     if (!goals[0]) return null;
-    const rows = (await pool.query(SQL.goalTasks, [goals[0].id])).rows as Row[];
+    const rows = (await source.query(SQL.goalTasks, [goals[0].id])) as Row[];
     return {
       goal: goalFromRow(this.codec, goals[0]),
       tasks: rows.map((row) => taskFromRow(this.codec, row)),
@@ -270,34 +234,39 @@ export class PostgresTaskStore extends SqlTaskStore {
 
   /** Numbers events from the counter row (locked until commit: gap-free) and inserts them. */
   private async recordEvents(
-    runner: PoolClient,
+    runner: QueryRunner,
     pending: PendingEvent[],
     at: Date,
   ): Promise<TaskEventRecord[]> {
     if (pending.length === 0) return [];
-    const bumped = await runner.query(SQL.bumpSeq, [pending.length, this.codec.time(at)]);
-    const counter = Number((bumped.rows as Row[])[0]!.counter);
+    // Structured: TypeORM hands UPDATE … RETURNING back as [rows, count] otherwise.
+    const bumped = await runner.query(SQL.bumpSeq, [pending.length, this.codec.time(at)], true);
+    const counter = Number((bumped.records as Row[])[0]!.counter);
     const events = numberEvents(pending, counter - pending.length + 1);
     const values = events.map((event) => eventValues(this.codec, event));
     await runner.query(SQL.insertEvents, columnsOf(values, EVENT_TYPES.length));
     return events;
   }
 
-  private async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
-    return this.withClient(async (client) => {
-      await client.query('BEGIN');
+  private async transaction<T>(work: (runner: QueryRunner) => Promise<T>): Promise<T> {
+    const runner = this.ready().createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.startTransaction();
       try {
-        const result = await work(client);
-        await client.query('COMMIT');
+        const result = await work(runner);
+        await runner.commitTransaction();
         return result;
       } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
+        await runner.rollbackTransaction();
         throw error;
       }
-    });
+    } finally {
+      await runner.release();
+    }
   }
 
-  private async run(runner: PoolClient, [sql, params]: Statement): Promise<void> {
+  private async run(runner: QueryRunner, [sql, params]: Statement): Promise<void> {
     await runner.query(this.number(sql), params);
   }
 
@@ -312,9 +281,13 @@ export class PostgresTaskStore extends SqlTaskStore {
     return numbered;
   }
 
+  /** The pg pool under TypeORM: the hot path talks to it directly. */
   private pool(): Pool {
-    if (!this.connections)
-      throw new Error('the postgres task store is not open (call open() first)');
-    return this.connections;
+    return (this.ready().driver as unknown as { master: Pool }).master;
+  }
+
+  private ready(): DataSource {
+    if (!this.source) throw new Error('the postgres task store is not open (call open() first)');
+    return this.source;
   }
 }

@@ -17,7 +17,7 @@ import { waitFor } from '../helpers/wait-for';
 const ROOT = join(__dirname, '..', '..');
 const BIN = join(ROOT, 'dist', 'cli', 'bin.js');
 const STAR = join(ROOT, 'test', 'fixtures', 'handlers', 'star-fallback.cjs');
-// Each test starts the CLI (tsx start-up) and, for the worker, runs a goal end to end.
+// Each test starts the CLI and, for the worker, runs a goal end to end.
 jest.setTimeout(60_000);
 
 interface Running {

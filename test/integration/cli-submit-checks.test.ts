@@ -16,7 +16,7 @@ import { PrivateRedis } from '../helpers/redis-server';
 import { REDIS_URL, uniquePrefix } from '../helpers/servers';
 
 const BIN = join(__dirname, '..', '..', 'dist', 'cli', 'bin.js');
-// Each test spawns the CLI (tsx start-up takes a few seconds on a shared machine).
+// Each test spawns the CLI (a few seconds on a shared machine).
 jest.setTimeout(60_000);
 
 function agentq(

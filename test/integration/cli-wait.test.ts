@@ -24,7 +24,7 @@ import { REDIS_URL, uniquePrefix } from '../helpers/servers';
 import { waitFor } from '../helpers/wait-for';
 
 const BIN = join(__dirname, '..', '..', 'dist', 'cli', 'bin.js');
-// Each test spawns the CLI (tsx start-up) and runs a goal end to end, a breaker's retry included.
+// Each test spawns the CLI and runs a goal end to end, a breaker's retry included.
 jest.setTimeout(90_000);
 
 interface Run {
