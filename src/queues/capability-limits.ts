@@ -5,7 +5,7 @@
  * library (`redis.setCapabilityLimits`) and the SQL copy; validated here, once, so a bad value is
  * one `InputError` naming its field before anything is written.
  */
-import { z } from 'zod';
+import type * as Zod from 'zod';
 import type { CapabilityLimits, RateLimit } from '../entities/task-model';
 import { InputError } from '../errors';
 
@@ -15,42 +15,50 @@ export type { CapabilityLimits, RateLimit } from '../entities/task-model';
 export const MAX_LIMIT = 1_000_000;
 export const MAX_RATE_WINDOW_MS = 7 * 24 * 3600 * 1000;
 
-const count = (what: string) =>
-  z
-    .number({ error: `must be a whole number of ${what} (at least 1)` })
-    .int('must be a whole number')
-    .min(1, 'must be at least 1')
-    .max(MAX_LIMIT, `must be at most ${MAX_LIMIT}`);
+/** Built on first use: zod is not loaded by the commands that only read limits (`task show`). */
+function buildSchema() {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { z } = require('zod') as typeof Zod;
+  const count = (what: string) =>
+    z
+      .number({ error: `must be a whole number of ${what} (at least 1)` })
+      .int('must be a whole number')
+      .min(1, 'must be at least 1')
+      .max(MAX_LIMIT, `must be at most ${MAX_LIMIT}`);
 
-const limitsSchema = z
-  .object(
-    {
-      concurrency: count('tasks').optional(),
-      rate: z
-        .object(
-          {
-            max: count('tasks'),
-            durationMs: z
-              .number({ error: 'must be a number of milliseconds (at least 1)' })
-              .int('must be a whole number of milliseconds')
-              .min(1, 'must be at least 1 ms')
-              .max(MAX_RATE_WINDOW_MS, 'must be at most 7 days'),
-          },
-          { error: 'must be { max, durationMs }' },
-        )
-        .strict()
-        .optional(),
-      perKey: count('tasks').optional(),
-    },
-    { error: 'must be an object: { concurrency?, rate?: { max, durationMs }, perKey? }' },
-  )
-  .strict();
+  return z
+    .object(
+      {
+        concurrency: count('tasks').optional(),
+        rate: z
+          .object(
+            {
+              max: count('tasks'),
+              durationMs: z
+                .number({ error: 'must be a number of milliseconds (at least 1)' })
+                .int('must be a whole number of milliseconds')
+                .min(1, 'must be at least 1 ms')
+                .max(MAX_RATE_WINDOW_MS, 'must be at most 7 days'),
+            },
+            { error: 'must be { max, durationMs }' },
+          )
+          .strict()
+          .optional(),
+        perKey: count('tasks').optional(),
+      },
+      { error: 'must be an object: { concurrency?, rate?: { max, durationMs }, perKey? }' },
+    )
+    .strict();
+}
+
+let limitsSchema: ReturnType<typeof buildSchema> | undefined;
 
 /**
  * Validates limits from any source. At least one limit must be given (clearing is `clear`).
  * `where` prefixes the field of an error (`rate.max`).
  */
 export function parseCapabilityLimits(input: unknown): CapabilityLimits {
+  limitsSchema ??= buildSchema();
   const parsed = limitsSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
