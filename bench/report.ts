@@ -10,6 +10,7 @@ import type { LatencySection } from './scenarios/latency';
 import type { MemorySection } from './scenarios/memory';
 import type { MirrorLagSection } from './scenarios/mirror-lag';
 import type { ScalingRow } from './scenarios/scaling';
+import type { LimitsSection } from './scenarios/limits';
 import type { StartupSection } from './scenarios/startup';
 import type { ThroughputSection } from './scenarios/throughput';
 
@@ -35,6 +36,7 @@ export interface BenchDocument {
   scaling: ScalingRow[];
   memory: MemorySection;
   startup: StartupSection;
+  limits: LimitsSection;
   environment: Environment;
 }
 
@@ -116,6 +118,14 @@ export function toMarkdown(doc: BenchDocument): string {
       fmt(doc.startup.medianMs.bullmq, 0),
       target,
     ]),
+    ...doc.limits.rows
+      .filter((r) => r.limits !== null)
+      .map((r) => [
+        `no-op tasks/s, ${r.variant}, median of ${doc.limits.rounds} (× no limit; agent CPU µs/task)`,
+        `${fmt(r.tasksPerSecond, 0)} (${fmt(r.ratioToNoLimit)} ×; ${fmt(r.cpuUsPerTask, 0)} µs)`,
+        '—',
+        r.variant.startsWith('concurrency') ? '≥ 0.9 × no limit' : '',
+      ]),
   ];
   return [
     `Measured ${e.date.slice(0, 10)} (${e.mode} run) on ${e.machine}, ${e.cpu} × ${e.cores}, ` +

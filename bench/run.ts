@@ -12,6 +12,7 @@ import type { BenchContext } from './context';
 import { describeEnvironment, toMarkdown, writeResults, type BenchDocument } from './report';
 import { dagScenario } from './scenarios/dag';
 import { latencyScenario, RATES } from './scenarios/latency';
+import { limitsScenario } from './scenarios/limits';
 import { memoryScenario } from './scenarios/memory';
 import { mirrorLagScenario } from './scenarios/mirror-lag';
 import { scalingScenario, SLOTS } from './scenarios/scaling';
@@ -19,7 +20,7 @@ import { startupScenario } from './scenarios/startup';
 import { throughputScenario } from './scenarios/throughput';
 
 // Steps the progress bar counts: one per ctx.step() call of the scenarios.
-const STEPS = 2 + 2 * RATES.length + 2 + 1 + 2 * SLOTS.length + 2 + 1;
+const STEPS = 2 + 2 * RATES.length + 2 + 1 + 2 * SLOTS.length + 2 + 1 + 1;
 
 async function redisVersion(url: string): Promise<string> {
   const client = new Redis(url);
@@ -69,6 +70,7 @@ async function main(): Promise<void> {
       scaling: await scalingScenario(ctx),
       memory: await memoryScenario(ctx),
       startup: await startupScenario(ctx),
+      limits: await limitsScenario(ctx),
       environment: describeEnvironment(await redisVersion(redis.config.url), quick),
     };
     bar?.update(STEPS, { label: 'done' });

@@ -59,6 +59,17 @@ describe('agentq bench --quick --json (a real child process)', () => {
         medianMs: { node: num, bullmq: num, version: num, help: num, taskShow: num },
         ratio: { version: num, help: num, taskShow: num },
       });
+      expect(doc.limits.rows.map((r) => r.variant)).toEqual([
+        'no limit',
+        'concurrency limit 10000 (not binding)',
+        'per key 1, 1000 keys interleaved',
+        'per key 1, 1000 keys in runs (most claims park)',
+      ]);
+      for (const row of doc.limits.rows) {
+        expect(row).toEqual(
+          expect.objectContaining({ tasksPerSecond: num, ratioToNoLimit: num, cpuUsPerTask: num }),
+        );
+      }
       expect(doc.environment).toEqual(
         expect.objectContaining({
           mode: 'quick',
@@ -72,6 +83,7 @@ describe('agentq bench --quick --json (a real child process)', () => {
       expect(markdown).toContain('| scenario | agentq | plain BullMQ | target |');
       expect(markdown).toContain(`Node ${process.version}`);
       expect(markdown).toContain('`agentq task show ID` start-up');
+      expect(markdown).toContain('concurrency limit 10000 (not binding)');
       const [, left] = await redis.scan('0', 'MATCH', '{bench-*', 'COUNT', 100_000);
       expect(left).toEqual([]);
     },
