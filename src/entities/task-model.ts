@@ -27,6 +27,21 @@ export interface TaskSpec {
   timeoutMs?: number;
   /** A failure does not fail its dependents; they get `{ error }` as its result. @defaultValue false */
   optional?: boolean;
+  /**
+   * Makes the task an approval: run by no agent (its `type` is `_approvals`), it waits for a
+   * person's `task approve` / `task reject` once its dependencies have ended.
+   */
+  approval?: ApprovalSpec;
+}
+
+/** A plan task's `approval` (DESIGN.md, "Living goals"). */
+export interface ApprovalSpec {
+  /** What the person is asked. */
+  prompt?: string;
+  /** How long it waits for a decision before `onTimeout` decides; none: it waits for ever. */
+  timeoutMs?: number;
+  /** What a timeout decides. @defaultValue 'reject' */
+  onTimeout?: 'approve' | 'reject';
 }
 
 /** A plan: a goal and its DAG of tasks (the plan-file shape of DESIGN.md). */
@@ -38,7 +53,7 @@ export interface PlanSpec {
 }
 
 /** A task spec with every default applied, as the compiler and stores see it. */
-export type ResolvedTaskSpec = Required<TaskSpec>;
+export type ResolvedTaskSpec = Required<Omit<TaskSpec, 'approval'>> & { approval?: ApprovalSpec };
 
 export const GOAL_STATES = ['ACTIVE', 'DONE', 'FAILED', 'CANCELLED'] as const;
 export type GoalState = (typeof GOAL_STATES)[number];

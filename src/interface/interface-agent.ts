@@ -5,7 +5,7 @@
  * Built with a registry and a coordinator it is a place where the two meet, so it joins the
  * process's mirror candidate (shared-mirror.ts): the seed's example reaches SQL in one process.
  */
-import type { TaskRecord } from '../entities/task-model';
+import type { Json, TaskRecord } from '../entities/task-model';
 import type { TaskRegistry } from '../entities/task-registry';
 import { NotFoundError } from '../errors';
 import { joinMirror } from '../mirror/shared-mirror';
@@ -13,6 +13,7 @@ import type { RedisCoordinator } from '../queues/redis-coordinator';
 import type { ServiceLease } from '../queues/shared-services';
 import { SupervisorAgent } from '../queues/supervisor-agent';
 import { cancelTask } from './operations/cancel-task';
+import { approveTask, rejectTask, type DecisionOutcome } from './operations/decide-approval';
 import type { CreateTaskInput } from './operations/create-task';
 import { retryTask, type RetryOutcome } from './operations/retry-task';
 import { INTERFACE_HELP, parseInterfaceCommand } from './interface-commands';
@@ -144,6 +145,24 @@ export class InterfaceAgent {
     return retryTask(this.deps(), { taskId }, actor);
   }
 
+  /** Approves a task awaiting approval (the `approveTask` operation: anything else is a 409). */
+  approveTask(
+    taskId: string,
+    input: { note?: string; data?: Json } = {},
+    actor = this.actor,
+  ): Promise<DecisionOutcome> {
+    return approveTask(this.deps(), { taskId, ...input }, actor);
+  }
+
+  /** Rejects a task awaiting approval (the `rejectTask` operation: anything else is a 409). */
+  rejectTask(
+    taskId: string,
+    input: { reason?: string } = {},
+    actor = this.actor,
+  ): Promise<DecisionOutcome> {
+    return rejectTask(this.deps(), { taskId, ...input }, actor);
+  }
+
   private deps() {
     return { store: this.registry, coordinator: this.redis };
   }
@@ -165,6 +184,22 @@ export class InterfaceAgent {
       case 'retry':
         await this.retryTask(command.id, actor);
         return `Retrying task ${command.id}.`;
+      case 'approve': {
+        const done = await this.approveTask(
+          command.id,
+          command.note !== undefined ? { note: command.note } : {},
+          actor,
+        );
+        return `Approved task ${command.id} (by ${done.by}).`;
+      }
+      case 'reject': {
+        const done = await this.rejectTask(
+          command.id,
+          command.reason !== undefined ? { reason: command.reason } : {},
+          actor,
+        );
+        return `Rejected task ${command.id} (by ${done.by}).`;
+      }
       case 'create': {
         const { title, type, priority, description } = command;
         const created = await this.createTask({ title, type, priority, description });

@@ -1,5 +1,5 @@
 /**
- * `agentq task show|create|cancel|retry`. Reads come from the task store; changes are the
+ * `agentq task show|create|cancel|retry|approve|reject`. Reads come from the task store; changes are the
  * operations (interface/operations), the same as REST's, with `cli:<user>` as the audit actor.
  */
 import type { Command } from 'commander';
@@ -7,6 +7,7 @@ import { InterfaceAgent } from '../../interface/interface-agent';
 import type { Json } from '../../entities/task-model';
 import { InputError } from '../../errors';
 import { cancelTask } from '../../interface/operations/cancel-task';
+import { approveTask, rejectTask } from '../../interface/operations/decide-approval';
 import { createTask } from '../../interface/operations/create-task';
 import { retryTask } from '../../interface/operations/retry-task';
 import { withContext, type CliContext } from '../context';
@@ -38,6 +39,16 @@ function parseData(raw: string | undefined): { [key: string]: Json } | undefined
   return value as { [key: string]: Json };
 }
 
+/** `--data` of `task approve`: any JSON value. */
+function parseAnyJson(raw: string | undefined): Json | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    return JSON.parse(raw) as Json;
+  } catch (error) {
+    throw new InputError(`is not JSON: ${(error as Error).message}`, 'data');
+  }
+}
+
 function parsePriority(raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
   const n = Number(raw);
@@ -48,7 +59,9 @@ function parsePriority(raw: string | undefined): number | undefined {
 }
 
 export function register(program: Command): void {
-  const task = program.command('task').description('show, create, cancel or retry one task');
+  const task = program
+    .command('task')
+    .description('show, create, cancel, retry, approve or reject one task');
 
   task
     .command('show <id>')
@@ -108,6 +121,41 @@ export function register(program: Command): void {
           const { goalId, requeued } = outcome.reopened;
           ctx.out.print(`Re-opened goal ${goalId}: ${requeued.length} tasks run again.`);
         } else ctx.out.print(`Retrying task ${id}.`);
+      }),
+    );
+
+  task
+    .command('approve <id>')
+    .description('approve a task awaiting approval: it ends DONE and its dependents run')
+    .option('--note <text>', 'why; in the audit log and the result')
+    .option('--data <json>', "JSON handed to the dependents as the result's data")
+    .action((id: string, options: { note?: string; data?: string }, command: Command) =>
+      withContext(command, {}, async (ctx) => {
+        const data = parseAnyJson(options.data);
+        const input = {
+          taskId: id,
+          ...(options.note !== undefined ? { note: options.note } : {}),
+          ...(data !== undefined ? { data } : {}),
+        };
+        const outcome = await approveTask(depsOf(ctx), input, ctx.actor);
+        if (ctx.out.json) return ctx.out.printJson(outcome);
+        ctx.out.print(`Approved task ${id} (by ${outcome.by}).`);
+      }),
+    );
+
+  task
+    .command('reject <id>')
+    .description('reject a task awaiting approval: it ends FAILED (the goal fails unless optional)')
+    .option('--reason <text>', 'why; in the audit log and the error')
+    .action((id: string, options: { reason?: string }, command: Command) =>
+      withContext(command, {}, async (ctx) => {
+        const input = {
+          taskId: id,
+          ...(options.reason !== undefined ? { reason: options.reason } : {}),
+        };
+        const outcome = await rejectTask(depsOf(ctx), input, ctx.actor);
+        if (ctx.out.json) return ctx.out.printJson(outcome);
+        ctx.out.print(`Rejected task ${id} (by ${outcome.by}).`);
       }),
     );
 }

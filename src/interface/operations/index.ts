@@ -25,3 +25,12 @@ export {
   type RedriveDeadLetterInput,
 } from './redrive-dead-letter';
 export { parseInput } from './parse-input';
+export {
+  approveTask,
+  approveTaskSchema,
+  rejectTask,
+  rejectTaskSchema,
+  type ApproveTaskInput,
+  type DecisionOutcome,
+  type RejectTaskInput,
+} from './decide-approval';
