@@ -8,6 +8,7 @@
 import { Router } from 'express';
 import { collectDefaultMetrics, Gauge, Histogram, Registry, type Metric } from 'prom-client';
 import type { TaskStore } from '../entities/task-store';
+import { countAwaitingApprovals } from '../queues/approvals';
 import { INTERNAL_QUEUES } from '../queues/names';
 import type { RedisCoordinator } from '../queues/redis-coordinator';
 
@@ -71,6 +72,15 @@ export function createMetrics(options: MetricsOptions): AppMetrics {
           }
         }
       }
+    },
+  });
+
+  new Gauge({
+    name: 'agentq_tasks_awaiting_approval',
+    help: 'Approval tasks waiting for a person to approve or reject them (all shards)',
+    registers: [registry],
+    async collect() {
+      this.set(await countAwaitingApprovals(coordinator));
     },
   });
 

@@ -4,6 +4,7 @@
  * so it reads the same in a log, a terminal and a chat.
  */
 import { TASK_STATES, type TaskState } from '../entities/task-state';
+import type { AwaitingApproval } from '../queues/approvals';
 import type { SystemStatus } from './interface-status';
 import { renderTable } from './text-table';
 
@@ -31,6 +32,11 @@ export function formatStatusReport(status: SystemStatus): string {
           ]),
         ),
   );
+  if (status.awaitingApproval.count > 0) {
+    lines.push('', `Awaiting approval: ${status.awaitingApproval.count}`);
+    for (const a of status.awaitingApproval.tasks)
+      lines.push(`  ${awaitingLine(a, status.generatedAt)}`);
+  }
   if (status.stuck.length > 0) {
     lines.push('', 'Not being claimed:');
     for (const s of status.stuck) lines.push(`  ${s.taskId} [${s.type}] ${s.title}: ${s.message}`);
@@ -66,4 +72,12 @@ function openBreakers(breakers: { [capability: string]: string }): string[] {
   return Object.entries(breakers)
     .filter(([, state]) => state !== 'closed')
     .map(([capability, state]) => `${capability} (${state})`);
+}
+
+/** `<id> <title>: since <ISO> (<n>s ago)[, <onTimeout> at <ISO>] — <prompt>` */
+export function awaitingLine(a: AwaitingApproval, now: Date): string {
+  const ago = Math.max(0, Math.round((now.getTime() - a.since.getTime()) / 1000));
+  const timeout = a.deadline ? `, ${a.onTimeout}s at ${a.deadline.toISOString()}` : '';
+  const prompt = a.prompt ? ` — ${a.prompt}` : '';
+  return `${a.taskId} ${a.title}: since ${a.since.toISOString()} (${ago}s ago)${timeout}${prompt}`;
 }

@@ -6,6 +6,7 @@
 import { TASK_STATES, type TaskState } from '../entities/task-state';
 import type { AgentInfo, GoalRecord, TaskError } from '../entities/task-model';
 import type { TaskRegistry } from '../entities/task-registry';
+import { listAwaitingApprovals, type AwaitingApproval } from '../queues/approvals';
 import type { PendingTaskSummary, RedisCoordinator } from '../queues/redis-coordinator';
 import { findStuckTasks, type StuckTask } from './interface-diagnosis';
 
@@ -42,6 +43,8 @@ export interface SystemStatus {
   recentFailures: FailureSummary[];
   /** Waiting tasks nothing will claim as things stand, with the reason. */
   stuck: StuckTask[];
+  /** Tasks awaiting a person's approval: how many in all, the oldest first. */
+  awaitingApproval: { count: number; tasks: AwaitingApproval[] };
 }
 
 export interface StatusLimits {
@@ -53,6 +56,8 @@ export interface StatusLimits {
   goals?: number;
   /** @defaultValue 20 */
   stuck?: number;
+  /** @defaultValue 20 */
+  approvals?: number;
 }
 
 export async function collectSystemStatus(
@@ -60,15 +65,17 @@ export async function collectSystemStatus(
   redis: RedisCoordinator,
   limits: StatusLimits = {},
 ): Promise<SystemStatus> {
-  const [counts, byType, activeGoals, recentGoals, agents, pending, queues] = await Promise.all([
-    registry.countByState(),
-    registry.countByType(),
-    registry.listGoals({ state: 'ACTIVE', limit: 10_000 }),
-    registry.listGoals({ limit: limits.goals ?? 5 }),
-    redis.getAllAgents(),
-    redis.getPendingTasks(limits.pending ?? 20),
-    queueDepths(redis),
-  ]);
+  const [counts, byType, activeGoals, recentGoals, agents, pending, queues, approvals] =
+    await Promise.all([
+      registry.countByState(),
+      registry.countByType(),
+      registry.listGoals({ state: 'ACTIVE', limit: 10_000 }),
+      registry.listGoals({ limit: limits.goals ?? 5 }),
+      redis.getAllAgents(),
+      redis.getPendingTasks(limits.pending ?? 20),
+      queueDepths(redis),
+      listAwaitingApprovals(redis, limits.approvals ?? 20),
+    ]);
   const all = TASK_STATES.reduce((sum, state) => sum + (counts[state] ?? 0), 0);
   const [recentFailures, stuck] = await Promise.all([
     recentFailuresOf(registry, counts.FAILED ?? 0, limits.failures ?? 5),
@@ -84,6 +91,7 @@ export async function collectSystemStatus(
     queues,
     recentFailures,
     stuck,
+    awaitingApproval: approvals,
   };
 }
 

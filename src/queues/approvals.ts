@@ -278,3 +278,105 @@ export async function countAwaitingApprovals(c: RedisCoordinator): Promise<numbe
   }
   return count;
 }
+
+/** A task awaiting approval, for `status`, `task show`, the API and the goal page. */
+export interface AwaitingApproval {
+  taskId: string;
+  goalId: string;
+  key: string;
+  title: string;
+  prompt: string | null;
+  /** When it began to wait for a person (its dependencies had ended). */
+  since: Date;
+  /** When its timeout decides; null when it has none. */
+  deadline: Date | null;
+  onTimeout: 'approve' | 'reject';
+}
+
+function awaitingOf(data: TaskJobData, wait: ApprovalWait): AwaitingApproval {
+  return {
+    taskId: data.taskId,
+    goalId: data.goalId,
+    key: data.key,
+    title: data.title,
+    prompt: data.approval?.prompt ?? null,
+    since: new Date(wait.since),
+    deadline: wait.deadline === null ? null : new Date(wait.deadline),
+    onTimeout: data.approval?.onTimeout ?? 'reject',
+  };
+}
+
+/**
+ * The tasks awaiting approval (parked, undecided) on every shard, oldest first: `count` in all,
+ * `tasks` the first `limit` of each shard.
+ */
+export async function listAwaitingApprovals(
+  c: RedisCoordinator,
+  limit = 50,
+): Promise<{ count: number; tasks: AwaitingApproval[] }> {
+  let count = 0;
+  const tasks: AwaitingApproval[] = [];
+  for (let shard = 0; shard < c.shards; shard++) {
+    const queue = c.queue(APPROVALS_QUEUE, shard);
+    count += await queue.getDelayedCount();
+    if (limit <= 0) continue;
+    const jobs = (await queue.getDelayed(0, limit - 1)) as Array<Job<TaskJobData>>;
+    for (const job of jobs) {
+      if (!job?.data?.approval) continue;
+      const wait = await readApprovalWait(c, job.data.taskId);
+      if (wait && !wait.decision) tasks.push(awaitingOf(job.data, wait));
+    }
+  }
+  tasks.sort((a, b) => a.since.getTime() - b.since.getTime());
+  return { count, tasks: tasks.slice(0, Math.max(0, limit)) };
+}
+
+/** One task's approval as `task show` reports it; null when the task is no approval. */
+export interface ApprovalState {
+  prompt: string | null;
+  timeoutMs: number | null;
+  onTimeout: 'approve' | 'reject';
+  /** Set while it awaits a decision. */
+  awaitingSince: Date | null;
+  deadline: Date | null;
+  decision: ApprovalDecision | null;
+}
+
+export async function approvalStateOf(
+  c: RedisCoordinator,
+  taskId: string,
+): Promise<ApprovalState | null> {
+  const shard = shardOf(goalIdOfTaskId(taskId), c.shards);
+  const [job, wait] = await Promise.all([
+    Job.fromId<TaskJobData>(c.queue(APPROVALS_QUEUE, shard), taskId),
+    readApprovalWait(c, taskId),
+  ]);
+  const approval = job?.data?.approval;
+  if (!approval && !wait) return null;
+  const finished = typeof job?.finishedOn === 'number';
+  return {
+    prompt: approval?.prompt ?? null,
+    timeoutMs: approval?.timeoutMs ?? null,
+    onTimeout: approval?.onTimeout ?? 'reject',
+    awaitingSince: wait && !wait.decision && !finished ? new Date(wait.since) : null,
+    deadline: wait?.deadline ? new Date(wait.deadline) : null,
+    decision: wait?.decision ?? null,
+  };
+}
+
+/**
+ * Before a goal's flow is rebuilt (`agentq recover`, a re-opened goal): each approval task starts
+ * afresh — no old decision — and one that was awaiting approval keeps its `since` (so its
+ * deadline too) when `since` is given.
+ */
+export async function resetApprovals(
+  c: RedisCoordinator,
+  shard: number,
+  approvals: ReadonlyArray<{ taskId: string; since: number | null }>,
+): Promise<void> {
+  for (const { taskId, since } of approvals) {
+    const key = approvalKey(c, shard, taskId);
+    await c.client.del(key);
+    if (since !== null) await c.client.hset(key, 'since', String(since));
+  }
+}

@@ -13,8 +13,9 @@
  * ```
  */
 import type { FlowJob } from 'bullmq';
-import type { TaskRecord } from '../entities/task-model';
+import type { ApprovalSpec, ResolvedTaskSpec, TaskRecord } from '../entities/task-model';
 import type { TaskStore } from '../entities/task-store';
+import { resetApprovals } from './approvals';
 import { dropJobFragments, jobKey } from './bullmq-internals';
 import { TASK_CANCELLED_FIELD } from './cancellation';
 import { compileGoal, goalRecordKey, saveGoalRecord, type CompileInput } from './compiler';
@@ -24,7 +25,7 @@ import { GOALS_QUEUE } from './names';
 import { shardOf } from './protocol';
 import { planGoalRecovery, RECOVER_ACTOR, type RequeuedTask } from './recover-plan';
 import type { RedisCoordinator } from './redis-coordinator';
-import type { TaskJobData } from './task-job';
+import { taskJobId, type TaskJobData } from './task-job';
 
 export interface GoalRecoveryReport {
   goalId: string;
@@ -171,14 +172,44 @@ export async function recoverGoal(
     await store.setGoalState(goalId, plan.goalEnd, at);
     return { report, rejected };
   }
+  const approvalByKey = new Map(
+    goal.plan.tasks.flatMap((t) => (t.approval ? [[t.key, t.approval] as const] : [])),
+  );
   const input: CompileInput = {
     goalId,
     title: goal.title,
     shard,
-    tasks: plan.requeue.map((r) => r.spec),
+    // SQL's task rows have no `approval`: the plan as submitted has.
+    tasks: plan.requeue.map((r) => withApproval(r.spec, approvalByKey.get(r.spec.key))),
   };
+  await resetApprovals(coordinator, shard, approvalsOf(tasks, input));
   await addRestoredFlow(coordinator, input, plan.requeue, plan.cancelled);
   return { report, rejected };
+}
+
+function withApproval(
+  spec: ResolvedTaskSpec,
+  approval: ApprovalSpec | undefined,
+): ResolvedTaskSpec {
+  return approval ? { ...spec, approval } : spec;
+}
+
+/**
+ * The approval tasks to re-queue; one SQL records as awaiting approval (PENDING) keeps when it
+ * began to wait (approvals.ts, `resetApprovals`).
+ */
+function approvalsOf(
+  tasks: readonly TaskRecord[],
+  input: CompileInput,
+): Array<{ taskId: string; since: number | null }> {
+  const byKey = new Map(tasks.map((t) => [t.key, t]));
+  return input.tasks
+    .filter((spec) => spec.approval)
+    .map((spec) => {
+      const task = byKey.get(spec.key);
+      const since = task?.state === 'PENDING' ? (task.queuedAt ?? task.createdAt).getTime() : null;
+      return { taskId: taskJobId(input.goalId, spec.key), since };
+    });
 }
 
 /** Rebuilds every unfinished goal Redis lost; returns what it did. */

@@ -17,10 +17,12 @@ import { InterfaceAgent } from '../../src/interface/interface-agent';
 import { approveTask, cancelGoal } from '../../src/interface/operations';
 import { startMirror, type MirrorHandle } from '../../src/mirror/mirror';
 import { readApprovalWait } from '../../src/queues/approvals';
+import { recoverGoals } from '../../src/queues/recover';
 import { resolvePlan } from '../../src/queues/plan-schema';
 import { RedisCoordinator } from '../../src/queues/redis-coordinator';
 import { SupervisorAgent } from '../../src/queues/supervisor-agent';
 import { spawnAgent, type AgentChild } from '../helpers/agent-spawn';
+import { deleteKeysMatching } from '../helpers/redis-cluster';
 import { REDIS_URL, uniquePrefix } from '../helpers/servers';
 import { waitFor } from '../helpers/wait-for';
 
@@ -72,7 +74,8 @@ describe('approvals', () => {
     await waitFor(`${taskId} awaiting approval`, async () => {
       const wait = await readApprovalWait(coordinator, taskId);
       const task = await store.getTask(taskId);
-      return wait !== null && wait.decision === null && task?.state === 'PENDING';
+      const parked = (await coordinator.queue('_approvals').getJobState(taskId)) === 'delayed';
+      return parked && wait !== null && wait.decision === null && task?.state === 'PENDING';
     });
   }
 
@@ -317,5 +320,94 @@ describe('approvals', () => {
     const rest = await post('/api/goals', { plan: plan({ onTimeout: 'maybe' }) }).expect(400);
     expect(rest.body.error.field).toBe('tasks[1].approval.onTimeout');
     expect((await store.listGoals({ limit: 10_000 })).length).toBe(before);
+  });
+
+  it('status, task show, /api/status and /metrics show what awaits approval and since when', async () => {
+    const goalId = await submit([
+      {
+        key: 'gate',
+        title: 'Release?',
+        approval: { prompt: 'Release 1.2?', timeoutMs: 3_600_000 },
+      } as PlanSpec['tasks'][number],
+    ]);
+    const gate = `${goalId}.gate`;
+    await awaiting(gate);
+    const wait = (await readApprovalWait(coordinator, gate))!;
+    const since = new Date(wait.since).toISOString();
+
+    const status = await agentq(['status']);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain('Awaiting approval: 1');
+    expect(status.stdout).toContain(`${gate} Release?: since ${since}`);
+    expect(status.stdout).toContain('— Release 1.2?');
+    expect(status.stdout).not.toMatch(new RegExp(`Not being claimed:[^]*${gate}`));
+    const json = JSON.parse((await agentq(['status', '--json'])).stdout);
+    expect(json.awaitingApproval).toMatchObject({ count: 1, tasks: [{ taskId: gate, since }] });
+
+    const show = await agentq(['task', 'show', gate]);
+    expect(show.stdout).toMatch(/approval\s+Release 1\.2\?/);
+    expect(show.stdout).toMatch(new RegExp(`awaiting approval\\s+since ${since}; rejects at `));
+    const showJson = JSON.parse((await agentq(['task', 'show', gate, '--json'])).stdout);
+    expect(showJson.approval).toMatchObject({ awaitingSince: since, timeoutMs: 3_600_000 });
+
+    const api = await request(app.app).get('/api/status').auth(READONLY, { type: 'bearer' });
+    expect(api.body.awaitingApproval).toMatchObject({
+      count: 1,
+      tasks: [{ taskId: gate, prompt: 'Release 1.2?', since, onTimeout: 'reject' }],
+    });
+    const metrics = await request(app.app).get('/metrics').auth(TOKEN, { type: 'bearer' });
+    expect(metrics.text).toMatch(/^agentq_tasks_awaiting_approval 1$/m);
+
+    await post(`/api/tasks/${gate}/reject`, { reason: 'not now' }).expect(200);
+    expect(await goalEnd(goalId)).toBe('FAILED');
+    const after = await request(app.app).get('/metrics').auth(TOKEN, { type: 'bearer' });
+    expect(after.text).toMatch(/^agentq_tasks_awaiting_approval 0$/m);
+  });
+
+  it('recover after Redis lost the goal rebuilds the pending approval, since kept', async () => {
+    const goalId = await submit([
+      { key: 'build', title: 'Build', type: 'work' },
+      {
+        key: 'gate',
+        title: 'Ship?',
+        dependsOn: ['build'],
+        approval: { timeoutMs: 3_600_000 },
+      } as PlanSpec['tasks'][number],
+      { key: 'ship', title: 'Ship', type: 'work', dependsOn: ['gate', 'build'] },
+    ]);
+    const gate = `${goalId}.gate`;
+    await awaiting(gate);
+    const before = (await readApprovalWait(coordinator, gate))!;
+    // Redis loses every key of the goals' execution record (the agents and the mirror stay).
+    for (const pattern of [
+      '_approvals',
+      '_goals',
+      '_gates',
+      'work',
+      'agentq:goal',
+      'agentq:approval',
+    ]) {
+      await deleteKeysMatching(coordinator.client, `{${prefix}}:${pattern}:*`);
+    }
+    await deleteKeysMatching(coordinator.client, `{${prefix}}:agentq:links`);
+    expect(await readApprovalWait(coordinator, gate)).toBeNull();
+
+    const recovered = await recoverGoals(store, coordinator);
+    expect(recovered.goals).toEqual([
+      expect.objectContaining({ goalId, outcome: 'rebuilt', requeued: ['gate', 'ship'] }),
+    ]);
+    await awaiting(gate);
+    const after = (await readApprovalWait(coordinator, gate))!;
+    // It waits since it first did (SQL's queuedAt), so its deadline is the one it had.
+    expect(after.deadline).toBe(after.since + 3_600_000);
+    expect(after.since).toBeLessThanOrEqual(before.since);
+    expect(after.since).toBeGreaterThanOrEqual(before.since - 1000);
+
+    await post(`/api/tasks/${gate}/approve`, { note: 'after the wipe' }).expect(200);
+    expect(await goalEnd(goalId)).toBe('DONE');
+    const ship = await store.getTask(`${goalId}.ship`);
+    const deps = (ship?.result as { deps: Record<string, Json> }).deps;
+    expect(deps.gate).toMatchObject({ approved: true, note: 'after the wipe' });
+    expect(deps.build).toMatchObject({ ok: true });
   });
 });
