@@ -20,7 +20,7 @@
 import { DelayedError, Job, UnrecoverableError, type Processor } from 'bullmq';
 import type { Json } from '../entities/task-model';
 import { ConflictError, NotFoundError } from '../errors';
-import { jobKey } from './bullmq-internals';
+import { JOB_FIELDS, jobKey } from './bullmq-internals';
 import type { RedisConnection } from './connection';
 import { APPROVALS_QUEUE } from './names';
 import {
@@ -98,7 +98,7 @@ return { redis.call('HGET', KEYS[1], 'since'), deadline or '', decision or '' }
  */
 const DECIDE_LUA = `
 if redis.call('EXISTS', KEYS[2]) == 0 then return -1 end
-if redis.call('HEXISTS', KEYS[2], 'finishedOn') == 1 then return -2 end
+if redis.call('HEXISTS', KEYS[2], '${JOB_FIELDS.finishedOn}') == 1 then return -2 end
 if redis.call('HEXISTS', KEYS[1], 'since') == 0 then return 0 end
 if redis.call('HSETNX', KEYS[1], 'decision', ARGV[1]) == 0 then return -2 end
 return 1
