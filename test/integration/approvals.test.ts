@@ -168,6 +168,13 @@ describe('approvals', () => {
       agentId: 'api:admin',
       detail: { result, reason: 'looks good' },
     });
+    // In causal order: the dependents wait until the approval is DONE.
+    const all = await store.eventsAfter(0, 100_000);
+    const doneSeq = events.at(-1)!.seq;
+    for (const key of ['deploy', 'announce']) {
+      const pending = all.find((e) => e.taskId === `${goalId}.${key}` && e.toState === 'PENDING');
+      expect(pending!.seq).toBeGreaterThan(doneSeq);
+    }
     // Ended: a late decision is still a conflict.
     await post(`/api/tasks/${gate}/approve`).expect(409);
   });
