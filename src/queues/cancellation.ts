@@ -6,7 +6,8 @@
  */
 import { ConflictError, NotFoundError } from '../errors';
 import { goalRecordKey, loadGoalRecord, type GoalRecord } from './compiler';
-import { GATES_QUEUE, GOALS_QUEUE } from './names';
+import { forgetApproval } from './approvals';
+import { APPROVALS_QUEUE, GATES_QUEUE, GOALS_QUEUE } from './names';
 import { topologicalOrder } from './plan-cycles';
 import {
   AGENTQ_STREAM_EVENT,
@@ -183,6 +184,7 @@ export async function endUnfinished(
       await gates.remove(gateId, { removeChildren: false });
     }
     await recordEnd(c, record.shard, typeOf.get(key)!, taskId, endingOf(key));
+    if (typeOf.get(key) === APPROVALS_QUEUE) await forgetApproval(c, record.shard, taskId);
   }
   return running;
 }

@@ -417,4 +417,34 @@ describe('approvals', () => {
     expect(deps.gate).toMatchObject({ approved: true, note: 'after the wipe' });
     expect(deps.build).toMatchObject({ ok: true });
   });
+
+  it('a timeout survives kill -9 of the only process running the approval worker', async () => {
+    const goalId = await submit([
+      {
+        key: 'gate',
+        title: 'Auto?',
+        approval: { timeoutMs: 1500, onTimeout: 'approve' },
+      } as PlanSpec['tasks'][number],
+      { key: 'after', title: 'After', type: 'work', dependsOn: ['gate'] },
+    ]);
+    const gate = `${goalId}.gate`;
+    await awaiting(gate);
+    const { deadline } = (await readApprovalWait(coordinator, gate))!;
+    agent.child.kill('SIGKILL');
+    await agent.exited;
+    // Past its deadline with no worker anywhere: nothing decided it.
+    await new Promise((done) => setTimeout(done, Math.max(0, deadline! - Date.now()) + 300));
+    expect((await store.getTask(gate))?.state).toBe('PENDING');
+    expect((await readApprovalWait(coordinator, gate))?.decision).toBeNull();
+
+    agent = await spawnAgent({
+      url: REDIS_URL,
+      prefix,
+      agentId: 'appr-agent-2',
+      capabilities: ['work'],
+      handlersFile: HANDLERS,
+    });
+    expect(await goalEnd(goalId)).toBe('DONE');
+    expect((await store.getTask(gate))?.result).toMatchObject({ approved: true, by: 'timeout' });
+  });
 });
