@@ -29,6 +29,7 @@ export type {
   TaskRecord,
   TaskSpec,
   AgentInfo,
+  ApprovalSpec,
 } from './entities/task-model';
 
 export { RedisCoordinator } from './queues/redis-coordinator';
@@ -36,6 +37,8 @@ export type { RedisCoordinatorOptions, PendingTaskSummary } from './queues/redis
 export { SupervisorAgent } from './queues/supervisor-agent';
 export type { SubmittedGoal, SubmitOptions, SupervisorOptions } from './queues/supervisor-agent';
 export { resolvePlan } from './queues/plan-schema';
+export { APPROVALS_QUEUE } from './queues/names';
+export type { ApprovalResult, AwaitingApproval } from './queues/approvals';
 export { loadPlanFile } from './queues/plan-loader';
 export { checkRedisServer, RedisConfigError } from './queues/redis-checks';
 export { recoverGoals, goalsRedisLost } from './queues/recover';
@@ -75,6 +78,9 @@ export type { InternalWorkersOptions, InternalWorkerSettings } from './queues/in
 export { joinMirror } from './mirror/shared-mirror';
 export * as operations from './interface/operations';
 export type {
+  ApproveTaskInput,
+  DecisionOutcome,
+  RejectTaskInput,
   CancelGoalInput,
   CancelTaskInput,
   CreateTaskInput,
