@@ -20,6 +20,7 @@ const CLUSTER_TESTS = [
   'agent-processes',
   'mirror-crash',
   'mirror-stop',
+  'approvals',
 ];
 module.exports = {
   // Real servers and child processes; a test that needs more says so itself.
