@@ -4,6 +4,7 @@
  * removed) and their end is recorded with an `agentq` entry on their queue's events stream; running
  * jobs get a `ControlMessage` and their agent fails them with `cancelledReason(actor)`.
  */
+import type { Queue } from 'bullmq';
 import { ConflictError, NotFoundError } from '../errors';
 import { goalRecordKey, loadGoalRecord, type GoalRecord } from './compiler';
 import { forgetApproval } from './approvals';
@@ -174,7 +175,10 @@ export async function endUnfinished(
     if (!keys.has(key)) continue;
     const taskId = taskJobId(record.goalId, key);
     const queue = c.queue(typeOf.get(key)!, record.shard);
-    const state = await queue.getJobState(taskId);
+    const state =
+      typeOf.get(key) === APPROVALS_QUEUE
+        ? await approvalStateWhenLet(queue, taskId)
+        : await queue.getJobState(taskId);
     if (FINISHED.has(state)) continue;
     if (!NOT_STARTED.has(state) || (await queue.remove(taskId, { removeChildren: false })) === 0) {
       running.push(taskId);
@@ -187,6 +191,18 @@ export async function endUnfinished(
     if (typeOf.get(key) === APPROVALS_QUEUE) await forgetApproval(c, record.shard, taskId);
   }
   return running;
+}
+
+/**
+ * An approval job is active only for the moment the approval worker parks or ends it (no agent
+ * would see a cancel message for it): wait that moment out, so it is removed like any waiting job.
+ */
+async function approvalStateWhenLet(queue: Queue, taskId: string): Promise<string> {
+  for (let i = 0; ; i++) {
+    const state = await queue.getJobState(taskId);
+    if (state !== 'active' || i >= 100) return state;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 export async function publishCancel(

@@ -14,7 +14,7 @@ import { createApp, type AgentqApp } from '../../src/board/app';
 import type { Json, PlanSpec } from '../../src/entities/task-model';
 import { TaskRegistry } from '../../src/entities/task-registry';
 import { InterfaceAgent } from '../../src/interface/interface-agent';
-import { approveTask, cancelGoal } from '../../src/interface/operations';
+import { approveTask, cancelGoal, cancelTask } from '../../src/interface/operations';
 import { startMirror, type MirrorHandle } from '../../src/mirror/mirror';
 import { readApprovalWait } from '../../src/queues/approvals';
 import { recoverGoals } from '../../src/queues/recover';
@@ -274,6 +274,23 @@ describe('approvals', () => {
     await post(`/api/tasks/${goalId}.gate/approve`, { data: 'x'.repeat(10), note: 5 }).expect(400);
     await cancelGoal({ store, coordinator }, { goalId }, 'test');
     expect(await goalEnd(goalId)).toBe('CANCELLED');
+  });
+
+  it('cancelling a task awaiting approval ends it CANCELLED; deciding it then is a conflict', async () => {
+    const goalId = await submit([
+      { key: 'gate', title: 'Maybe?', approval: {} } as PlanSpec['tasks'][number],
+      { key: 'after', title: 'After', type: 'work', dependsOn: ['gate'] },
+    ]);
+    const gate = `${goalId}.gate`;
+    await awaiting(gate);
+    expect(await cancelTask({ store, coordinator }, { taskId: gate }, 'test')).toEqual({
+      taskId: gate,
+      cancelled: 2,
+    });
+    expect(await goalEnd(goalId)).toBe('CANCELLED');
+    expect((await store.getTask(gate))?.state).toBe('CANCELLED');
+    const late = await post(`/api/tasks/${gate}/approve`).expect(409);
+    expect(late.body.error.message).toMatch(/is CANCELLED: not awaiting approval/);
   });
 
   it('timeouts decide both ways, by the approval worker', async () => {
