@@ -205,6 +205,23 @@ describe('approvals', () => {
     expect((await store.getTask(`${goalId}.after`))?.state).not.toBe('DONE');
   });
 
+  it('task retry of a rejected approval re-opens the goal, which asks again', async () => {
+    const goalId = await submit([
+      { key: 'gate', title: 'Again?', approval: {} } as PlanSpec['tasks'][number],
+      { key: 'after', title: 'After', type: 'work', dependsOn: ['gate'] },
+    ]);
+    const gate = `${goalId}.gate`;
+    await awaiting(gate);
+    await post(`/api/tasks/${gate}/reject`, { reason: 'first no' }).expect(200);
+    expect(await goalEnd(goalId)).toBe('FAILED');
+    await post(`/api/tasks/${gate}/retry`).expect(202);
+    await awaiting(gate);
+    expect((await readApprovalWait(coordinator, gate))?.decision).toBeNull();
+    await post(`/api/tasks/${gate}/approve`, { note: 'second yes' }).expect(200);
+    expect(await goalEnd(goalId)).toBe('DONE');
+    expect((await store.getTask(gate))?.result).toMatchObject({ note: 'second yes' });
+  });
+
   it('an optional approval rejected through the library: the goal goes on', async () => {
     const goalId = await submit([
       { key: 'gate', title: 'Extra?', approval: {}, optional: true } as PlanSpec['tasks'][number],
