@@ -36,6 +36,7 @@ const CLUSTER_TESTS = [
   'limits-per-key',
   'limits-shards',
   'budget-usage',
+  'approvals',
 ];
 const config: Config = {
   // Real servers and child processes; a test that needs more says so itself.

@@ -28,6 +28,7 @@ export type {
   AgentInfo,
   CapabilityLimits,
   RateLimit,
+  ApprovalSpec,
 } from './entities/task-model';
 export { formatRate, parseCapabilityLimits, parseRate } from './queues/capability-limits';
 export { viewCapabilityLimits } from './queues/limits-view';
@@ -38,6 +39,8 @@ export type { RedisCoordinatorOptions, PendingTaskSummary } from './queues/redis
 export { SupervisorAgent } from './queues/supervisor-agent';
 export type { SubmittedGoal, SubmitOptions, SupervisorOptions } from './queues/supervisor-agent';
 export { resolvePlan } from './queues/plan-schema';
+export { APPROVALS_QUEUE } from './queues/names';
+export type { ApprovalResult, AwaitingApproval } from './queues/approvals';
 export { loadPlanFile } from './queues/plan-loader';
 export { checkRedisServer, RedisConfigError } from './queues/redis-checks';
 export { recoverGoals, goalsRedisLost } from './queues/recover';
@@ -77,6 +80,9 @@ export type { InternalWorkersOptions, InternalWorkerSettings } from './queues/in
 export { joinMirror } from './mirror/shared-mirror';
 export * as operations from './interface/operations';
 export type {
+  ApproveTaskInput,
+  DecisionOutcome,
+  RejectTaskInput,
   CancelGoalInput,
   CancelTaskInput,
   CreateTaskInput,

@@ -12,6 +12,7 @@ import type { TaskStore } from '../entities/task-store';
 import { viewCapabilityLimits } from '../queues/limits-view';
 import { openGoalBudgets } from '../interface/goal-budgets';
 import { BUDGET_DIMENSIONS } from '../queues/goal-budget';
+import { countAwaitingApprovals } from '../queues/approvals';
 import { INTERNAL_QUEUES } from '../queues/names';
 import type { RedisCoordinator } from '../queues/redis-coordinator';
 
@@ -114,6 +115,15 @@ export function createMetrics(options: MetricsOptions): AppMetrics {
         this.set({ capability, state: 'parked' }, view.keys.parked);
         this.set({ capability, state: 'keys_parked' }, view.keys.keysParked);
       }
+    },
+  });
+
+  new Gauge({
+    name: 'agentq_tasks_awaiting_approval',
+    help: 'Approval tasks waiting for a person to approve or reject them (all shards)',
+    registers: [registry],
+    async collect() {
+      this.set(await countAwaitingApprovals(coordinator));
     },
   });
 

@@ -9,6 +9,7 @@ import { clearLimits } from './routes/clear-limits';
 import { cancelTask } from './routes/cancel-task';
 import { createGoal } from './routes/create-goal';
 import { createTask } from './routes/create-task';
+import { approveTask, rejectTask } from './routes/decide-approval';
 import { getGoal } from './routes/get-goal';
 import { getStatus } from './routes/get-status';
 import { getTask } from './routes/get-task';
@@ -42,6 +43,8 @@ export const API_ROUTES: readonly Route[] = [
   { method: 'get', path: '/api/tasks/:id', handler: getTask },
   { method: 'post', path: '/api/tasks/:id/cancel', handler: cancelTask },
   { method: 'post', path: '/api/tasks/:id/retry', handler: retryTask },
+  { method: 'post', path: '/api/tasks/:id/approve', handler: approveTask },
+  { method: 'post', path: '/api/tasks/:id/reject', handler: rejectTask },
   { method: 'get', path: '/api/goals', handler: listGoals },
   { method: 'post', path: '/api/goals', handler: createGoal },
   { method: 'get', path: '/api/goals/:id', handler: getGoal },

@@ -32,6 +32,21 @@ export interface TaskSpec {
    * repository. @defaultValue none
    */
   concurrencyKey?: string;
+  /**
+   * Makes the task an approval: run by no agent (its `type` is `_approvals`), it waits for a
+   * person's `task approve` / `task reject` once its dependencies have ended.
+   */
+  approval?: ApprovalSpec;
+}
+
+/** A plan task's `approval` (DESIGN.md, "Living goals"). */
+export interface ApprovalSpec {
+  /** What the person is asked. */
+  prompt?: string;
+  /** How long it waits for a decision before `onTimeout` decides; none: it waits for ever. */
+  timeoutMs?: number;
+  /** What a timeout decides. @defaultValue 'reject' */
+  onTimeout?: 'approve' | 'reject';
 }
 
 /** A rate limit: at most `max` tasks started per `durationMs`. */
@@ -85,8 +100,8 @@ export interface GoalUsage {
 }
 
 /** A task spec with every default applied, as the compiler and stores see it. */
-export type ResolvedTaskSpec = Required<Omit<TaskSpec, 'concurrencyKey'>> &
-  Pick<TaskSpec, 'concurrencyKey'>;
+export type ResolvedTaskSpec = Required<Omit<TaskSpec, 'concurrencyKey' | 'approval'>> &
+  Pick<TaskSpec, 'concurrencyKey' | 'approval'>;
 
 /** PAUSED: no task of the goal starts (its budget ran out, or a person paused it). */
 export const GOAL_STATES = ['ACTIVE', 'PAUSED', 'DONE', 'FAILED', 'CANCELLED'] as const;

@@ -5,7 +5,7 @@
  * Built with a registry and a coordinator it is a place where the two meet, so it joins the
  * process's mirror candidate (shared-mirror.ts): the seed's example reaches SQL in one process.
  */
-import type { GoalBudget } from '../entities/task-model';
+import type { GoalBudget, Json } from '../entities/task-model';
 import type { TaskRegistry } from '../entities/task-registry';
 import { joinMirror } from '../mirror/shared-mirror';
 import type { RedisCoordinator } from '../queues/redis-coordinator';
@@ -15,6 +15,7 @@ import { cancelTask } from './operations/cancel-task';
 import { pauseGoal } from './operations/pause-goal';
 import { raiseGoalBudget } from './operations/raise-goal-budget';
 import { resumeGoal } from './operations/resume-goal';
+import { approveTask, rejectTask, type DecisionOutcome } from './operations/decide-approval';
 import type { CreateTaskInput } from './operations/create-task';
 import { retryTask, type RetryOutcome } from './operations/retry-task';
 import { INTERFACE_HELP, parseInterfaceCommand } from './interface-commands';
@@ -111,6 +112,24 @@ export class InterfaceAgent {
     return raiseGoalBudget(this.deps(), { goalId, budget }, actor);
   }
 
+  /** Approves a task awaiting approval (the `approveTask` operation: anything else is a 409). */
+  approveTask(
+    taskId: string,
+    input: { note?: string; data?: Json } = {},
+    actor = this.actor,
+  ): Promise<DecisionOutcome> {
+    return approveTask(this.deps(), { taskId, ...input }, actor);
+  }
+
+  /** Rejects a task awaiting approval (the `rejectTask` operation: anything else is a 409). */
+  rejectTask(
+    taskId: string,
+    input: { reason?: string } = {},
+    actor = this.actor,
+  ): Promise<DecisionOutcome> {
+    return rejectTask(this.deps(), { taskId, ...input }, actor);
+  }
+
   private deps() {
     return { store: this.registry, coordinator: this.redis };
   }
@@ -132,6 +151,22 @@ export class InterfaceAgent {
       case 'retry':
         await this.retryTask(command.id, actor);
         return `Retrying task ${command.id}.`;
+      case 'approve': {
+        const done = await this.approveTask(
+          command.id,
+          command.note !== undefined ? { note: command.note } : {},
+          actor,
+        );
+        return `Approved task ${command.id} (by ${done.by}).`;
+      }
+      case 'reject': {
+        const done = await this.rejectTask(
+          command.id,
+          command.reason !== undefined ? { reason: command.reason } : {},
+          actor,
+        );
+        return `Rejected task ${command.id} (by ${done.by}).`;
+      }
       case 'create': {
         const { title, type, priority, description } = command;
         const created = await this.createTask({ title, type, priority, description });

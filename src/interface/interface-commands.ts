@@ -10,6 +10,8 @@ export type InterfaceCommand =
   | { name: 'pending' }
   | { name: 'help' }
   | { name: 'show' | 'cancel' | 'retry'; id: string }
+  | { name: 'approve'; id: string; note?: string }
+  | { name: 'reject'; id: string; reason?: string }
   | {
       name: 'create';
       title: string;
@@ -25,6 +27,8 @@ export const INTERFACE_HELP = [
   '  show <id>                                one task: state, attempts, result or error',
   '  cancel <id>                              cancel a task (and its dependents)',
   '  retry <id>                               run a FAILED task again (attempts reset)',
+  '  approve <id> [note="…"]                  approve a task awaiting approval',
+  '  reject <id> [reason="…"]                 reject a task awaiting approval',
   '  create "<title>" type=<cap> priority=<n> [description="…"]   a one-task goal',
   '  agents                                   live agents and what they run',
   '  pending                                  tasks waiting in their queues',
@@ -56,11 +60,30 @@ export function parseInterfaceCommand(line: string): InterfaceCommand {
       if (!id) throw new InputError(`'${name}' needs a task id: ${name} <id>`, 'id');
       return { name, id };
     }
+    case 'approve':
+    case 'reject':
+      return parseDecision(name, args);
     case 'create':
       return parseCreate(args);
     default:
       return { name: 'unknown', word };
   }
+}
+
+function parseDecision(name: 'approve' | 'reject', args: string[]): InterfaceCommand {
+  const option = name === 'approve' ? 'note' : 'reason';
+  const id = args[0];
+  if (!id || id.includes('=')) {
+    throw new InputError(`'${name}' needs a task id: ${name} <id> [${option}="…"]`, 'id');
+  }
+  let text: string | undefined;
+  for (const arg of args.slice(1)) {
+    const eq = arg.indexOf('=');
+    if (eq > 0 && arg.slice(0, eq).toLowerCase() === option) text = arg.slice(eq + 1);
+    else throw new InputError(`unexpected '${arg}': ${name} <id> [${option}="…"]`, option);
+  }
+  if (name === 'approve') return { name, id, ...(text !== undefined ? { note: text } : {}) };
+  return { name, id, ...(text !== undefined ? { reason: text } : {}) };
 }
 
 function parseCreate(args: string[]): InterfaceCommand {

@@ -11,6 +11,7 @@ import type { TaskRegistry } from '../entities/task-registry';
 import { jobHashState, type JobHashState } from '../queues/bullmq-internals';
 import { taskJobKey } from '../queues/links';
 import { shardOf } from '../queues/protocol';
+import { APPROVALS_QUEUE } from '../queues/names';
 import type { RedisCoordinator } from '../queues/redis-coordinator';
 import { taskJobId } from '../queues/task-job';
 
@@ -55,6 +56,8 @@ export function diagnoseTask(task: TaskRecord, input: DiagnosisInput): StuckReas
   } else if (task.state !== 'PENDING') {
     return null;
   }
+  // An approval task waits for a person, not an agent (status lists it as awaiting approval).
+  if (task.type === APPROVALS_QUEUE) return null;
   const capability = task.type;
   if (input.pausedQueues.has(capability)) return { kind: 'paused', capability };
   const serving = input.agents.filter((a) => a.capabilities.includes(capability));

@@ -4,6 +4,7 @@
  * so it reads the same in a log, a terminal and a chat.
  */
 import { TASK_STATES, type TaskState } from '../entities/task-state';
+import type { AwaitingApproval } from '../queues/approvals';
 import { formatRate } from '../queues/capability-limits';
 import type { CapabilityLimitsView } from '../queues/limits-view';
 import type { SystemStatus } from './interface-status';
@@ -51,6 +52,11 @@ export function formatStatusReport(status: SystemStatus): string {
   if (status.limits.length > 0) {
     lines.push('', 'Limits:');
     for (const l of status.limits) lines.push(`  ${l.capability}: ${describeLimits(l)}`);
+  }
+  if (status.awaitingApproval.count > 0) {
+    lines.push('', `Awaiting approval: ${status.awaitingApproval.count}`);
+    for (const a of status.awaitingApproval.tasks)
+      lines.push(`  ${awaitingLine(a, status.generatedAt)}`);
   }
   if (status.stuck.length > 0) {
     lines.push('', 'Not being claimed:');
@@ -110,4 +116,12 @@ function budgetText(budget: { tokens?: number; costUsd?: number; wallMs?: number
   return Object.entries(budget)
     .map(([d, v]) => `${d} ${v}`)
     .join(', ');
+}
+
+/** `<id> <title>: since <ISO> (<n>s ago)[, <onTimeout> at <ISO>] — <prompt>` */
+export function awaitingLine(a: AwaitingApproval, now: Date): string {
+  const ago = Math.max(0, Math.round((now.getTime() - a.since.getTime()) / 1000));
+  const timeout = a.deadline ? `, ${a.onTimeout}s at ${a.deadline.toISOString()}` : '';
+  const prompt = a.prompt ? ` — ${a.prompt}` : '';
+  return `${a.taskId} ${a.title}: since ${a.since.toISOString()} (${ago}s ago)${timeout}${prompt}`;
 }

@@ -6,6 +6,7 @@
 import { TASK_STATES, type TaskState } from '../entities/task-state';
 import type { AgentInfo, GoalRecord, TaskError } from '../entities/task-model';
 import type { TaskRegistry } from '../entities/task-registry';
+import { listAwaitingApprovals, type AwaitingApproval } from '../queues/approvals';
 import type { PendingTaskSummary, RedisCoordinator } from '../queues/redis-coordinator';
 import { viewCapabilityLimits, type CapabilityLimitsView } from '../queues/limits-view';
 import { openGoalBudgets, type GoalBudgetView } from './goal-budgets';
@@ -48,6 +49,8 @@ export interface SystemStatus {
   stuck: StuckTask[];
   /** Capability limits, with what runs under each now. */
   limits: CapabilityLimitsView[];
+  /** Tasks awaiting a person's approval: how many in all, the oldest first. */
+  awaitingApproval: { count: number; tasks: AwaitingApproval[] };
 }
 
 export interface StatusLimits {
@@ -59,6 +62,8 @@ export interface StatusLimits {
   goals?: number;
   /** @defaultValue 20 */
   stuck?: number;
+  /** @defaultValue 20 */
+  approvals?: number;
 }
 
 export async function collectSystemStatus(
@@ -76,6 +81,7 @@ export async function collectSystemStatus(
     pending,
     queues,
     limitViews,
+    approvals,
   ] = await Promise.all([
     registry.countByState(),
     registry.countByType(),
@@ -86,6 +92,7 @@ export async function collectSystemStatus(
     redis.getPendingTasks(limits.pending ?? 20),
     queueDepths(redis),
     viewCapabilityLimits(redis),
+    listAwaitingApprovals(redis, limits.approvals ?? 20),
   ]);
   const all = TASK_STATES.reduce((sum, state) => sum + (counts[state] ?? 0), 0);
   const [recentFailures, stuck, budgets] = await Promise.all([
@@ -105,6 +112,7 @@ export async function collectSystemStatus(
     recentFailures,
     stuck,
     limits: limitViews,
+    awaitingApproval: approvals,
   };
 }
 

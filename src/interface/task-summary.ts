@@ -6,6 +6,8 @@
 import type { TaskRecord } from '../entities/task-model';
 import type { TaskRegistry } from '../entities/task-registry';
 import { NotFoundError } from '../errors';
+import { approvalStateOf, type ApprovalState } from '../queues/approvals';
+import { APPROVALS_QUEUE } from '../queues/names';
 import type { RedisCoordinator } from '../queues/redis-coordinator';
 import {
   dependencyStatesOf,
@@ -20,6 +22,8 @@ export interface TaskSummary {
   goal: { id: string; title: string; state: string } | null;
   /** Why a waiting task is not being claimed, when it is stuck. */
   stuck: StuckReason | null;
+  /** An approval task's approval: what it asks, and since when it awaits a decision. */
+  approval?: ApprovalState;
 }
 
 /** Unknown id: NotFoundError. */
@@ -42,10 +46,12 @@ export async function getTaskSummary(
     const paused = (await queue.isPaused()) ? new Set([task.type]) : new Set<string>();
     stuck = diagnoseTask(task, { agents, pausedQueues: paused, dependencyStates: status, job });
   }
+  const approval = task.type === APPROVALS_QUEUE ? await approvalStateOf(redis, task.id) : null;
   return {
     task,
     goal: goal ? { id: goal.id, title: goal.title, state: goal.state } : null,
     stuck,
+    ...(approval ? { approval } : {}),
   };
 }
 
@@ -71,6 +77,21 @@ export function formatTaskSummary(summary: TaskSummary): string {
   if (t.result !== null) rows.push(['result', JSON.stringify(t.result)]);
   if (t.error) rows.push(['error', t.error.message]);
   if (summary.stuck) rows.push(['not claimed', describeStuckReason(summary.stuck)]);
+  const approval = summary.approval;
+  if (approval?.prompt) rows.push(['approval', approval.prompt]);
+  if (approval?.awaitingSince) {
+    const timeout = approval.deadline
+      ? `; ${approval.onTimeout}s at ${approval.deadline.toISOString()} unless decided`
+      : '';
+    rows.push(['awaiting approval', `since ${approval.awaitingSince.toISOString()}${timeout}`]);
+  }
+  if (approval?.decision) {
+    const d = approval.decision;
+    rows.push([
+      'decided',
+      `${d.approved ? 'approved' : 'rejected'} by ${d.by} at ${new Date(d.at).toISOString()}`,
+    ]);
+  }
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
 }

@@ -19,6 +19,7 @@ import {
   type TaskProgressMessage,
   type TaskResultEnvelope,
 } from '../queues/protocol';
+import { rejectedActorOf } from '../queues/approvals';
 import { childFailureOf } from './mirror-failure';
 import type { MirrorLookups } from './mirror-lookups';
 import { streamIdMs } from './mirror-cursor';
@@ -206,6 +207,8 @@ function completedChange(base: Omit<TaskChange, 'to'>, value: Json | undefined):
     attempt: value.attempt,
     agentId: value.agentId,
     result: value.result,
+    ...(value.actor ? { actor: value.actor } : {}),
+    ...(value.note ? { reason: value.note } : {}),
     metrics: {
       finishedAt: new Date(value.finishedAt),
       durationMs: value.finishedAt - value.startedAt,
@@ -230,7 +233,14 @@ async function failedChange(
   const error: TaskError = child
     ? { message: `dependency ${child.dependency} failed`, dependency: child.dependency }
     : { message: reason };
-  return { ...finished, to: 'FAILED', error, reason: error.message };
+  const rejectedBy = child ? null : rejectedActorOf(reason);
+  return {
+    ...finished,
+    to: 'FAILED',
+    error,
+    reason: error.message,
+    ...(rejectedBy ? { actor: rejectedBy } : {}),
+  };
 }
 
 /** `[cancelled] by api:ops` → `api:ops`. */

@@ -1,10 +1,10 @@
 /**
  * The events streams the mirror reads: `<bullPrefix(shard)>:<queue>:events` for every capability
- * queue and `_goals`, on every shard; plus XREAD and XINFO STREAM decoded into plain values.
+ * queue, `_approvals` (approval tasks) and `_goals`, on every shard; plus XREAD and XINFO STREAM decoded into plain values.
  */
 import { Cluster } from 'ioredis';
 import type { RedisConnection } from '../queues/connection';
-import { GOALS_QUEUE } from '../queues/names';
+import { APPROVALS_QUEUE, GOALS_QUEUE } from '../queues/names';
 import type { RedisCoordinator } from '../queues/redis-coordinator';
 import type { StreamEntry } from './mirror-events';
 
@@ -19,7 +19,7 @@ export async function listStreams(
   coordinator: RedisCoordinator,
   shard: number,
 ): Promise<EventsStream[]> {
-  const queues = [...(await coordinator.capabilities()), GOALS_QUEUE];
+  const queues = [...(await coordinator.capabilities()), APPROVALS_QUEUE, GOALS_QUEUE];
   return queues.map((queue) => ({
     key: `${coordinator.bullPrefix(shard)}:${queue}:events`,
     queue,

@@ -4,9 +4,11 @@
  * removed) and their end is recorded with an `agentq` entry on their queue's events stream; running
  * jobs get a `ControlMessage` and their agent fails them with `cancelledReason(actor)`.
  */
+import type { Queue } from 'bullmq';
 import { ConflictError, NotFoundError } from '../errors';
 import { goalRecordKey, loadGoalRecord, type GoalRecord } from './compiler';
-import { GATES_QUEUE, GOALS_QUEUE } from './names';
+import { forgetApproval } from './approvals';
+import { APPROVALS_QUEUE, GATES_QUEUE, GOALS_QUEUE } from './names';
 import { topologicalOrder } from './plan-cycles';
 import {
   AGENTQ_STREAM_EVENT,
@@ -173,7 +175,10 @@ export async function endUnfinished(
     if (!keys.has(key)) continue;
     const taskId = taskJobId(record.goalId, key);
     const queue = c.queue(typeOf.get(key)!, record.shard);
-    const state = await queue.getJobState(taskId);
+    const state =
+      typeOf.get(key) === APPROVALS_QUEUE
+        ? await approvalStateWhenLet(queue, taskId)
+        : await queue.getJobState(taskId);
     if (FINISHED.has(state)) continue;
     if (!NOT_STARTED.has(state) || (await queue.remove(taskId, { removeChildren: false })) === 0) {
       running.push(taskId);
@@ -183,8 +188,21 @@ export async function endUnfinished(
       await gates.remove(gateId, { removeChildren: false });
     }
     await recordEnd(c, record.shard, typeOf.get(key)!, taskId, endingOf(key));
+    if (typeOf.get(key) === APPROVALS_QUEUE) await forgetApproval(c, record.shard, taskId);
   }
   return running;
+}
+
+/**
+ * An approval job is active only for the moment the approval worker parks or ends it (no agent
+ * would see a cancel message for it): wait that moment out, so it is removed like any waiting job.
+ */
+async function approvalStateWhenLet(queue: Queue, taskId: string): Promise<string> {
+  for (let i = 0; ; i++) {
+    const state = await queue.getJobState(taskId);
+    if (state !== 'active' || i >= 100) return state;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 export async function publishCancel(

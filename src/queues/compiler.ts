@@ -107,6 +107,7 @@ export function compileGoal(input: CompileInput): CompiledGoal {
       ...(linked.length > 0
         ? { links: linked.map((d): [string, string] => [d, byKey.get(d)!.type]) }
         : {}),
+      ...(task.approval ? { approval: task.approval } : {}),
     };
     const children = (treeChildren.get(key) ?? []).map((c) => nodes.get(c)!);
     const opts = { ...taskOptions(task, parentOf.get(key) === null), jobId: taskId };

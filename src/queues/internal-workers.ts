@@ -1,5 +1,6 @@
 /**
- * agentq's own workers: the gate worker, the goal worker and the reconciler, on every shard.
+ * agentq's own workers: the gate worker, the goal worker, the approval worker and the reconciler,
+ * on every shard.
  * `startInternalWorkers` is the one place that starts them, with the options it is given.
  * `joinInternalWorkers` is how the parts of one process share a single set: started with the
  * coordinator's `internalWorkers` settings by the first part that joins, stopped when the last one
@@ -9,6 +10,7 @@ import { Worker } from 'bullmq';
 import { createGateProcessor } from './gate-worker';
 import { createGoalProcessor } from './goal-worker';
 import type { InternalWorkerSettings } from './internal-worker-settings';
+import { startApprovalWorker } from './approval-worker';
 import { GATES_QUEUE, GOALS_QUEUE } from './names';
 import { startReconciler } from './reconciler';
 import type { RedisConnection } from './connection';
@@ -63,6 +65,7 @@ export function startInternalWorkers(
         connection: connection(),
         concurrency: options.goalConcurrency ?? 4,
       }),
+      startApprovalWorker(c, shard, { ...common, connection: connection() }),
     );
   }
   for (const w of workers) w.on('error', onError);

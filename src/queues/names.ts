@@ -15,7 +15,13 @@ export const GATES_QUEUE = '_gates';
 /** Dead letters: one job per task whose attempts are exhausted. */
 export const DLQ_QUEUE = '_dlq';
 
-export const INTERNAL_QUEUES = [GOALS_QUEUE, GATES_QUEUE, DLQ_QUEUE] as const;
+/**
+ * Approval tasks (a plan task with `approval`): run by no agent. The approval worker parks each
+ * one, delayed, once its dependencies have ended, until a person decides (see approvals.ts).
+ */
+export const APPROVALS_QUEUE = '_approvals';
+
+export const INTERNAL_QUEUES = [GOALS_QUEUE, GATES_QUEUE, DLQ_QUEUE, APPROVALS_QUEUE] as const;
 
 const CAPABILITY = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 

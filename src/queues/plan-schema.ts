@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { GoalBudget, Json, PlanSpec, ResolvedTaskSpec } from '../entities/task-model';
 import { InputError } from '../errors';
-import { isCapability } from './names';
+import { APPROVALS_QUEUE, isCapability } from './names';
 import { parseBudget } from './goal-budget-schema';
 import { findCycle } from './plan-cycles';
 import { assertStorable, unstorableReason } from './storable-text';
@@ -92,6 +92,43 @@ const taskSchema = z.object({
     .optional(),
 });
 
+/** Approvals wait at most this long for a decision (a timeout is a delayed job in Redis). */
+export const MAX_APPROVAL_TIMEOUT_MS = 365 * 24 * 3600 * 1000;
+
+const approvalSchema = z.object(
+  {
+    prompt: storableString(MAX_DESCRIPTION_CHARS).optional(),
+    timeoutMs: z
+      .number({ error: 'must be a number of milliseconds' })
+      .int('must be a whole number')
+      .min(1, 'must be at least 1 ms')
+      .max(MAX_APPROVAL_TIMEOUT_MS, 'must be at most 365 days')
+      .optional(),
+    onTimeout: z
+      .enum(['approve', 'reject'], { error: "must be 'approve' or 'reject'" })
+      .default('reject'),
+  },
+  { error: 'must be an object: { prompt?, timeoutMs?, onTimeout? }' },
+);
+
+/** An approval task is run by no agent: its type is the approvals queue. */
+const approvalTaskSchema = taskSchema.extend({
+  type: z
+    .literal(APPROVALS_QUEUE, {
+      error: `an approval task is run by no agent: leave type out (it is '${APPROVALS_QUEUE}')`,
+    })
+    .default(APPROVALS_QUEUE),
+  approval: approvalSchema,
+});
+
+function isApprovalTask(raw: unknown): boolean {
+  return (
+    typeof raw === 'object' &&
+    raw !== null &&
+    (raw as { approval?: unknown }).approval !== undefined
+  );
+}
+
 const planSchema = z.object({
   goal: storableString(MAX_GOAL_CHARS).trim().min(1, 'is required'),
   key: storableString(200).min(1, 'must not be empty').optional(),
@@ -135,7 +172,7 @@ function resolveTask(raw: unknown, index: number): ResolvedTaskSpec {
     assertJsonDepth(raw.data, MAX_DATA_DEPTH, `tasks[${index}].data`);
     assertStorable(raw.data, `tasks[${index}].data`);
   }
-  const parsed = taskSchema.safeParse(raw);
+  const parsed = (isApprovalTask(raw) ? approvalTaskSchema : taskSchema).safeParse(raw);
   if (!parsed.success) throw firstIssue(parsed.error, `tasks[${index}]`);
   const task = parsed.data;
   const size = Buffer.byteLength(JSON.stringify(task.data));

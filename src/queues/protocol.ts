@@ -20,6 +20,9 @@ export interface TaskResultEnvelope {
   startedAt: number;
   finishedAt: number;
   metrics?: ExecutionMetrics & { qualityScore?: number };
+  /** An approval task's: who approved it (audit actor) and their note (approvals.ts). */
+  actor?: string;
+  note?: string;
 }
 
 /** A gate job's return value: the shared task's result, or its error when it was optional. */

@@ -13,8 +13,15 @@
  * ```
  */
 import type { FlowJob } from 'bullmq';
-import { isGoalOpen, OPEN_GOAL_STATES, type TaskRecord } from '../entities/task-model';
+import {
+  isGoalOpen,
+  OPEN_GOAL_STATES,
+  type ApprovalSpec,
+  type ResolvedTaskSpec,
+  type TaskRecord,
+} from '../entities/task-model';
 import type { TaskStore } from '../entities/task-store';
+import { resetApprovals } from './approvals';
 import { dropJobFragments, jobKey } from './bullmq-internals';
 import { TASK_CANCELLED_FIELD } from './cancellation';
 import { compileGoal, goalRecordKey, saveGoalRecord, type CompileInput } from './compiler';
@@ -25,7 +32,7 @@ import { GOALS_QUEUE } from './names';
 import { shardOf } from './protocol';
 import { planGoalRecovery, RECOVER_ACTOR, type RequeuedTask } from './recover-plan';
 import type { RedisCoordinator } from './redis-coordinator';
-import type { TaskJobData } from './task-job';
+import { taskJobId, type TaskJobData } from './task-job';
 
 export interface GoalRecoveryReport {
   goalId: string;
@@ -177,21 +184,51 @@ export async function recoverGoal(
     await store.setGoalState(goalId, plan.goalEnd, at);
     return { report, rejected };
   }
-  // The SQL task rows do not hold a concurrencyKey; the goal's plan does.
+  // The SQL task rows hold no concurrencyKey and no approval; the goal's plan as submitted does.
   const keys = new Map(goal.plan.tasks.map((t) => [t.key, t.concurrencyKey]));
+  const approvalByKey = new Map(
+    goal.plan.tasks.flatMap((t) => (t.approval ? [[t.key, t.approval] as const] : [])),
+  );
   const input: CompileInput = {
     goalId,
     title: goal.title,
     shard,
     tasks: plan.requeue.map((r) => {
       const concurrencyKey = keys.get(r.spec.key);
-      return concurrencyKey ? { ...r.spec, concurrencyKey } : r.spec;
+      const spec = withApproval(r.spec, approvalByKey.get(r.spec.key));
+      return concurrencyKey ? { ...spec, concurrencyKey } : spec;
     }),
   };
   // Budget, use and a PAUSED state first: the rebuilt tasks meet them at the gate.
   await restoreGoalBudget(coordinator, goal);
+  await resetApprovals(coordinator, shard, approvalsOf(tasks, input));
   await addRestoredFlow(coordinator, input, plan.requeue, plan.cancelled);
   return { report, rejected };
+}
+
+function withApproval(
+  spec: ResolvedTaskSpec,
+  approval: ApprovalSpec | undefined,
+): ResolvedTaskSpec {
+  return approval ? { ...spec, approval } : spec;
+}
+
+/**
+ * The approval tasks to re-queue; one SQL records as awaiting approval (PENDING) keeps when it
+ * began to wait (approvals.ts, `resetApprovals`).
+ */
+function approvalsOf(
+  tasks: readonly TaskRecord[],
+  input: CompileInput,
+): Array<{ taskId: string; since: number | null }> {
+  const byKey = new Map(tasks.map((t) => [t.key, t]));
+  return input.tasks
+    .filter((spec) => spec.approval)
+    .map((spec) => {
+      const task = byKey.get(spec.key);
+      const since = task?.state === 'PENDING' ? (task.queuedAt ?? task.createdAt).getTime() : null;
+      return { taskId: taskJobId(input.goalId, spec.key), since };
+    });
 }
 
 /** Rebuilds every unfinished goal Redis lost; returns what it did. */

@@ -3,7 +3,7 @@
  * jobs (made when a shared task fails for good, to fail a further dependent) and goal root jobs. The compiler
  * writes them, agents and the supervisor read them; ids are deterministic so resubmits dedupe.
  */
-import type { Json } from '../entities/task-model';
+import type { ApprovalSpec, Json } from '../entities/task-model';
 import type { CancelMark } from './protocol';
 
 export interface TaskJobData {
@@ -39,6 +39,8 @@ export interface TaskJobData {
   resolved?: { [key: string]: Json };
   /** Set by a cancellation that reached the job before an agent ran it. */
   cancelled?: CancelMark;
+  /** An approval task (queue `_approvals`): decided by a person, not run (see approvals.ts). */
+  approval?: ApprovalSpec;
 }
 
 export interface GateJobData {

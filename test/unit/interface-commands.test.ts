@@ -23,6 +23,24 @@ describe('the interface command language', () => {
     expect(parseInterfaceCommand(`${name} g-1.build`)).toEqual({ name, id: 'g-1.build' });
   });
 
+  it('reads approve with an optional note and reject with an optional reason', () => {
+    expect(parseInterfaceCommand('approve g-1.gate')).toEqual({ name: 'approve', id: 'g-1.gate' });
+    expect(parseInterfaceCommand('approve g-1.gate note="looks good"')).toEqual({
+      name: 'approve',
+      id: 'g-1.gate',
+      note: 'looks good',
+    });
+    expect(parseInterfaceCommand("reject g-1.gate reason='not now'")).toEqual({
+      name: 'reject',
+      id: 'g-1.gate',
+      reason: 'not now',
+    });
+    expect(() => parseInterfaceCommand('approve')).toThrow(/^id: /);
+    expect(() => parseInterfaceCommand('reject note=x')).toThrow(/^id: /);
+    expect(() => parseInterfaceCommand('reject g-1.gate note=x')).toThrow(/^reason: unexpected/);
+    expect(INTERFACE_HELP).toContain('approve <id>');
+  });
+
   it('refuses show, cancel and retry without an id, naming the field', () => {
     expect(() => parseInterfaceCommand('cancel')).toThrow(InputError);
     expect(() => parseInterfaceCommand('show')).toThrow(/^id: /);

@@ -73,6 +73,21 @@ function status(): SystemStatus {
         keys: { running: 3, keysRunning: 2, parked: 7, keysParked: 1 },
       },
     ],
+    awaitingApproval: {
+      count: 1,
+      tasks: [
+        {
+          taskId: 'g-3.gate',
+          goalId: 'g-3',
+          key: 'gate',
+          title: 'Deploy?',
+          prompt: 'Ship it?',
+          since: new Date('2026-01-02T03:03:05.000Z'),
+          deadline: new Date('2026-01-02T04:03:05.000Z'),
+          onTimeout: 'reject',
+        },
+      ],
+    },
   };
 }
 
@@ -109,6 +124,12 @@ describe('formatStatusReport', () => {
   it('says why a task is not being claimed and lists recent failures', () => {
     expect(report).toContain("g-2.lint [qa] Lint: queue 'qa' is paused");
     expect(report).toContain('g-1.test [qa] Run the tests: exit code 1');
+  });
+
+  it('lists what awaits approval, since when, and what its timeout decides', () => {
+    expect(report).toContain(
+      'Awaiting approval: 1\n  g-3.gate Deploy?: since 2026-01-02T03:03:05.000Z (60s ago), rejects at 2026-01-02T04:03:05.000Z — Ship it?',
+    );
   });
 
   it('has no colour codes', () => {

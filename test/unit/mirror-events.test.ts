@@ -40,6 +40,30 @@ describe('mirror event mapping', () => {
     });
   });
 
+  it('an approval: the decider is the actor of DONE (note as reason) and of a rejection', async () => {
+    const envelope: TaskResultEnvelope = {
+      v: 1,
+      key: 'build',
+      result: { approved: true, by: 'cli:ann', note: 'ok', data: null },
+      agentId: 'cli:ann',
+      attempt: 1,
+      startedAt: 1000,
+      finishedAt: 1000,
+      actor: 'cli:ann',
+      note: 'ok',
+    };
+    const [done] = await map({ event: 'completed', returnvalue: JSON.stringify(envelope) });
+    expect(done).toMatchObject({ to: 'DONE', actor: 'cli:ann', reason: 'ok', agentId: 'cli:ann' });
+    const [failed] = await map({ event: 'failed', failedReason: 'rejected by api:admin: no' });
+    expect(failed).toMatchObject({
+      to: 'FAILED',
+      actor: 'api:admin',
+      error: { message: 'rejected by api:admin: no' },
+    });
+    const [other] = await map({ event: 'failed', failedReason: 'boom' });
+    expect(other!.actor).toBeUndefined();
+  });
+
   it('turns `started` into ASSIGNED then ACTIVE with the agent, attempt and wait time', async () => {
     const memos = new Map<string, TaskMemo>([[ID, { queuedAtMs: 1000 }]]);
     const data = JSON.stringify({

@@ -2,11 +2,16 @@
  * `/goals/:id`: the goal's DAG as an SVG (nodes coloured by state) and its task table, kept live
  * by a small inline script on `/api/events/stream?goalId=…` (the SSE stream replays from the seq
  * the page was rendered at, so nothing between render and connect is missed). Its budget and use
- * are shown under the title and follow `goals:budget`.
+ * are shown under the title and follow `goals:budget`. Approval tasks awaiting a decision are
+ * listed with since when; a full-token caller gets Approve / Reject buttons that call the REST
+ * routes (a read-only one sees the list without them).
  */
 import { Router } from 'express';
 import type { TaskRecord } from '../../entities/task-model';
 import { formatUsage, goalBudgetView, type GoalBudgetView } from '../../interface/goal-budgets';
+import { approvalStateOf, type ApprovalState } from '../../queues/approvals';
+import { APPROVALS_QUEUE } from '../../queues/names';
+import { callerOf } from '../auth';
 import { MAX_GRAPH_TASKS, renderGoalSvg, STATE_COLOURS } from '../graph-svg';
 import type { ApiContext } from '../routes/context';
 import { loadGoal } from '../routes/goal-tasks';
@@ -23,6 +28,84 @@ function taskRow(t: TaskRecord): string {
   );
 }
 
+/** One approval task awaiting a decision: what it asks, since when, and (full token) buttons. */
+function approvalItem(t: TaskRecord, a: ApprovalState | null, canDecide: boolean): string {
+  const since = a?.awaitingSince ? ` · since <time>${a.awaitingSince.toISOString()}</time>` : '';
+  const timeout = a?.deadline
+    ? ` · ${a.onTimeout}s at <time>${a.deadline.toISOString()}</time> unless decided`
+    : '';
+  const prompt = a?.prompt ? ` — <span class="prompt">${escapeHtml(a.prompt)}</span>` : '';
+  return (
+    `<li data-approval="${escapeHtml(t.id)}"><b>${escapeHtml(t.title)}</b>${prompt}${since}${timeout}` +
+    (canDecide ? APPROVAL_CONTROLS : '') +
+    ` <span class="outcome"></span></li>`
+  );
+}
+
+const APPROVAL_CONTROLS =
+  ` <input class="note" placeholder="note or reason" aria-label="note or reason">` +
+  ` <button class="approve" type="button">Approve</button>` +
+  ` <button class="reject" type="button">Reject</button>`;
+
+/** The "Awaiting approval" list: the approval tasks of the goal waiting for a decision. */
+function approvalSection(items: string[]): string {
+  return (
+    `<h3>Awaiting approval</h3><ul id="approvals">${items.join('')}</ul>` +
+    (items.length === 0 ? '<p id="no-approvals">Nothing awaits approval.</p>' : '')
+  );
+}
+
+/**
+ * Approve / Reject call the REST routes from this page (same origin, the session cookie); an
+ * approval task that starts to wait after the page was drawn joins the list from the stream.
+ */
+function approvalScript(canDecide: boolean): string {
+  return `<script>
+const canDecide = ${scriptJson(canDecide)};
+const controls = ${scriptJson(APPROVAL_CONTROLS)};
+async function decide(item, verb) {
+  const text = item.querySelector('.note').value;
+  const body = verb === 'approve' ? (text ? { note: text } : {}) : (text ? { reason: text } : {});
+  for (const b of item.querySelectorAll('button')) b.disabled = true;
+  const res = await fetch('/api/tasks/' + encodeURIComponent(item.dataset.approval) + '/' + verb, {
+    method: 'POST', credentials: 'same-origin',
+    headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+  });
+  const answer = await res.json().catch(() => ({}));
+  const outcome = item.querySelector('.outcome');
+  if (res.ok) {
+    outcome.textContent = (verb === 'approve' ? 'approved' : 'rejected') + ' by ' + answer.by;
+    for (const c of item.querySelectorAll('button, input')) c.remove();
+  } else {
+    outcome.textContent = (answer.error && answer.error.message) || ('HTTP ' + res.status);
+    for (const b of item.querySelectorAll('button')) b.disabled = false;
+  }
+}
+document.getElementById('approvals').addEventListener('click', (event) => {
+  const button = event.target.closest('button');
+  if (!button) return;
+  decide(button.closest('li'), button.classList.contains('approve') ? 'approve' : 'reject');
+});
+function onApproval(e) {
+  if (e.type !== ${scriptJson(APPROVALS_QUEUE)}) return;
+  let item = document.querySelector('li[data-approval="' + CSS.escape(e.taskId) + '"]');
+  if (e.state === 'PENDING' && !item) {
+    item = document.createElement('li');
+    item.dataset.approval = e.taskId;
+    item.innerHTML = '<b></b> · since <time></time>' + (canDecide ? controls : '') + ' <span class="outcome"></span>';
+    item.querySelector('b').textContent = e.title || e.taskId;
+    item.querySelector('time').textContent = e.at || new Date().toISOString();
+    document.getElementById('approvals').appendChild(item);
+    const none = document.getElementById('no-approvals');
+    if (none) none.remove();
+  } else if (item && e.state !== 'PENDING') {
+    for (const c of item.querySelectorAll('button, input')) c.remove();
+    if (!item.querySelector('.outcome').textContent) item.querySelector('.outcome').textContent = e.state;
+  }
+}
+</script>`;
+}
+
 /** Recolours nodes and updates rows from SSE events; no framework, no build. */
 function liveScript(goalId: string, after: number): string {
   return `<script>
@@ -31,6 +114,7 @@ const url = '/api/events/stream?goalId=' + encodeURIComponent(${scriptJson(goalI
 const source = new EventSource(url);
 function onTask(message) {
   const e = JSON.parse(message.data);
+  if (typeof onApproval === 'function') onApproval(e);
   for (const node of document.querySelectorAll('g.task[data-task-id="' + CSS.escape(e.taskId) + '"]')) {
     node.setAttribute('data-state', e.state);
     node.querySelector('rect').setAttribute('fill', colours[e.state]);
@@ -84,6 +168,11 @@ export function goalPageRouter(ctx: ApiContext): Router {
         ? `<div class="graph">${renderGoalSvg(tasks)}</div>`
         : `<p>${tasks.length} tasks: too many to draw (the picture stops at ${MAX_GRAPH_TASKS}).</p>`;
     const rows = tasks.slice(0, TABLE_ROWS).map(taskRow).join('');
+    // Only a caller who may change things (the full token) gets the Approve / Reject buttons.
+    const canDecide = callerOf(res).canMutate;
+    const waiting = tasks.filter((t) => t.type === APPROVALS_QUEUE && t.state === 'PENDING');
+    const states = await Promise.all(waiting.map((t) => approvalStateOf(ctx.coordinator, t.id)));
+    const approvals = waiting.map((t, i) => approvalItem(t, states[i] ?? null, canDecide));
     res
       .type('html')
       .send(
@@ -96,6 +185,8 @@ export function goalPageRouter(ctx: ApiContext): Router {
             picture +
             `<h3>Tasks</h3><table id="tasks"><tr><th>Key</th><th>Title</th><th>Type</th><th>State</th>` +
             `<th>Attempt</th><th>Agent</th></tr>${rows}</table>` +
+            approvalSection(approvals) +
+            approvalScript(canDecide) +
             liveScript(goal.id, after),
         ),
       );

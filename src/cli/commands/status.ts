@@ -1,9 +1,10 @@
 /**
- * `agentq status`: counts by state and capability, live agents, tasks nobody will claim and why,
- * recent failures. `--json` prints the whole status; `--watch` redraws it every second.
+ * `agentq status`: counts by state and capability, live agents, what awaits approval and since
+ * when, tasks nobody will claim and why, recent failures. `--json` prints the whole status; `--watch` redraws it every second.
  */
 import type { Command } from 'commander';
 import { InterfaceAgent } from '../../interface/interface-agent';
+import { awaitingLine } from '../../interface/interface-report';
 import type { SystemStatus } from '../../interface/interface-status';
 import { TASK_STATES } from '../../entities/task-state';
 import { withContext } from '../context';
@@ -91,6 +92,12 @@ export function renderStatus(status: SystemStatus, out: Output): void {
       ]),
       [3],
     );
+  }
+  if (status.awaitingApproval.count > 0) {
+    out.print(color.yellow(`Awaiting approval: ${status.awaitingApproval.count}`));
+    for (const a of status.awaitingApproval.tasks) {
+      out.print(`  ${awaitingLine(a, status.generatedAt)}`);
+    }
   }
   if (status.stuck.length > 0) {
     out.print(color.yellow('Not being claimed:'));

@@ -1,5 +1,5 @@
 /**
- * `agentq task show|create|cancel|retry`. Reads come from the task store; changes are the
+ * `agentq task show|create|cancel|retry|approve|reject`. Reads come from the task store; changes are the
  * operations (interface/operations), the same as REST's, with `cli:<user>` as the audit actor.
  * Each subcommand loads what it uses when it runs (`show` and `cancel` no supervisor, planner
  * or mirror): these are the commands scripts run most.
@@ -10,6 +10,7 @@ import type { Json } from '../../entities/task-model';
 import { InputError } from '../../errors';
 import type * as CancelTask from '../../interface/operations/cancel-task';
 import type * as CreateTask from '../../interface/operations/create-task';
+import type * as DecideApproval from '../../interface/operations/decide-approval';
 import type * as RetryTask from '../../interface/operations/retry-task';
 import type * as TaskSummary from '../../interface/task-summary';
 import type { OperationDeps, SubmittingDeps } from '../../interface/operations/deps';
@@ -48,6 +49,16 @@ function parseData(raw: string | undefined): { [key: string]: Json } | undefined
   return value as { [key: string]: Json };
 }
 
+/** `--data` of `task approve`: any JSON value. */
+function parseAnyJson(raw: string | undefined): Json | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    return JSON.parse(raw) as Json;
+  } catch (error) {
+    throw new InputError(`is not JSON: ${(error as Error).message}`, 'data');
+  }
+}
+
 function parsePriority(raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
   const n = Number(raw);
@@ -58,7 +69,9 @@ function parsePriority(raw: string | undefined): number | undefined {
 }
 
 export function register(program: Command): void {
-  const task = program.command('task').description('show, create, cancel or retry one task');
+  const task = program
+    .command('task')
+    .description('show, create, cancel, retry, approve or reject one task');
 
   task
     .command('show <id>')
@@ -123,6 +136,45 @@ export function register(program: Command): void {
           const { goalId, requeued } = outcome.reopened;
           ctx.out.print(`Re-opened goal ${goalId}: ${requeued.length} tasks run again.`);
         } else ctx.out.print(`Retrying task ${id}.`);
+      }),
+    );
+
+  task
+    .command('approve <id>')
+    .description('approve a task awaiting approval: it ends DONE and its dependents run')
+    .option('--note <text>', 'why; in the audit log and the result')
+    .option('--data <json>', "JSON handed to the dependents as the result's data")
+    .action((id: string, options: { note?: string; data?: string }, command: Command) =>
+      withContext(command, {}, async (ctx) => {
+        const data = parseAnyJson(options.data);
+        const input = {
+          taskId: id,
+          ...(options.note !== undefined ? { note: options.note } : {}),
+          ...(data !== undefined ? { data } : {}),
+        };
+        const { approveTask } =
+          require('../../interface/operations/decide-approval') as typeof DecideApproval;
+        const outcome = await approveTask(depsOf(ctx), input, ctx.actor);
+        if (ctx.out.json) return ctx.out.printJson(outcome);
+        ctx.out.print(`Approved task ${id} (by ${outcome.by}).`);
+      }),
+    );
+
+  task
+    .command('reject <id>')
+    .description('reject a task awaiting approval: it ends FAILED (the goal fails unless optional)')
+    .option('--reason <text>', 'why; in the audit log and the error')
+    .action((id: string, options: { reason?: string }, command: Command) =>
+      withContext(command, {}, async (ctx) => {
+        const input = {
+          taskId: id,
+          ...(options.reason !== undefined ? { reason: options.reason } : {}),
+        };
+        const { rejectTask } =
+          require('../../interface/operations/decide-approval') as typeof DecideApproval;
+        const outcome = await rejectTask(depsOf(ctx), input, ctx.actor);
+        if (ctx.out.json) return ctx.out.printJson(outcome);
+        ctx.out.print(`Rejected task ${id} (by ${outcome.by}).`);
       }),
     );
 }

@@ -29,3 +29,12 @@ export {
 } from './redrive-dead-letter';
 export { clearLimits, setLimits, type LimitsOutcome, type SetLimitsInput } from './set-limits';
 export { parseInput } from './parse-input';
+export {
+  approveTask,
+  approveTaskSchema,
+  rejectTask,
+  rejectTaskSchema,
+  type ApproveTaskInput,
+  type DecisionOutcome,
+  type RejectTaskInput,
+} from './decide-approval';
