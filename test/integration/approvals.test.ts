@@ -26,7 +26,7 @@ import { deleteKeysMatching } from '../helpers/redis-cluster';
 import { REDIS_URL, uniquePrefix } from '../helpers/servers';
 import { waitFor } from '../helpers/wait-for';
 
-const BIN = join(__dirname, '..', '..', 'bin', 'agentq.js');
+const BIN = join(__dirname, '..', '..', 'dist', 'cli', 'bin.js');
 const HANDLERS = resolve(__dirname, '..', 'fixtures', 'handlers', 'behaviours.cjs');
 const TOKEN = 'approvals-admin';
 const READONLY = 'approvals-viewer';
