@@ -43,7 +43,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'task',
     term: 'task',
-    description: 'show, create, cancel or retry one task',
+    description: 'show, create, cancel, retry, approve or reject one task',
     load: () => require('./task') as CommandModule,
   },
   {
