@@ -13,9 +13,13 @@ export interface BenchContext {
   step(label: string): void;
 }
 
-/** A prefix no other run uses; BullMQ keys go under the hash tag `{prefix}`. */
+/**
+ * A prefix no other run uses; BullMQ keys go under the hash tag `{prefix}`. `BENCH_RUN` (a test's
+ * run id) goes in front, so a test can check its own run left no keys while another bench runs.
+ */
 export function benchPrefix(label: string): string {
-  return `bench-${label}-${randomBytes(4).toString('hex')}`;
+  const run = process.env.BENCH_RUN ? `${process.env.BENCH_RUN}-` : '';
+  return `bench-${run}${label}-${randomBytes(4).toString('hex')}`;
 }
 
 /** A connection for BullMQ (workers need `maxRetriesPerRequest: null`); close it with quit(). */

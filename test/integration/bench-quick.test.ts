@@ -19,6 +19,8 @@ function benchCommand(out: string): [string, string[]] {
 }
 
 const num = expect.any(Number);
+// This run's keys only: another bench may run against the same Redis meanwhile.
+const RUN = `t${process.pid}${Date.now().toString(36)}`;
 
 describe('agentq bench --quick --json (a real child process)', () => {
   let redis: Redis;
@@ -38,7 +40,7 @@ describe('agentq bench --quick --json (a real child process)', () => {
       const [file, argv] = benchCommand(out);
       const { stdout } = await run(file, argv, {
         cwd: ROOT,
-        env: { ...process.env, REDIS_URL },
+        env: { ...process.env, REDIS_URL, BENCH_RUN: RUN },
         maxBuffer: 16 * 1024 * 1024,
       });
       const doc = JSON.parse(stdout) as BenchDocument;
@@ -84,7 +86,7 @@ describe('agentq bench --quick --json (a real child process)', () => {
       expect(markdown).toContain(`Node ${process.version}`);
       expect(markdown).toContain('`agentq task show ID` start-up');
       expect(markdown).toContain('concurrency limit 10000 (not binding)');
-      const [, left] = await redis.scan('0', 'MATCH', '{bench-*', 'COUNT', 100_000);
+      const [, left] = await redis.scan('0', 'MATCH', `{bench-${RUN}-*`, 'COUNT', 100_000);
       expect(left).toEqual([]);
     },
     BENCH_TIMEOUT_MS,
