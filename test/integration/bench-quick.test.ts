@@ -20,6 +20,12 @@ function benchCommand(out: string): [string, string[]] {
 
 const num = expect.any(Number);
 
+/** The `{bench-…}` hash tags of the keys in Redis now. */
+async function benchPrefixes(redis: Redis): Promise<Set<string>> {
+  const [, keys] = await redis.scan('0', 'MATCH', '{bench-*', 'COUNT', 100_000);
+  return new Set(keys.map((key) => key.slice(0, key.indexOf('}') + 1)));
+}
+
 describe('agentq bench --quick --json (a real child process)', () => {
   let redis: Redis;
   let out: string;
@@ -35,6 +41,9 @@ describe('agentq bench --quick --json (a real child process)', () => {
   it(
     'prints exactly one document of the agreed shape, writes latest.json and .md, leaves no keys',
     async () => {
+      // Redis is shared: keys an earlier, interrupted run left are not this run's (every run's
+      // prefixes are random), so only prefixes not there before count as left behind.
+      const before = await benchPrefixes(redis);
       const [file, argv] = benchCommand(out);
       const { stdout } = await run(file, argv, {
         cwd: ROOT,
@@ -108,7 +117,7 @@ describe('agentq bench --quick --json (a real child process)', () => {
       expect(markdown).toContain('DAG edge, dependency end → dependent start, chain of 100');
       expect(markdown).toContain('fan 1 → 100 → 1');
       expect(markdown).toContain('random DAG of 300');
-      const [, left] = await redis.scan('0', 'MATCH', '{bench-*', 'COUNT', 100_000);
+      const left = [...(await benchPrefixes(redis))].filter((prefix) => !before.has(prefix));
       expect(left).toEqual([]);
     },
     BENCH_TIMEOUT_MS,
