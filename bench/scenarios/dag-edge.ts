@@ -17,6 +17,8 @@ import { hrtimeMs, ratio, summarize } from '../stats';
 import type { BenchContext } from './types';
 
 export interface EdgeFigure {
+  /** The fastest edge: with p50 and max, whether a wide level's dependents start late together. */
+  min: number;
   p50: number;
   p99: number;
   max: number;
@@ -32,6 +34,7 @@ export interface ShapeFigure extends EdgeFigure {
 
 export interface DagEdgeSection {
   /** Over every edge of the three shapes combined (chain + fan + random). */
+  min: number;
   p50: number;
   p99: number;
   max: number;
@@ -110,7 +113,8 @@ function widestLevel(specs: TaskSpec[]): number {
 
 function edgeFigure(samples: number[]): EdgeFigure {
   const s = summarize(samples);
-  return { p50: s.p50, p99: s.p99, max: s.max, edges: s.samples };
+  const min = Math.round(Math.min(...samples) * 1000) / 1000;
+  return { min, p50: s.p50, p99: s.p99, max: s.max, edges: s.samples };
 }
 
 /** Per edge: the dependent's start minus its last dependency's end (ms). */
@@ -264,6 +268,7 @@ export async function dagEdgeScenario(ctx: BenchContext): Promise<DagEdgeSection
   });
   const all = edgeFigure(agentq.all);
   return {
+    min: all.min,
     p50: all.p50,
     p99: all.p99,
     max: all.max,

@@ -64,6 +64,8 @@ describe('agentq bench --quick --json (a real child process)', () => {
           expect(value).toEqual(num);
           expect(value).toBeGreaterThan(0);
         }
+        expect(figure.min).toBeGreaterThan(0);
+        expect(figure.min).toBeLessThanOrEqual(figure.p50);
         expect(figure.p50).toBeLessThanOrEqual(figure.p99);
         expect(figure.p99).toBeLessThanOrEqual(figure.max);
       }
