@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { DagSection } from './scenarios/dag';
+import type { DagEdgeSection } from './scenarios/dag-edge';
 import type { LatencySection } from './scenarios/latency';
 import type { MemorySection } from './scenarios/memory';
 import type { MirrorLagSection } from './scenarios/mirror-lag';
@@ -32,6 +33,7 @@ export interface BenchDocument {
   throughput: ThroughputSection;
   latency: LatencySection;
   dag: DagSection;
+  dagEdge: DagEdgeSection;
   mirrorLag: MirrorLagSection;
   scaling: ScalingRow[];
   memory: MemorySection;
@@ -86,6 +88,24 @@ export function toMarkdown(doc: BenchDocument): string {
       fmt(doc.dag.seconds),
       fmt(doc.dag.bullmqSeconds),
       '≤ 4 (10,000 tasks)',
+    ],
+    ...(
+      [
+        [`chain of ${doc.dagEdge.chain.tasks}`, doc.dagEdge.chain],
+        [`fan 1 → ${doc.dagEdge.fan.tasks - 2} → 1`, doc.dagEdge.fan],
+        [`random DAG of ${doc.dagEdge.random.tasks}`, doc.dagEdge.random],
+      ] as const
+    ).map(([shape, f]) => [
+      `DAG edge, dependency end → dependent start, ${shape}, p50 / p99 / max (ms; BullMQ: flow child → parent)`,
+      `${fmt(f.p50)} / ${fmt(f.p99)} / ${fmt(f.max)}`,
+      `${fmt(doc.dagEdge.bullmq.p50)} / ${fmt(doc.dagEdge.bullmq.p99)} / ${fmt(doc.dagEdge.bullmq.max)}`,
+      'p50 ≤ 2, p99 ≤ 10',
+    ]),
+    [
+      'DAG edge, all shapes, p50 / p99 (ms; × BullMQ p50)',
+      `${fmt(doc.dagEdge.p50)} / ${fmt(doc.dagEdge.p99)} (${fmt(doc.dagEdge.ratioP50)} ×)`,
+      `${fmt(doc.dagEdge.bullmq.p50)} / ${fmt(doc.dagEdge.bullmq.p99)}`,
+      'p50 ≤ 1.5 × BullMQ',
     ],
     [`mirror lag p99 at ${doc.mirrorLag.rate}/s (ms)`, fmt(doc.mirrorLag.p99, 1), '—', '≤ 50'],
     [`pub/sub delivery after the transition, p50 (ms)`, fmt(doc.mirrorLag.deliveryP50), '—', '≤ 2'],

@@ -11,6 +11,7 @@ import { ensureRedis } from '../src/cli/private-redis';
 import type { BenchContext } from './context';
 import { describeEnvironment, toMarkdown, writeResults, type BenchDocument } from './report';
 import { dagScenario } from './scenarios/dag';
+import { dagEdgeScenario } from './scenarios/dag-edge';
 import { latencyScenario, RATES } from './scenarios/latency';
 import { limitsScenario } from './scenarios/limits';
 import { memoryScenario } from './scenarios/memory';
@@ -20,7 +21,7 @@ import { startupScenario } from './scenarios/startup';
 import { throughputScenario } from './scenarios/throughput';
 
 // Steps the progress bar counts: one per ctx.step() call of the scenarios.
-const STEPS = 2 + 2 * RATES.length + 2 + 1 + 2 * SLOTS.length + 2 + 1 + 1;
+const STEPS = 2 + 2 * RATES.length + 2 + 4 + 1 + 2 * SLOTS.length + 2 + 1 + 1;
 
 async function redisVersion(url: string): Promise<string> {
   const client = new Redis(url);
@@ -66,6 +67,7 @@ async function main(): Promise<void> {
       throughput: await throughputScenario(ctx),
       latency: await latencyScenario(ctx),
       dag: await dagScenario(ctx),
+      dagEdge: await dagEdgeScenario(ctx),
       mirrorLag: await mirrorLagScenario(ctx),
       scaling: await scalingScenario(ctx),
       memory: await memoryScenario(ctx),

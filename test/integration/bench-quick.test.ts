@@ -50,6 +50,29 @@ describe('agentq bench --quick --json (a real child process)', () => {
       expect(doc.latency).toEqual(expect.objectContaining({ rate: 500, p50: num, p99: num }));
       expect(doc.latency.rates.map((r) => r.rate)).toEqual([100, 500, 2000]);
       expect(doc.dag).toEqual(expect.objectContaining({ tasks: num, seconds: num }));
+      const edge = doc.dagEdge;
+      const edgeFigures = [edge, edge.chain, edge.fan, edge.random, edge.bullmq];
+      for (const figure of edgeFigures) {
+        for (const value of [figure.p50, figure.p99, figure.max]) {
+          expect(value).toEqual(num);
+          expect(value).toBeGreaterThan(0);
+        }
+        expect(figure.min).toBeGreaterThan(0);
+        expect(figure.min).toBeLessThanOrEqual(figure.p50);
+        expect(figure.p50).toBeLessThanOrEqual(figure.p99);
+        expect(figure.p99).toBeLessThanOrEqual(figure.max);
+      }
+      expect(edge.ratioP50).toBeGreaterThan(0);
+      // Quick sizes; one sample per task with dependencies (all but the first of each shape).
+      expect([edge.chain.tasks, edge.fan.tasks, edge.random.tasks]).toEqual([100, 102, 300]);
+      expect([edge.chain.edges, edge.fan.edges, edge.random.edges]).toEqual([99, 101, 299]);
+      expect([edge.bullmq.pairs.flows, edge.bullmq.chain.levels]).toEqual([50, 20]);
+      expect(edge.bullmq.edges).toBe(50 + 19);
+      // Free slots: the agent's concurrency covers the widest level of every shape.
+      expect(edge.fan.widestLevel).toBe(100);
+      expect(edge.concurrency).toBeGreaterThanOrEqual(
+        Math.max(edge.chain.widestLevel, edge.fan.widestLevel, edge.random.widestLevel),
+      );
       expect(doc.mirrorLag).toEqual(expect.objectContaining({ p99: num }));
       expect(doc.scaling.map((s) => s.slots)).toEqual([1, 4, 16, 64]);
       for (const row of doc.scaling) expect(row.efficiency).toBeGreaterThan(0);
@@ -86,6 +109,9 @@ describe('agentq bench --quick --json (a real child process)', () => {
       expect(markdown).toContain(`Node ${process.version}`);
       expect(markdown).toContain('`agentq task show ID` start-up');
       expect(markdown).toContain('concurrency limit 10000 (not binding)');
+      expect(markdown).toContain('DAG edge, dependency end → dependent start, chain of 100');
+      expect(markdown).toContain('fan 1 → 100 → 1');
+      expect(markdown).toContain('random DAG of 300');
       const [, left] = await redis.scan('0', 'MATCH', `{bench-${RUN}-*`, 'COUNT', 100_000);
       expect(left).toEqual([]);
     },
