@@ -2,7 +2,6 @@
  * `agentq plan FILE --wait` and `task create|cancel` as child processes, against a real agent
  * (AutonomousAgent in this process) on the test Redis with a unique prefix and a temp SQLite file.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,22 +10,10 @@ import { TaskRegistry } from '../../src/entities/task-registry';
 import { AutonomousAgent } from '../../src/processors/autonomous-agent';
 import { RedisCoordinator } from '../../src/queues/redis-coordinator';
 import { REDIS_URL, redisConfig, uniquePrefix } from '../helpers/servers';
+import { runAgentq as agentq } from '../helpers/run-cli';
 
-const BIN = join(__dirname, '..', '..', 'dist', 'cli', 'bin.js');
 // Each test spawns the CLI and waits for a goal to run end to end.
 jest.setTimeout(60000);
-
-function agentq(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('agentq plan --wait and task commands', () => {
   const dir = mkdtempSync(join(tmpdir(), 'agentq-cli-goal-'));

@@ -2,7 +2,6 @@
  * CLI read commands say when no mirror runs anywhere (SQL then stops following Redis), after
  * their answer and on stderr only; with a mirror candidate leading they say nothing more.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,20 +12,7 @@ import { RedisCoordinator } from '../../src/queues/redis-coordinator';
 import { SupervisorAgent } from '../../src/queues/supervisor-agent';
 import { REDIS_URL, uniquePrefix } from '../helpers/servers';
 import { waitFor } from '../helpers/wait-for';
-
-const BIN = join(__dirname, '..', '..', 'dist', 'cli', 'bin.js');
-
-function agentq(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { runAgentq as agentq } from '../helpers/run-cli';
 
 describe('CLI read commands without a mirror', () => {
   const dir = mkdtempSync(join(tmpdir(), 'agentq-nomirror-'));

@@ -3,7 +3,6 @@
  * `/metrics`; bad input (0, negative, non-numeric, an unknown duration unit, an unknown field) is
  * one message naming the field, HTTP 400 / exit 2, and changes nothing in Redis or SQL.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,20 +11,7 @@ import { TaskRegistry } from '../../src/entities/task-registry';
 import { RedisCoordinator } from '../../src/queues/redis-coordinator';
 import { startApiApp, type ApiFixture } from '../helpers/api-app';
 import { REDIS_URL, uniquePrefix } from '../helpers/servers';
-
-const BIN = join(__dirname, '..', '..', 'dist', 'cli', 'bin.js');
-
-function agentq(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { runAgentq as agentq } from '../helpers/run-cli';
 
 describe('limits through the REST API', () => {
   let api: ApiFixture;
