@@ -42,7 +42,7 @@ export function treeLinks(tasks: readonly ResolvedTaskSpec[]): {
   return { parentOf, linkedDependents };
 }
 
-function taskOptions(task: ResolvedTaskSpec, isSink: boolean): JobsOptions {
+export function taskOptions(task: ResolvedTaskSpec, isSink: boolean): JobsOptions {
   const onFailure: JobsOptions = task.optional
     ? { ignoreDependencyOnFailure: true }
     : isSink

@@ -15,6 +15,11 @@
  * No job is written per link, which halves a DAG's flow; a gate exists only for a failure.
  * Every source with links sits in its shard's pending-links set until they are released, which is
  * how the reconciler finds the ones a crash left behind.
+ *
+ * A task added to a running goal (an extension, a spawn) that depends on a task still running
+ * links to it at runtime: its `[key, type]` joins the source job's `agentqLinks` field
+ * (extension-writer.ts), released with the static ones; a source with only runtime links is
+ * released by the reconciler (within a few seconds), which loads the job and sees the field.
  */
 import { Job } from 'bullmq';
 import {
@@ -41,10 +46,13 @@ export type LinkSource = Pick<
 /**
  * KEYS[1] the source job; then per dependent: its pending-children set, and the hash the source
  * goes to (processed or failed). ARGV[1] the value recorded there; '' means the source's return
- * value. Returns the 1-based positions of the dependents with no pending child left (also those
- * released before: a re-run after a crash must still move them on; BullMQ's release is a no-op
+ * value. Returns the source's runtime links (EXTRA_LINKS_FIELD, '' when none), then the 1-based
+ * positions of the dependents with no pending child left (also those released before: a re-run after a crash must still move them on; BullMQ's release is a no-op
  * for a job that is not in waiting-children).
  */
+/** The job hash field of a source's runtime links (JSON `[[key, type], …]`). */
+export const EXTRA_LINKS_FIELD = 'agentqLinks';
+
 const RELEASE_LINKS_LUA = `
 local source = KEYS[1]
 local value = ARGV[1]
@@ -56,11 +64,11 @@ for i = 2, #KEYS, 2 do
   end
   if redis.call('SCARD', KEYS[i]) == 0 then ready[#ready + 1] = i / 2 end
 end
-return ready
+return {redis.call('HGET', source, '${EXTRA_LINKS_FIELD}') or '', unpack(ready)}
 `;
 
 type LinkClient = RedisConnection & {
-  agentqReleaseLinks(numKeys: number, ...args: string[]): Promise<number[]>;
+  agentqReleaseLinks(numKeys: number, ...args: string[]): Promise<[string, ...number[]]>;
 };
 
 const defined = new WeakSet<object>();
@@ -120,7 +128,7 @@ async function releaseInto(
   links: ReadonlyArray<[string, string]>,
   hash: 'processed' | 'failed',
   value: string,
-): Promise<void> {
+): Promise<Array<[string, string]>> {
   const { shard } = source;
   const keys = [taskJobKey(coordinator, shard, source.type, source.taskId)];
   for (const [key, type] of links) {
@@ -130,7 +138,7 @@ async function releaseInto(
       hash === 'processed' ? processedKey(dependent) : failedChildrenKey(dependent),
     );
   }
-  const ready = await linkClient(coordinator.client).agentqReleaseLinks(
+  const [extra, ...ready] = await linkClient(coordinator.client).agentqReleaseLinks(
     keys.length,
     ...keys,
     value,
@@ -141,6 +149,29 @@ async function releaseInto(
       return releaseParent(coordinator, shard, type, taskJobId(source.goalId, key));
     }),
   );
+  return extra ? (JSON.parse(extra) as Array<[string, string]>) : [];
+}
+
+/** Releases the static links, then the runtime ones the release found on the source. */
+async function releaseAll(
+  coordinator: RedisCoordinator,
+  source: LinkSource,
+  hash: 'processed' | 'failed',
+  value: string,
+): Promise<void> {
+  const extra = await releaseInto(coordinator, source, source.links ?? [], hash, value);
+  if (extra.length > 0) await releaseInto(coordinator, source, extra, hash, value);
+}
+
+async function runtimeLinks(
+  coordinator: RedisCoordinator,
+  source: LinkSource,
+): Promise<Array<[string, string]>> {
+  const raw = await coordinator.client.hget(
+    taskJobKey(coordinator, source.shard, source.type, source.taskId),
+    EXTRA_LINKS_FIELD,
+  );
+  return raw ? (JSON.parse(raw) as Array<[string, string]>) : [];
 }
 
 /** Adds a gate under each dependent that fails it; a dependent already gone is skipped. */
@@ -187,13 +218,17 @@ async function forgetSource(coordinator: RedisCoordinator, source: LinkSource): 
   );
 }
 
-/** Releases the links of a task that COMPLETED: its dependents get its result. */
+/**
+ * Releases the links of a task that COMPLETED: its dependents get its result. Without static
+ * links nothing is read (no round trip per task): `always` (the reconciler) looks for runtime ones.
+ */
 export async function releaseLinksOfCompleted(
   coordinator: RedisCoordinator,
   source: LinkSource,
+  always = false,
 ): Promise<void> {
-  if (!source.links?.length) return;
-  await releaseInto(coordinator, source, source.links, 'processed', '');
+  if (!source.links?.length && !always) return;
+  await releaseAll(coordinator, source, 'processed', '');
   await forgetSource(coordinator, source);
 }
 
@@ -205,10 +240,14 @@ export async function releaseLinksOfFailed(
   coordinator: RedisCoordinator,
   source: LinkSource,
   reason: string,
+  always = false,
 ): Promise<void> {
-  if (!source.links?.length) return;
-  if (source.optional) await releaseInto(coordinator, source, source.links, 'failed', reason);
-  else await failDependents(coordinator, source, source.links);
+  if (!source.links?.length && !always) return;
+  if (source.optional) await releaseAll(coordinator, source, 'failed', reason);
+  else {
+    const links = [...(source.links ?? []), ...(await runtimeLinks(coordinator, source))];
+    await failDependents(coordinator, source, links);
+  }
   await forgetSource(coordinator, source);
 }
 
@@ -222,8 +261,8 @@ export async function releaseLinksOfJob(
 ): Promise<boolean> {
   const job = await Job.fromId<TaskJobData>(coordinator.queue(type, shard), taskId);
   if (!job) return false;
-  if (state === 'completed') await releaseLinksOfCompleted(coordinator, job.data);
-  else await releaseLinksOfFailed(coordinator, job.data, job.failedReason || 'failed');
+  if (state === 'completed') await releaseLinksOfCompleted(coordinator, job.data, true);
+  else await releaseLinksOfFailed(coordinator, job.data, job.failedReason || 'failed', true);
   return true;
 }
 

@@ -223,6 +223,20 @@ export function resolvePlan(input: unknown): ResolvedPlan {
   return { goal, key: key ?? null, budget, tasks };
 }
 
+/**
+ * Tasks to add to a running goal (an extension, a spawn, a repair patch): the list and each task
+ * checked like a plan's, defaults applied; the graph rules are the caller's (the goal's tasks
+ * count as known keys there).
+ */
+export function resolveTaskList(input: unknown, field = 'tasks'): ResolvedTaskSpec[] {
+  if (!Array.isArray(input)) throw new InputError('must be a list of tasks', field);
+  if (input.length === 0) throw new InputError('names no task', field);
+  if (input.length > MAX_TASKS) {
+    throw new InputError(`${input.length} tasks; at most ${MAX_TASKS}`, field);
+  }
+  return input.map(resolveTask);
+}
+
 /** The plan as stored with its goal: the resolved tasks in the plan-file shape. */
 export function toPlanSpec(plan: ResolvedPlan): PlanSpec {
   return {

@@ -41,6 +41,8 @@ export interface TaskJobData {
   cancelled?: CancelMark;
   /** An approval task (queue `_approvals`): decided by a person, not run (see approvals.ts). */
   approval?: ApprovalSpec;
+  /** The task whose handler spawned this one (ctx.spawn); absent for plan and extension tasks. */
+  spawnedBy?: string;
 }
 
 export interface GateJobData {
