@@ -37,6 +37,7 @@ const CLUSTER_TESTS = [
   'limits-shards',
   'budget-usage',
   'approvals',
+  'extend-flow',
 ];
 const config: Config = {
   // Real servers and child processes; a test that needs more says so itself.
