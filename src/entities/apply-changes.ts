@@ -276,7 +276,37 @@ export function newTaskRecord(spec: NewTask, goalId: string, at: Date): TaskReco
     updatedAt: at,
     ...NO_METRICS,
     queuedAt: spec.state === 'PENDING' ? at : null,
+    spawnedBy: null,
+    addedBy: null,
+    deferredAt: null,
   };
+}
+
+/**
+ * The records addTasks creates: those of `tasks` not in `existing` (nor repeated), marked with
+ * who added them, what spawned them and, with deferRecord, when their `new` event was deferred.
+ */
+export function addedTaskRecords(
+  goalId: string,
+  tasks: NewTask[],
+  existing: ReadonlyMap<string, unknown>,
+  actor: string | null,
+  at: Date,
+  options: { deferRecord?: boolean; spawnedBy?: string | null },
+): TaskRecord[] {
+  const seen = new Set<string>();
+  const fresh: TaskRecord[] = [];
+  for (const spec of tasks) {
+    if (existing.has(spec.id) || seen.has(spec.id)) continue;
+    seen.add(spec.id);
+    fresh.push({
+      ...newTaskRecord(spec, goalId, at),
+      spawnedBy: options.spawnedBy ?? null,
+      addedBy: actor,
+      deferredAt: options.deferRecord === true ? at : null,
+    });
+  }
+  return fresh;
 }
 
 /** The `new` event of a freshly created task. */

@@ -100,6 +100,9 @@ export const TABLES = {
     cpu_ms: head(big),
     peak_rss_bytes: head(big),
     quality_score: head({ kind: 'double', nullable: true }),
+    spawned_by: str(64, true),
+    added_by: str(200, true),
+    deferred_at: orNull(time),
   },
   task_events: {
     seq: { kind: 'bigint', primary: true },

@@ -35,6 +35,8 @@ import type {
 import { isGoalOpen } from './task-model';
 import { TASK_STATES, type TaskState } from './task-state';
 import type {
+  AddTasksOptions,
+  AddTasksResult,
   CreateGoalOptions,
   CreateGoalResult,
   DependencyState,
@@ -69,6 +71,14 @@ export abstract class SqlTaskStore implements TaskStore {
     options?: CreateGoalOptions,
   ): Promise<CreateGoalResult>;
   abstract recordGoal(goalId: string): Promise<TaskEventRecord[]>;
+  abstract addTasks(
+    goalId: string,
+    tasks: NewTask[],
+    actor?: string,
+    options?: AddTasksOptions,
+  ): Promise<AddTasksResult>;
+  abstract recordTasks(taskIds: string[]): Promise<TaskEventRecord[]>;
+  abstract deleteTasks(taskIds: string[]): Promise<void>;
   abstract updateGoalBudget(
     goalId: string,
     update: GoalBudgetUpdate,

@@ -14,6 +14,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { DataSource } from 'typeorm';
 import type * as DataSourceModule from './data-source';
 import {
+  addedTaskRecords,
   goalBudgetEvent,
   goalStateAfter,
   newGoalRecord,
@@ -48,8 +49,12 @@ import {
   type WriteShape,
 } from './sql-codec';
 import { SqlTaskStore, type Statement } from './sql-task-store';
-import type { ApplyResult, GoalState, TaskChange, TaskEventRecord } from './task-model';
+import type { ApplyResult, GoalState, TaskChange, TaskEventRecord, TaskRecord } from './task-model';
+import { ConflictError, NotFoundError } from '../errors';
+import { isGoalOpen } from './task-model';
 import type {
+  AddTasksOptions,
+  AddTasksResult,
   CreateGoalOptions,
   CreateGoalResult,
   GoalBudgetUpdate,
@@ -110,6 +115,13 @@ const SQL = {
   unrecordedGoals: `SELECT id, created_by FROM goals WHERE recorded_at IS NULL AND id IN (SELECT value FROM json_each(?))`,
   markRecorded: 'UPDATE goals SET recorded_at = ? WHERE id = ?',
   goalRev: 'SELECT state, usage_rev FROM goals WHERE id = ?',
+  tasksByIds: 'SELECT * FROM tasks WHERE id IN (SELECT value FROM json_each(?))',
+  deferredTasks: `SELECT * FROM tasks WHERE deferred_at IS NOT NULL AND id IN (SELECT value FROM json_each(?)) ORDER BY created_at, key`,
+  clearDeferred: 'UPDATE tasks SET deferred_at = NULL WHERE id IN (SELECT value FROM json_each(?))',
+  growGoal: 'UPDATE goals SET task_count = task_count + ? WHERE id = ?',
+  shrinkGoals: `UPDATE goals SET task_count = task_count - (SELECT COUNT(*) FROM tasks WHERE tasks.goal_id = goals.id AND tasks.id IN (SELECT value FROM json_each(?))) WHERE id IN (SELECT goal_id FROM tasks WHERE id IN (SELECT value FROM json_each(?)))`,
+  deleteTaskEvents: 'DELETE FROM task_events WHERE task_id IN (SELECT value FROM json_each(?))',
+  deleteTasks: 'DELETE FROM tasks WHERE id IN (SELECT value FROM json_each(?))',
   writeBudget:
     'UPDATE goals SET budget = ?, usage = ?, usage_rev = ?, state = ? WHERE id = ? AND usage_rev < ?',
 };
@@ -206,6 +218,65 @@ export class SqliteTaskStore extends SqlTaskStore {
       .immediate();
   }
 
+  async addTasks(
+    goalId: string,
+    tasks: NewTask[],
+    actor?: string,
+    options: AddTasksOptions = {},
+  ): Promise<AddTasksResult> {
+    return this.handle()
+      .transaction((): AddTasksResult => {
+        const goal = this.stmt(SQL.goalRev).get(goalId) as Row | undefined;
+        if (!goal) throw new NotFoundError('goal', goalId);
+        const state = goal.state as GoalState;
+        if (!isGoalOpen(state)) {
+          throw new ConflictError(`goal ${goalId} is ${state}: tasks cannot be added to it`);
+        }
+        const ids = tasks.map((task) => task.id);
+        const existing = new Map<string, TaskRecord>();
+        for (const row of this.stmt(SQL.tasksByIds).all(JSON.stringify(ids)) as Row[]) {
+          existing.set(row.id as string, taskFromRow(this.codec, row));
+        }
+        const at = new Date();
+        const fresh = addedTaskRecords(goalId, tasks, existing, actor ?? null, at, options);
+        const insertTask = this.stmt(SQL.insertTask);
+        for (const task of fresh) insertTask.run(...taskInsertValues(this.codec, task));
+        if (fresh.length > 0) this.stmt(SQL.growGoal).run(fresh.length, goalId);
+        const events =
+          options.deferRecord === true
+            ? []
+            : this.recordEvents(
+                fresh.map((task) => newTaskEvent(task, actor ?? null)),
+                at,
+              );
+        const created = new Map(fresh.map((task) => [task.id, task]));
+        return {
+          tasks: ids.map((id) => existing.get(id) ?? created.get(id)!),
+          created: fresh.map((task) => task.id),
+          events,
+        };
+      })
+      .immediate();
+  }
+
+  async recordTasks(taskIds: string[]): Promise<TaskEventRecord[]> {
+    return this.handle()
+      .transaction(() => this.recordDeferredTasks(taskIds, new Date()))
+      .immediate();
+  }
+
+  async deleteTasks(taskIds: string[]): Promise<void> {
+    if (taskIds.length === 0) return;
+    const ids = JSON.stringify(taskIds);
+    this.handle()
+      .transaction(() => {
+        this.stmt(SQL.shrinkGoals).run(ids, ids);
+        this.stmt(SQL.deleteTaskEvents).run(ids);
+        this.stmt(SQL.deleteTasks).run(ids);
+      })
+      .immediate();
+  }
+
   async applyChanges(
     changes: TaskChange[],
     cursor?: { name: string; value: string },
@@ -218,10 +289,14 @@ export class SqliteTaskStore extends SqlTaskStore {
         const current = new Map<string, TaskHead>();
         for (const row of rows) current.set(row.id as string, planningHeadFromRow(row));
         const now = new Date();
-        const creations = this.recordUnrecorded(
-          [...new Set(rows.map((r) => r.goal_id as string))],
-          now,
-        );
+        const creations = [
+          ...this.recordUnrecorded([...new Set(rows.map((r) => r.goal_id as string))], now),
+          // Tasks an addTasks deferred (their rows say so; the heads query does not load it).
+          ...this.recordDeferredTasks(
+            rows.map((r) => r.id as string),
+            now,
+          ),
+        ];
         const plan = planChanges(current, changes);
         for (const head of plan.heads.values()) {
           const shape = writeShapeOf(plan.written.get(head.id)!);
@@ -294,6 +369,21 @@ export class SqliteTaskStore extends SqlTaskStore {
       this.stmt(SQL.markRecorded).run(this.codec.time(at), goal.id);
     }
     return events;
+  }
+
+  /** The deferred `new` events of those of `taskIds` still deferred, and their marks cleared. */
+  private recordDeferredTasks(taskIds: string[], at: Date): TaskEventRecord[] {
+    if (taskIds.length === 0) return [];
+    const ids = JSON.stringify(taskIds);
+    const tasks = (this.stmt(SQL.deferredTasks).all(ids) as Row[]).map((row) =>
+      taskFromRow(this.codec, row),
+    );
+    if (tasks.length === 0) return [];
+    this.stmt(SQL.clearDeferred).run(JSON.stringify(tasks.map((task) => task.id)));
+    return this.recordEvents(
+      tasks.map((task) => newTaskEvent(task, task.addedBy)),
+      at,
+    );
   }
 
   /** Numbers events from the counter row (same transaction: gap-free) and inserts them. */

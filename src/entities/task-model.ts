@@ -161,6 +161,18 @@ export interface TaskRecord extends TaskMetrics {
   error: TaskError | null;
   createdAt: Date;
   updatedAt: Date;
+  /** The task that spawned this one (ctx.spawn); null for planned tasks and goal extensions. */
+  spawnedBy: string | null;
+  /**
+   * The audit actor that added this task to a running goal (addTasks); null for the tasks
+   * submitted with the goal, whose `new` events name the goal's createdBy.
+   */
+  addedBy: string | null;
+  /**
+   * Set while an addTasks with deferRecord waits for recordTasks (or a change of the task) to
+   * write its `new` event; null once recorded, and for every task not added that way.
+   */
+  deferredAt: Date | null;
 }
 
 export interface GoalRecord {

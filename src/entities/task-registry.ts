@@ -20,6 +20,7 @@ import type {
   TaskChange,
 } from './task-model';
 import type {
+  AddTasksOptions,
   CreateGoalOptions,
   GoalBudgetUpdate,
   NewGoal,
@@ -78,6 +79,18 @@ export class TaskRegistry implements TaskStore {
   async recordGoal(goalId: string) {
     await this.open();
     return this.store.recordGoal(goalId);
+  }
+  async addTasks(goalId: string, tasks: NewTask[], actor?: string, options?: AddTasksOptions) {
+    await this.open();
+    return this.store.addTasks(goalId, tasks, actor, options);
+  }
+  async recordTasks(taskIds: string[]) {
+    await this.open();
+    return this.store.recordTasks(taskIds);
+  }
+  async deleteTasks(taskIds: string[]) {
+    await this.open();
+    return this.store.deleteTasks(taskIds);
   }
   async deleteGoal(goalId: string) {
     await this.open();

@@ -80,6 +80,25 @@ export interface CreateGoalOptions {
   deferRecord?: boolean;
 }
 
+export interface AddTasksOptions {
+  /**
+   * Like createGoal's: the rows now, their `new` events by recordTasks (or by applyChanges when
+   * a change touches such a task first, before the change). @defaultValue false
+   */
+  deferRecord?: boolean;
+  /** The task id of the task that spawned these (ctx.spawn); null/absent for goal extensions. */
+  spawnedBy?: string | null;
+}
+
+export interface AddTasksResult {
+  /** Every requested task as stored now (existing ones unchanged). */
+  tasks: TaskRecord[];
+  /** The ids this call created (ids already present are idempotent no-ops). */
+  created: string[];
+  /** The `new` events written (empty with deferRecord). */
+  events: TaskEventRecord[];
+}
+
 /**
  * A copy of a goal's budget record from Redis (where use rolls up), at revision `rev`. Applied
  * only when `rev` is newer than the copy SQL holds, so copies written out of order, or twice,
@@ -120,6 +139,21 @@ export interface TaskStore {
   recordGoal(goalId: string): Promise<TaskEventRecord[]>;
   /** Removes a goal, its tasks and their events: only to undo a submission that failed half-way. */
   deleteGoal(goalId: string): Promise<void>;
+  /**
+   * Adds tasks to an open goal (living goals, DESIGN.md) in one transaction; idempotent by task
+   * id. The goal's taskCount grows by the number created. Unknown goal: NotFoundError; a goal
+   * that has ended: ConflictError, nothing written.
+   */
+  addTasks(
+    goalId: string,
+    tasks: NewTask[],
+    actor?: string,
+    options?: AddTasksOptions,
+  ): Promise<AddTasksResult>;
+  /** Writes the deferred `new` events of these tasks once; [] for those recorded already or gone. */
+  recordTasks(taskIds: string[]): Promise<TaskEventRecord[]>;
+  /** Removes tasks (and their events): only to undo an addTasks whose Redis write failed. */
+  deleteTasks(taskIds: string[]): Promise<void>;
   setGoalState(goalId: string, state: GoalState, at: Date): Promise<GoalRecord>;
   /**
    * Writes a goal's budget, use and PAUSED/ACTIVE state as of `update.rev` (see

@@ -188,7 +188,8 @@ export class PubSubBridge {
     let identity = this.identities.get(event.taskId);
     if (identity) return identity;
     const tasks = await this.options.store.findTasks({ goalId: event.goalId, limit: 1_000_000 });
-    for (const task of tasks) this.remember(task.id, { key: task.key, type: task.type });
+    for (const task of tasks)
+      this.remember(task.id, { key: task.key, type: task.type, spawnedBy: task.spawnedBy });
     identity = this.identities.get(event.taskId) ?? { key: taskKeyOf(event.taskId), type: '' };
     return identity;
   }

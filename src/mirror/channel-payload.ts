@@ -39,6 +39,8 @@ export interface TaskChannelPayload {
   /** True when the task will not move again by itself (DONE, FAILED, CANCELLED). */
   final?: true;
   progress?: Json;
+  /** On `new`, for a task spawned by another (ctx.spawn): the spawning task's id. */
+  spawnedBy?: string;
 }
 
 export interface GoalChannelPayload {
@@ -80,6 +82,8 @@ export function taskKeyOf(taskId: string): string {
 export interface TaskIdentity {
   key: string;
   type: string;
+  /** The task's spawnedBy (living goals); absent or null for most tasks. */
+  spawnedBy?: string | null;
 }
 
 /** The channel (without prefix) and payload of any event of the audit log. */
@@ -134,6 +138,7 @@ export function taskPayload(event: TaskEventRecord, task: TaskIdentity): TaskCha
     if (detail.error.dependency) payload.error.dependency = detail.error.dependency;
   }
   if (detail?.progress !== undefined) payload.progress = detail.progress;
+  if (payload.event === 'new' && task.spawnedBy) payload.spawnedBy = task.spawnedBy;
   if (isTerminal(state)) payload.final = true;
   return payload;
 }

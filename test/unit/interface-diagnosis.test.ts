@@ -27,6 +27,9 @@ function task(state: TaskState, dependsOn: string[] = []): TaskRecord {
     error: null,
     createdAt: at,
     updatedAt: at,
+    spawnedBy: null,
+    addedBy: null,
+    deferredAt: null,
     ...NO_METRICS,
   };
 }

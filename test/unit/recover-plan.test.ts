@@ -34,6 +34,9 @@ function task(
     error: null,
     createdAt: AT,
     updatedAt: AT,
+    spawnedBy: null,
+    addedBy: null,
+    deferredAt: null,
     ...NO_METRICS,
     ...extra,
   };
