@@ -12,7 +12,10 @@ import type { GoalRecord, PlanSpec, TaskRecord } from '../entities/task-model';
 import type { CreateTaskInput } from '../interface/operations/create-task';
 import type { TaskRegistry } from '../entities/task-registry';
 import type { NewTask } from '../entities/task-store';
-import { ConnectionError, InputError, NotFoundError } from '../errors';
+import { ConflictError, ConnectionError, InputError, NotFoundError } from '../errors';
+import { isGoalOpen } from '../entities/task-model';
+import { planExtension, type ExistingTask } from './extension-plan';
+import { addTasksToFlow, goalRootRef, goalRootWaits } from './goal-extension';
 import { cancelGoal } from '../interface/operations/cancel-goal';
 import { cancelTask, type CancelTaskOutcome } from '../interface/operations/cancel-task';
 import { createTask } from '../interface/operations/create-task';
@@ -69,6 +72,15 @@ export interface SubmittedGoal {
   template?: string;
   /** False when the idempotency key named an existing goal, which is returned. */
   created: boolean;
+}
+
+/** What `extendGoal` added (or found there already). */
+export interface ExtendedGoal {
+  goalId: string;
+  /** Every task the call named, as stored now. */
+  tasks: TaskRecord[];
+  /** The ids this call added; a repeat of the same keys adds none. */
+  created: string[];
 }
 
 /** Who submits, per call; the supervisor's own `actor` otherwise. */
@@ -214,6 +226,75 @@ export class SupervisorAgent {
       created: true,
       ...(template ? { template } : {}),
     };
+  }
+
+  /**
+   * Adds tasks to a running goal (DESIGN.md "Living goals"): validated like a plan against the
+   * goal's tasks (`dependsOn` may name any of them; a finished one counts at once with its
+   * result), written like a submission — SQL rows without their `new` events, then Redis in one
+   * MULTI, then the events — and the goal does not end before they do. Keys the goal has already
+   * are returned, not added. A goal that has ended: ConflictError (409).
+   */
+  async extendGoal(
+    goalId: string,
+    tasks: unknown,
+    options: { actor?: string } = {},
+  ): Promise<ExtendedGoal> {
+    const goal = await this.registry.getGoal(goalId);
+    if (!goal) throw new NotFoundError('goal', goalId);
+    const ended = () =>
+      new ConflictError(`goal ${goalId} has ended (${goal.state}): no task can be added to it`);
+    if (!isGoalOpen(goal.state)) throw ended();
+    const current = await this.registry.findTasks({ goalId, limit: goal.taskCount });
+    const existing = new Map<string, ExistingTask>(
+      current.map((t) => [
+        t.key,
+        { key: t.key, type: t.type, state: t.state, optional: t.optional },
+      ]),
+    );
+    const { fresh } = planExtension(tasks, existing);
+    const named = (list: readonly { key: string }[]) => new Set(list.map((t) => t.key));
+    const wanted = named((tasks as Array<{ key: string }>) ?? []);
+    if (fresh.length === 0) {
+      return { goalId, tasks: current.filter((t) => wanted.has(t.key)), created: [] };
+    }
+    await withinMs(
+      this.redis.client.set(this.redis.key('writable'), '1', 'PX', 60_000),
+      this.options.redisWriteTimeoutMs ?? 5000,
+      'a write',
+    );
+    const shard = shardOf(goalId, this.redis.shards);
+    if (!(await goalRootWaits(this.redis, goalId, shard))) throw ended();
+    const settled = (key: string) => {
+      const t = existing.get(key);
+      return t !== undefined && (t.state === 'DONE' || t.state === 'FAILED');
+    };
+    const rows: NewTask[] = fresh.map((t) => ({
+      ...t,
+      id: taskJobId(goalId, t.key),
+      state: t.dependsOn.every(settled) ? 'PENDING' : 'BACKLOG',
+    }));
+    const actor = options.actor ?? this.actor;
+    const added = await this.registry.addTasks(goalId, rows, actor, { deferRecord: true });
+    try {
+      await addTasksToFlow(this.redis, {
+        goalId,
+        shard,
+        tasks: fresh,
+        existing,
+        parent: { ref: goalRootRef(this.redis, goalId, shard), onFailure: 'continue' },
+      });
+    } catch (error) {
+      await this.registry.deleteTasks(added.created).catch(() => undefined);
+      throw error;
+    }
+    await this.registry.recordTasks(added.created).catch((error: Error) => {
+      this.options.onWarning?.(
+        `goal ${goalId}: the added tasks are recorded later (${error.message})`,
+      );
+    });
+    const all = [...current.filter((t) => wanted.has(t.key)), ...added.tasks];
+    return { goalId, tasks: all, created: added.created };
   }
 
   private async existing(goal: GoalRecord, template?: string): Promise<SubmittedGoal> {
