@@ -10,6 +10,7 @@ import { cancelTask } from './routes/cancel-task';
 import { createGoal } from './routes/create-goal';
 import { createTask } from './routes/create-task';
 import { approveTask, rejectTask } from './routes/decide-approval';
+import { extendGoal } from './routes/extend-goal';
 import { getGoal } from './routes/get-goal';
 import { getStatus } from './routes/get-status';
 import { getTask } from './routes/get-task';
@@ -50,6 +51,7 @@ export const API_ROUTES: readonly Route[] = [
   { method: 'get', path: '/api/goals/:id', handler: getGoal },
   { method: 'get', path: '/api/goals/:id/graph.svg', handler: goalGraph },
   { method: 'post', path: '/api/goals/:id/cancel', handler: cancelGoal },
+  { method: 'post', path: '/api/goals/:id/tasks', handler: extendGoal },
   { method: 'post', path: '/api/goals/:id/pause', handler: pauseGoal },
   { method: 'post', path: '/api/goals/:id/resume', handler: resumeGoal },
   { method: 'post', path: '/api/goals/:id/budget', handler: setGoalBudget },

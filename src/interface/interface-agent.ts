@@ -12,6 +12,8 @@ import type { RedisCoordinator } from '../queues/redis-coordinator';
 import type { ServiceLease } from '../queues/shared-services';
 import { SupervisorAgent } from '../queues/supervisor-agent';
 import { cancelTask } from './operations/cancel-task';
+import { extendGoal } from './operations/extend-goal';
+import type { ExtendedGoalShape } from './operations/deps';
 import { pauseGoal } from './operations/pause-goal';
 import { raiseGoalBudget } from './operations/raise-goal-budget';
 import { resumeGoal } from './operations/resume-goal';
@@ -92,6 +94,14 @@ export class InterfaceAgent {
   /** Runs a FAILED task again (the `retryTask` operation, whose comment states the rule). */
   retryTask(taskId: string, actor = this.actor): Promise<RetryOutcome> {
     return retryTask(this.deps(), { taskId }, actor);
+  }
+
+  /**
+   * Adds plan-shaped tasks to a goal still running (the `extendGoal` operation: bad tasks are an
+   * InputError naming the field, an ended goal a ConflictError).
+   */
+  extendGoal(goalId: string, tasks: unknown, actor = this.actor): Promise<ExtendedGoalShape> {
+    return extendGoal({ ...this.deps(), goals: this.supervisor }, { goalId, tasks }, actor);
   }
 
   /** No task of the goal starts until it is resumed (the `pauseGoal` operation). */

@@ -1,6 +1,6 @@
 /**
  * `agentq goal "<text>" [--key K] [--wait]`, `goal show ID`, `goal cancel ID`, `goal pause|resume
- * ID`, `goal budget ID --tokens N --cost-usd X --wall-ms N`. A goal is planned by the
+ * ID`, `goal extend ID FILE` (tasks added to a running goal), `goal budget ID --tokens N --cost-usd X --wall-ms N`. A goal is planned by the
  * supervisor's planners (templates, or the LLM planner when AGENTQ_LLM_URL is set). Before
  * submitting, an evicting Redis is refused; after it, capabilities no live agent serves are named.
  */
@@ -10,6 +10,7 @@ import { pauseGoal } from '../../interface/operations/pause-goal';
 import { raiseGoalBudget } from '../../interface/operations/raise-goal-budget';
 import { resumeGoal } from '../../interface/operations/resume-goal';
 import { InputError } from '../../errors';
+import { registerExtendCommand } from './goal-extend';
 import { budgetLine, formatBudget } from '../budget-format';
 import { goalBudgetView } from '../../interface/goal-budgets';
 import { withContext, type CliContext } from '../context';
@@ -54,6 +55,7 @@ export function register(program: Command): void {
     );
 
   registerBudgetCommands(goal);
+  registerExtendCommand(goal);
 
   goal
     .command('cancel <id>')

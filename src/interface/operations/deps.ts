@@ -16,6 +16,14 @@ export interface SubmittedGoalShape {
   created: boolean;
 }
 
+/** Tasks added to a running goal (SupervisorAgent's `ExtendedGoal` has this shape). */
+export interface ExtendedGoalShape {
+  goalId: string;
+  tasks: TaskRecord[];
+  /** Ids this call added: a repeat of the same tasks adds none. */
+  created: string[];
+}
+
 /** Turns a plan into a running goal: what operations need of the supervisor (SupervisorAgent). */
 export interface GoalSubmitter {
   submitPlan(
@@ -26,6 +34,12 @@ export interface GoalSubmitter {
     text: string,
     options?: { key?: string; actor?: string },
   ): Promise<SubmittedGoalShape>;
+  /** Adds plan-shaped tasks to a goal still running (DESIGN.md "Living goals"). */
+  extendGoal(
+    goalId: string,
+    tasks: unknown,
+    options?: { actor?: string },
+  ): Promise<ExtendedGoalShape>;
 }
 
 export interface OperationDeps {

@@ -4,6 +4,7 @@
  */
 export type {
   Actor,
+  ExtendedGoalShape,
   GoalSubmitter,
   OperationDeps,
   SubmittedGoalShape,
@@ -19,6 +20,7 @@ export {
 export { cancelTask, type CancelTaskInput, type CancelTaskOutcome } from './cancel-task';
 export { retryTask, type RetryOutcome, type RetryTaskInput } from './retry-task';
 export { cancelGoal, type CancelGoalInput } from './cancel-goal';
+export { extendGoal, type ExtendGoalInput } from './extend-goal';
 export { pauseGoal, type PauseGoalInput } from './pause-goal';
 export { resumeGoal, type ResumeGoalInput } from './resume-goal';
 export { raiseGoalBudget, type RaiseGoalBudgetInput } from './raise-goal-budget';
