@@ -7,10 +7,11 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { DagSection } from './scenarios/dag';
 import type { DagEdgeSection } from './scenarios/dag-edge';
+import type { FirstStartSection } from './scenarios/first-start';
 import type { LatencySection } from './scenarios/latency';
 import type { MemorySection } from './scenarios/memory';
 import type { MirrorLagSection } from './scenarios/mirror-lag';
-import type { ScalingRow } from './scenarios/scaling';
+import type { Scaling64, ScalingRow } from './scenarios/scaling';
 import type { LimitsSection } from './scenarios/limits';
 import type { StartupSection } from './scenarios/startup';
 import type { ThroughputSection } from './scenarios/throughput';
@@ -39,6 +40,8 @@ export interface BenchDocument {
   memory: MemorySection;
   startup: StartupSection;
   limits: LimitsSection;
+  firstStart: FirstStartSection;
+  scaling64: Scaling64;
   environment: Environment;
 }
 
@@ -73,6 +76,18 @@ export function toMarkdown(doc: BenchDocument): string {
       fmt(doc.throughput.agentq, 0),
       fmt(doc.throughput.bullmq, 0),
       'ratio ≥ 0.8',
+    ],
+    [
+      'Redis commands sent per no-op task (submission + drain; agentq: with mirror + bridge)',
+      fmt(doc.throughput.redisCallsPerTask.agentq),
+      fmt(doc.throughput.redisCallsPerTask.bullmq),
+      '',
+    ],
+    [
+      `submission → first handler start, plans of ${doc.firstStart.sizes.small} / ${doc.firstStart.sizes.large} tasks (ms)`,
+      `${fmt(doc.firstStart.tasks1000Ms, 1)} / ${fmt(doc.firstStart.tasks10000Ms, 1)}`,
+      '—',
+      '≤ ~100',
     ],
     ...doc.latency.rates.map((r) => {
       const a = 'p50' in r.agentq ? r.agentq : null;

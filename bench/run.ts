@@ -12,16 +12,17 @@ import type { BenchContext } from './context';
 import { describeEnvironment, toMarkdown, writeResults, type BenchDocument } from './report';
 import { dagScenario } from './scenarios/dag';
 import { dagEdgeScenario } from './scenarios/dag-edge';
+import { firstStartScenario } from './scenarios/first-start';
 import { latencyScenario, RATES } from './scenarios/latency';
 import { limitsScenario } from './scenarios/limits';
 import { memoryScenario } from './scenarios/memory';
 import { mirrorLagScenario } from './scenarios/mirror-lag';
-import { scalingScenario, SLOTS } from './scenarios/scaling';
+import { scaling64, scalingScenario, SLOTS } from './scenarios/scaling';
 import { startupScenario } from './scenarios/startup';
 import { throughputScenario } from './scenarios/throughput';
 
 // Steps the progress bar counts: one per ctx.step() call of the scenarios.
-const STEPS = 2 + 2 * RATES.length + 2 + 4 + 1 + 2 * SLOTS.length + 2 + 1 + 1;
+const STEPS = 2 + 2 * RATES.length + 2 + 4 + 1 + 2 * SLOTS.length + 2 + 1 + 1 + 2;
 
 async function redisVersion(url: string): Promise<string> {
   const client = new Redis(url);
@@ -63,16 +64,24 @@ async function main(): Promise<void> {
   try {
     if (quick)
       console.error('quick run: smaller counts (see each section\'s "tasks"), under 3 minutes');
+    const throughput = await throughputScenario(ctx);
+    const latency = await latencyScenario(ctx);
+    const dag = await dagScenario(ctx);
+    const dagEdge = await dagEdgeScenario(ctx);
+    const mirrorLag = await mirrorLagScenario(ctx);
+    const scaling = await scalingScenario(ctx);
     const doc: BenchDocument = {
-      throughput: await throughputScenario(ctx),
-      latency: await latencyScenario(ctx),
-      dag: await dagScenario(ctx),
-      dagEdge: await dagEdgeScenario(ctx),
-      mirrorLag: await mirrorLagScenario(ctx),
-      scaling: await scalingScenario(ctx),
+      throughput,
+      latency,
+      dag,
+      dagEdge,
+      mirrorLag,
+      scaling,
       memory: await memoryScenario(ctx),
       startup: await startupScenario(ctx),
       limits: await limitsScenario(ctx),
+      firstStart: await firstStartScenario(ctx),
+      scaling64: scaling64(scaling),
       environment: describeEnvironment(await redisVersion(redis.config.url), quick),
     };
     bar?.update(STEPS, { label: 'done' });

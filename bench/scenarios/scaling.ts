@@ -26,3 +26,20 @@ export async function scalingScenario(ctx: BenchContext): Promise<ScalingRow[]> 
   }
   return rows;
 }
+
+/** The 64-slot row (4 processes × 16, 10 ms tasks) side by side: issue 14's target is ≥ 0.9. */
+export interface Scaling64 {
+  layout: string;
+  agentq: number | null;
+  bullmq: number;
+}
+
+export function scaling64(rows: ScalingRow[]): Scaling64 {
+  const row = rows.find((r) => r.slots === 64);
+  if (!row) throw new Error('bench: no 64-slot scaling row');
+  return {
+    layout: `${row.bullmq.processes} × ${row.bullmq.concurrency}`,
+    agentq: 'efficiency' in row.agentq ? row.agentq.efficiency : null,
+    bullmq: row.bullmq.efficiency,
+  };
+}

@@ -47,6 +47,20 @@ describe('agentq bench --quick --json (a real child process)', () => {
       expect(doc.throughput).toEqual(
         expect.objectContaining({ agentq: num, bullmq: num, ratio: num }),
       );
+      const calls = doc.throughput.redisCallsPerTask;
+      expect(calls).toEqual({ agentq: num, bullmq: num });
+      // At least one command per task each side (its add, its completion).
+      expect(calls.bullmq).toBeGreaterThan(1);
+      expect(calls.agentq).toBeGreaterThan(1);
+      expect(doc.firstStart).toEqual({
+        sizes: { small: 100, large: 1000 },
+        tasks1000Ms: num,
+        tasks10000Ms: num,
+        submitMs: { small: num, large: num },
+      });
+      expect(doc.firstStart.tasks1000Ms).toBeGreaterThan(0);
+      expect(doc.firstStart.tasks10000Ms).toBeGreaterThan(0);
+      expect(doc.scaling64).toEqual({ layout: '4 × 16', agentq: num, bullmq: num });
       expect(doc.latency).toEqual(expect.objectContaining({ rate: 500, p50: num, p99: num }));
       expect(doc.latency.rates.map((r) => r.rate)).toEqual([100, 500, 2000]);
       expect(doc.dag).toEqual(expect.objectContaining({ tasks: num, seconds: num }));
@@ -112,6 +126,8 @@ describe('agentq bench --quick --json (a real child process)', () => {
       expect(markdown).toContain('DAG edge, dependency end → dependent start, chain of 100');
       expect(markdown).toContain('fan 1 → 100 → 1');
       expect(markdown).toContain('random DAG of 300');
+      expect(markdown).toContain('Redis commands sent per no-op task');
+      expect(markdown).toContain('submission → first handler start, plans of 100 / 1000 tasks');
       const [, left] = await redis.scan('0', 'MATCH', `{bench-${RUN}-*`, 'COUNT', 100_000);
       expect(left).toEqual([]);
     },
