@@ -65,8 +65,8 @@ describe('extending a goal through REST, the CLI and InterfaceAgent', () => {
       .expect(201);
     expect(res.body.goalId).toBe(goalId);
     expect(res.body.created).toHaveLength(1);
-    const keys = (res.body.tasks as { key: string }[]).map((t) => t.key).sort();
-    expect(keys).toEqual(['a', 'b']);
+    // The tasks the call named, as stored now (the goal's other tasks are in GET /api/goals/:id).
+    expect((res.body.tasks as { key: string }[]).map((t) => t.key)).toEqual(['b']);
     expect(await taskCount(goalId)).toBe(2);
   });
 
@@ -94,7 +94,7 @@ describe('extending a goal through REST, the CLI and InterfaceAgent', () => {
       .send({ tasks: [task('b')] })
       .expect(404);
     const goalId = await openGoal('ended');
-    await request(api.app).post(`/api/goals/${goalId}/cancel`).set(ADMIN).expect(200);
+    await request(api.app).post(`/api/goals/${goalId}/cancel`).set(ADMIN).expect(202);
     await world.goalEnd(goalId);
     await request(api.app)
       .post(`/api/goals/${goalId}/tasks`)
