@@ -15,16 +15,18 @@ import { callerOf } from '../auth';
 import { MAX_GRAPH_TASKS, renderGoalSvg, STATE_COLOURS } from '../graph-svg';
 import type { ApiContext } from '../routes/context';
 import { loadGoal } from '../routes/goal-tasks';
+import { describeStuckReason, diagnoseTask } from '../../interface/interface-diagnosis';
 import { escapeHtml, page, scriptJson } from './layout';
 
 const TABLE_ROWS = 1000;
 
-function taskRow(t: TaskRecord): string {
+function taskRow(t: TaskRecord, waitReason: string): string {
   return (
     `<tr data-task-id="${escapeHtml(t.id)}"><td>${escapeHtml(t.key)}</td>` +
     `<td>${escapeHtml(t.title)}</td><td>${escapeHtml(t.type)}</td>` +
     `<td class="state">${t.state}</td><td class="attempt">${t.attempt}</td>` +
-    `<td class="agent">${escapeHtml(t.agentId ?? '')}</td></tr>`
+    `<td class="agent">${escapeHtml(t.agentId ?? '')}</td>` +
+    `<td class="wait-reason">${escapeHtml(waitReason)}</td></tr>`
   );
 }
 
@@ -167,7 +169,20 @@ export function goalPageRouter(ctx: ApiContext): Router {
       tasks.length <= MAX_GRAPH_TASKS
         ? `<div class="graph">${renderGoalSvg(tasks)}</div>`
         : `<p>${tasks.length} tasks: too many to draw (the picture stops at ${MAX_GRAPH_TASKS}).</p>`;
-    const rows = tasks.slice(0, TABLE_ROWS).map(taskRow).join('');
+    // Why each waiting task is not claimed, as `task show` diagnoses it (rendered once per load).
+    const agents = await ctx.coordinator.getAllAgents();
+    const depStates = new Map(tasks.map((t) => [t.key, t.state]));
+    const rows = tasks
+      .slice(0, TABLE_ROWS)
+      .map((t) => {
+        const reason = diagnoseTask(t, {
+          agents,
+          pausedQueues: new Set(),
+          dependencyStates: depStates,
+        });
+        return taskRow(t, reason ? describeStuckReason(reason) : '');
+      })
+      .join('');
     // Only a caller who may change things (the full token) gets the Approve / Reject buttons.
     const canDecide = callerOf(res).canMutate;
     const waiting = tasks.filter((t) => t.type === APPROVALS_QUEUE && t.state === 'PENDING');
@@ -184,7 +199,7 @@ export function goalPageRouter(ctx: ApiContext): Router {
             budgetParagraph(budget) +
             picture +
             `<h3>Tasks</h3><table id="tasks"><tr><th>Key</th><th>Title</th><th>Type</th><th>State</th>` +
-            `<th>Attempt</th><th>Agent</th></tr>${rows}</table>` +
+            `<th>Attempt</th><th>Agent</th><th>Waiting because</th></tr>${rows}</table>` +
             approvalSection(approvals) +
             approvalScript(canDecide) +
             liveScript(goal.id, after),

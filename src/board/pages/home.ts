@@ -3,6 +3,7 @@ import { Router } from 'express';
 import { TASK_STATES } from '../../entities/task-state';
 import { STATE_COLOURS } from '../graph-svg';
 import type { ApiContext } from '../routes/context';
+import { goalProgress } from './goal-progress';
 import { escapeHtml, page } from './layout';
 
 export function homeRouter(ctx: ApiContext): Router {
@@ -16,11 +17,20 @@ export function homeRouter(ctx: ApiContext): Router {
     const counts = TASK_STATES.map(
       (s) => `<td style="background:${STATE_COLOURS[s]}">${s}: ${byState[s] ?? 0}</td>`,
     ).join('');
-    const rows = goals
+    // One task read per goal (up to 100): the page is for people, not polled by machines.
+    const withProgress = await Promise.all(
+      goals.map(async (g) => ({
+        g,
+        p: goalProgress(g, await ctx.store.findTasks({ goalId: g.id, limit: 5000 }), agents),
+      })),
+    );
+    const rows = withProgress
       .map(
-        (g) =>
+        ({ g, p }) =>
           `<tr><td><a href="/goals/${encodeURIComponent(g.id)}">${escapeHtml(g.title)}</a></td>` +
           `<td class="state">${g.state}</td><td>${g.taskCount}</td>` +
+          `<td class="progress">${p.done} / ${p.total}</td>` +
+          `<td class="stuck">${p.stuck.map((r) => `⚠ ${escapeHtml(r)}`).join('<br>')}</td>` +
           `<td>${escapeHtml(g.planner)}</td><td>${g.createdAt.toISOString()}</td></tr>`,
       )
       .join('');
@@ -34,7 +44,7 @@ export function homeRouter(ctx: ApiContext): Router {
           'Goals',
           `<table><tr>${counts}</tr></table>` +
             `<p>Live agents: ${agents.length}${agents.length ? ` — ${agentList}` : ''}</p>` +
-            `<h2>Goals</h2><table id="goals"><tr><th>Goal</th><th>State</th><th>Tasks</th>` +
+            `<h2>Goals</h2><table id="goals"><tr><th>Goal</th><th>State</th><th>Tasks</th><th>Done</th><th>Stuck</th>` +
             `<th>Planner</th><th>Created</th></tr>${rows}</table>`,
         ),
       );
