@@ -27,6 +27,9 @@ function task(key: string, state: TaskState, type = 'dev'): TaskRecord {
     error: null,
     createdAt: at,
     updatedAt: at,
+    spawnedBy: null,
+    addedBy: null,
+    deferredAt: null,
     ...NO_METRICS,
   };
 }
