@@ -23,8 +23,9 @@
 import { appendFile, mkdir, readdir, readFile, rm, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
-import { NotFoundError } from '../errors';
+import { ConflictError, NotFoundError } from '../errors';
 import {
+  addedTaskRecords,
   goalBudgetEvent,
   goalStateAfter,
   headOf,
@@ -51,6 +52,7 @@ import type {
 } from './task-model';
 import type { TaskState } from './task-state';
 import type {
+  AddTasksOptions,
   AddTasksResult,
   CreateGoalOptions,
   CreateGoalResult,
@@ -90,6 +92,7 @@ const TASK_DATES = [
   'claimedAt',
   'startedAt',
   'finishedAt',
+  'deferredAt',
 ] as const;
 const WRITE_CONCURRENCY = 32;
 
@@ -148,17 +151,110 @@ export class JsonTaskStore implements TaskStore {
     });
   }
 
-  // Living goals' SQL side is implemented for SQLite only so far (see the store branch's report).
-  async addTasks(): Promise<AddTasksResult> {
-    throw new Error('addTasks is not implemented for the json store yet');
+  async addTasks(
+    goalId: string,
+    tasks: NewTask[],
+    actor?: string,
+    options: AddTasksOptions = {},
+  ): Promise<AddTasksResult> {
+    return this.write<AddTasksResult>(async (s) => {
+      const goal = s.goals.get(goalId);
+      if (!goal) throw new NotFoundError('goal', goalId);
+      if (!isGoalOpen(goal.state)) {
+        throw new ConflictError(`goal ${goalId} is ${goal.state}: tasks cannot be added to it`);
+      }
+      const ids = tasks.map((task) => task.id);
+      const existing = new Map<string, TaskRecord>();
+      for (const id of ids) {
+        const task = s.tasks.get(id);
+        if (task) existing.set(id, task);
+      }
+      const at = new Date();
+      const fresh = addedTaskRecords(goalId, tasks, existing, actor ?? null, at, options);
+      const created = new Map(fresh.map((task) => [task.id, task]));
+      const result = (events: TaskEventRecord[]): AddTasksResult => ({
+        tasks: ids.map((id) => existing.get(id) ?? created.get(id)!),
+        created: fresh.map((task) => task.id),
+        events,
+      });
+      if (fresh.length === 0) return { result: result([]) };
+      const events =
+        options.deferRecord === true
+          ? []
+          : numberEvents(
+              fresh.map((task) => newTaskEvent(task, actor ?? null)),
+              s.meta.seq + 1,
+            );
+      const grown: GoalRecord = { ...goal, taskCount: goal.taskCount + fresh.length };
+      // Same order as createGoal: events, then tasks, then the goal (then meta.json).
+      await this.appendEvents(events);
+      await this.writeAll('tasks', fresh);
+      await this.writeAll('goals', [grown]);
+      for (const task of fresh) s.tasks.set(task.id, task);
+      s.goals.set(goalId, grown);
+      s.events.push(...events);
+      s.meta.seq += events.length;
+      return { result: result(events), changed: true };
+    });
   }
 
-  async recordTasks(): Promise<TaskEventRecord[]> {
-    throw new Error('recordTasks is not implemented for the json store yet');
+  async recordTasks(taskIds: string[]): Promise<TaskEventRecord[]> {
+    return this.write(async (s) => {
+      const events = await this.recordDeferredTasks(s, taskIds);
+      return { result: events, changed: events.length > 0 };
+    });
   }
 
-  async deleteTasks(): Promise<void> {
-    throw new Error('deleteTasks is not implemented for the json store yet');
+  async deleteTasks(taskIds: string[]): Promise<void> {
+    await this.write(async (s) => {
+      const doomed = [...new Set(taskIds)].flatMap((id) => s.tasks.get(id) ?? []);
+      if (doomed.length === 0) return { result: undefined };
+      const ids = new Set(doomed.map((task) => task.id));
+      const kept = s.events.filter((event) => !ids.has(event.taskId));
+      // Deferred tasks have no events: the log (and so seq) is untouched then.
+      if (kept.length < s.events.length) {
+        s.events = kept;
+        await writeFileAtomic(this.path('events.jsonl'), kept.map(eventLine).join(''));
+      }
+      const shrunk: GoalRecord[] = [];
+      for (const goalId of new Set(doomed.map((task) => task.goalId))) {
+        const goal = s.goals.get(goalId);
+        if (!goal) continue;
+        const gone = doomed.filter((task) => task.goalId === goalId).length;
+        shrunk.push({ ...goal, taskCount: goal.taskCount - gone });
+      }
+      for (const task of doomed) {
+        await rm(this.path('tasks', fileName(task.id)), { force: true });
+        s.tasks.delete(task.id);
+      }
+      await this.writeAll('goals', shrunk);
+      for (const goal of shrunk) s.goals.set(goal.id, goal);
+      return { result: undefined, changed: true };
+    });
+  }
+
+  /**
+   * The deferred `new` events of those of `taskIds` still deferred (in creation order, each
+   * naming the actor that added its task), appended, and their marks cleared. Inside the
+   * caller's write.
+   */
+  private async recordDeferredTasks(s: Snapshot, taskIds: string[]): Promise<TaskEventRecord[]> {
+    const deferred = [...new Set(taskIds)]
+      .flatMap((id) => s.tasks.get(id) ?? [])
+      .filter((task) => task.deferredAt !== null)
+      .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || compare(a.key, b.key));
+    if (deferred.length === 0) return [];
+    const events = numberEvents(
+      deferred.map((task) => newTaskEvent(task, task.addedBy)),
+      s.meta.seq + 1,
+    );
+    const cleared = deferred.map((task) => ({ ...task, deferredAt: null }));
+    await this.appendEvents(events);
+    await this.writeAll('tasks', cleared);
+    for (const task of cleared) s.tasks.set(task.id, task);
+    s.events.push(...events);
+    s.meta.seq += events.length;
+    return events;
   }
 
   async recordGoal(goalId: string): Promise<TaskEventRecord[]> {
@@ -259,10 +355,14 @@ export class JsonTaskStore implements TaskStore {
         const task = s.tasks.get(change.taskId);
         if (task && !current.has(task.id)) current.set(task.id, headOf(task));
       }
-      const creations = await this.recordUnrecorded(
-        s,
-        [...current.values()].map((head) => head.goalId),
-      );
+      const creations = [
+        ...(await this.recordUnrecorded(
+          s,
+          [...current.values()].map((head) => head.goalId),
+        )),
+        // Tasks an addTasks deferred: their `new` events come before the change's.
+        ...(await this.recordDeferredTasks(s, [...current.keys()])),
+      ];
       const plan = planChanges(current, changes);
       const events = numberEvents(plan.events, s.meta.seq + 1);
       const updated = [...plan.heads.values()].map((head) => ({
@@ -495,7 +595,7 @@ export class JsonTaskStore implements TaskStore {
       meta,
       events,
       goals: await this.readDir<GoalRecord>('goals', ['createdAt', 'recordedAt', 'finishedAt']),
-      tasks: await this.readDir<TaskRecord>('tasks', TASK_DATES),
+      tasks: withLivingFields(await this.readDir<TaskRecord>('tasks', TASK_DATES)),
       agents: await this.readDir<AgentInfo>('agents', ['startedAt', 'lastSeenAt']),
     };
     return this.state;
@@ -578,6 +678,19 @@ export class JsonTaskStore implements TaskStore {
 function findGoalByKey(s: Snapshot, key: string): GoalRecord | undefined {
   for (const goal of s.goals.values()) if (goal.key === key) return goal;
   return undefined;
+}
+
+/**
+ * Task files written before living goals lack spawnedBy, addedBy and deferredAt: null, as the
+ * SQL migration gives every existing row.
+ */
+function withLivingFields(tasks: Map<string, TaskRecord>): Map<string, TaskRecord> {
+  for (const task of tasks.values()) {
+    task.spawnedBy ??= null;
+    task.addedBy ??= null;
+    task.deferredAt ??= null;
+  }
+  return tasks;
 }
 
 function eventLine(event: TaskEventRecord): string {
