@@ -1,7 +1,8 @@
 /**
- * The living-goals part of the store contract (addTasks, recordTasks, deleteTasks). Only the
- * SQLite store implements it so far: store-sqlite-add-tasks.test.ts runs it; once postgres and
- * json do, store-contract.ts should call it for every backend.
+ * The living-goals part of the store contract (addTasks, recordTasks, deleteTasks). The SQLite
+ * and PostgreSQL stores implement it so far (store-sqlite-add-tasks.test.ts and
+ * store-postgres-add-tasks.test.ts run it); once json does, store-contract.ts should call it for
+ * every backend.
  */
 import { ConflictError, NotFoundError } from '../../src/errors';
 import type { TaskRegistry } from '../../src/entities/task-registry';
