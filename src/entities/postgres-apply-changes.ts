@@ -25,6 +25,7 @@ import {
   pgHeadFieldType,
   PLANNING_COLUMNS,
   planningHeadFromRow,
+  TASK_INSERT_COLUMNS,
   writeShapeOf,
   taskFromRow,
   type Row,
@@ -49,6 +50,10 @@ export function columnsOf(rows: unknown[][], width: number): unknown[][] {
   return columns;
 }
 
+/** The array element type of each task column in unnest(), and the INSERT of many task rows. */
+export const TASK_TYPES = pgArrayTypes('tasks', TASK_INSERT_COLUMNS);
+export const INSERT_TASKS = `INSERT INTO tasks (${TASK_INSERT_COLUMNS.join(', ')}) SELECT * FROM ${unnest(TASK_TYPES)}`;
+
 const LOCK_SEQ: QueryConfig = {
   name: 'agentq_lock_seq',
   text: `SELECT counter FROM store_meta WHERE name = 'seq' FOR UPDATE`,
@@ -56,7 +61,19 @@ const LOCK_SEQ: QueryConfig = {
 
 const LOAD_HEADS = {
   name: 'agentq_load_heads',
-  text: `SELECT ${PLANNING_COLUMNS.join(', ')} FROM tasks WHERE id = ANY($1::varchar[])`,
+  // `deferred`: an addTasks with deferRecord still owes this task's `new` event (rare: the full
+  // rows are read only then, so the hot path keeps one SELECT).
+  text: `SELECT ${PLANNING_COLUMNS.join(', ')}, deferred_at IS NOT NULL AS deferred FROM tasks WHERE id = ANY($1::varchar[])`,
+};
+
+const DEFERRED_TASKS = {
+  name: 'agentq_deferred_tasks',
+  text: 'SELECT * FROM tasks WHERE deferred_at IS NOT NULL AND id = ANY($1::varchar[]) ORDER BY created_at, key',
+};
+
+const CLEAR_DEFERRED = {
+  name: 'agentq_clear_deferred',
+  text: 'UPDATE tasks SET deferred_at = NULL WHERE id = ANY($1::varchar[])',
 };
 
 /** Sets the counter (already locked, so known) and inserts the batch's events. */
@@ -129,8 +146,32 @@ async function creationEvents(
   return pending;
 }
 
+/**
+ * The `new` events an addTasks with deferRecord left to write for those of `taskIds` still
+ * deferred, attributed to the actor that added them, and their marks cleared. Inside the
+ * caller's transaction, with the seq counter locked (so no other writer records them too).
+ */
+export async function deferredTaskEvents(
+  client: PoolClient,
+  codec: SqlCodec,
+  taskIds: string[],
+): Promise<PendingEvent[]> {
+  if (taskIds.length === 0) return [];
+  const rows = await client.query<Row>({ ...DEFERRED_TASKS, values: [taskIds] });
+  if (rows.rows.length === 0) return [];
+  const tasks = rows.rows.map((row) => taskFromRow(codec, row));
+  await client.query({ ...CLEAR_DEFERRED, values: [tasks.map((task) => task.id)] });
+  return tasks.map((task) => newTaskEvent(task, task.addedBy));
+}
+
+/** Locks the seq counter row until commit and returns its value. */
+export async function lockSeq(client: PoolClient): Promise<number> {
+  const locked = await client.query<{ counter: string }>(LOCK_SEQ);
+  return Number(locked.rows[0]!.counter);
+}
+
 /** Numbers `pending` after `counter` and writes them with the counter (already locked). */
-async function writeEvents(
+export async function writeEvents(
   client: PoolClient,
   codec: SqlCodec,
   pending: PendingEvent[],
@@ -154,10 +195,10 @@ export async function recordGoalWithClient(
 ): Promise<TaskEventRecord[]> {
   await client.query('BEGIN');
   try {
-    const locked = await client.query<{ counter: string }>(LOCK_SEQ);
+    const counter = await lockSeq(client);
     const now = new Date();
     const pending = await creationEvents(client, codec, [goalId], now);
-    const events = await writeEvents(client, codec, pending, Number(locked.rows[0]!.counter), now);
+    const events = await writeEvents(client, codec, pending, counter, now);
     await client.query('COMMIT');
     return events;
   } catch (error) {
@@ -178,15 +219,20 @@ export async function applyChangesWithClient(
 ): Promise<ApplyResult> {
   await client.query('BEGIN');
   try {
-    const locked = await client.query<{ counter: string }>(LOCK_SEQ);
-    const counter = Number(locked.rows[0]!.counter);
+    const counter = await lockSeq(client);
     const ids = [...new Set(changes.map((change) => change.taskId))];
     const loaded = await client.query<Row>({ ...LOAD_HEADS, values: [ids] });
     const current = new Map<string, TaskHead>();
     for (const row of loaded.rows) current.set(row.id as string, planningHeadFromRow(row));
     const now = new Date();
     const goalIds = [...new Set(loaded.rows.map((row) => row.goal_id as string))];
-    const creations = await creationEvents(client, codec, goalIds, now);
+    const deferred = loaded.rows
+      .filter((row) => row.deferred === true)
+      .map((row) => row.id as string);
+    const creations = [
+      ...(await creationEvents(client, codec, goalIds, now)),
+      ...(await deferredTaskEvents(client, codec, deferred)),
+    ];
     const plan = planChanges(current, changes);
 
     const byShape = new Map<WriteShape, TaskHead[]>();

@@ -21,9 +21,16 @@ import {
   applyChangesWithClient,
   columnsOf,
   EVENT_TYPES,
+  INSERT_TASKS,
   recordGoalWithClient,
+  TASK_TYPES,
   unnest,
 } from './postgres-apply-changes';
+import {
+  addTasksWithClient,
+  deleteTasksWithClient,
+  recordTasksWithClient,
+} from './postgres-living-goals';
 import type { PostgresSourceOptions } from './data-source';
 import {
   EVENT_COLUMNS,
@@ -31,8 +38,6 @@ import {
   GOAL_COLUMNS,
   goalFromRow,
   goalValues,
-  pgArrayTypes,
-  TASK_INSERT_COLUMNS,
   taskFromRow,
   taskInsertValues,
   type Row,
@@ -40,6 +45,7 @@ import {
 import { SqlTaskStore, type Statement } from './sql-task-store';
 import type { ApplyResult, GoalState, TaskChange, TaskEventRecord } from './task-model';
 import type {
+  AddTasksOptions,
   AddTasksResult,
   CreateGoalOptions,
   CreateGoalResult,
@@ -50,12 +56,10 @@ import type {
 
 export type PostgresTaskStoreOptions = PostgresSourceOptions;
 
-const TASK_TYPES = pgArrayTypes('tasks', TASK_INSERT_COLUMNS);
-
 const SQL = {
   bumpSeq: `UPDATE store_meta SET counter = counter + $1, updated_at = $2 WHERE name = 'seq' RETURNING counter`,
   insertEvents: `INSERT INTO task_events (${EVENT_COLUMNS.join(', ')}) SELECT * FROM ${unnest(EVENT_TYPES)}`,
-  insertTasks: `INSERT INTO tasks (${TASK_INSERT_COLUMNS.join(', ')}) SELECT * FROM ${unnest(TASK_TYPES)}`,
+  insertTasks: INSERT_TASKS,
   insertGoal: `INSERT INTO goals (${GOAL_COLUMNS.join(', ')}) VALUES (${GOAL_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`,
   goalByKey: 'SELECT * FROM goals WHERE key = $1',
   goalTasks: 'SELECT * FROM tasks WHERE goal_id = $1 ORDER BY created_at, key',
@@ -133,17 +137,23 @@ export class PostgresTaskStore extends SqlTaskStore {
     }
   }
 
-  // Living goals' SQL side is implemented for SQLite only so far (see the store branch's report).
-  async addTasks(): Promise<AddTasksResult> {
-    throw new Error('addTasks is not implemented for the postgres store yet');
+  async addTasks(
+    goalId: string,
+    tasks: NewTask[],
+    actor?: string,
+    options: AddTasksOptions = {},
+  ): Promise<AddTasksResult> {
+    return this.withClient((client) =>
+      addTasksWithClient(client, this.codec, goalId, tasks, actor ?? null, options),
+    );
   }
 
-  async recordTasks(): Promise<TaskEventRecord[]> {
-    throw new Error('recordTasks is not implemented for the postgres store yet');
+  async recordTasks(taskIds: string[]): Promise<TaskEventRecord[]> {
+    return this.withClient((client) => recordTasksWithClient(client, this.codec, taskIds));
   }
 
-  async deleteTasks(): Promise<void> {
-    throw new Error('deleteTasks is not implemented for the postgres store yet');
+  async deleteTasks(taskIds: string[]): Promise<void> {
+    return this.withClient((client) => deleteTasksWithClient(client, taskIds));
   }
 
   async recordGoal(goalId: string): Promise<TaskEventRecord[]> {

@@ -1,8 +1,7 @@
 /**
- * The living-goals part of the store contract (addTasks, recordTasks, deleteTasks). The SQLite
- * and json stores implement it so far: store-sqlite-add-tasks.test.ts and
- * store-json-add-tasks.test.ts run it; once postgres does, store-contract.ts should call it for
- * every backend.
+ * The living-goals part of the store contract (addTasks, recordTasks, deleteTasks), run for each
+ * backend by store-sqlite-add-tasks.test.ts, store-postgres-add-tasks.test.ts and
+ * store-json-add-tasks.test.ts.
  */
 import { ConflictError, NotFoundError } from '../../src/errors';
 import type { TaskRegistry } from '../../src/entities/task-registry';
