@@ -57,6 +57,37 @@ export function taskOptions(task: ResolvedTaskSpec, isSink: boolean): JobsOption
   };
 }
 
+/** A task job's data; `links` are its further dependents as `[key, type]` (see links.ts). */
+export function taskJobData(
+  goalId: string,
+  shard: number,
+  task: ResolvedTaskSpec,
+  links: Array<[key: string, type: string]>,
+  spawnedBy?: string,
+): TaskJobData {
+  return {
+    v: 1,
+    kind: 'task',
+    taskId: taskJobId(goalId, task.key),
+    goalId,
+    key: task.key,
+    title: task.title,
+    description: task.description,
+    type: task.type,
+    priority: task.priority,
+    data: task.data,
+    dependsOn: task.dependsOn,
+    timeoutMs: task.timeoutMs,
+    optional: task.optional,
+    ...(task.concurrencyKey ? { concurrencyKey: task.concurrencyKey } : {}),
+    epoch: 0,
+    shard,
+    ...(links.length > 0 ? { links } : {}),
+    ...(task.approval ? { approval: task.approval } : {}),
+    ...(spawnedBy ? { spawnedBy } : {}),
+  };
+}
+
 /** The goal's flow tree (the root job and every task job) and its links. Pure. */
 export function compileGoal(input: CompileInput): CompiledGoal {
   const { goalId, shard, tasks } = input;
@@ -87,28 +118,12 @@ export function compileGoal(input: CompileInput): CompiledGoal {
         dependent: { type: byKey.get(d)!.type, taskId: taskJobId(goalId, d) },
       });
     }
-    const data: TaskJobData = {
-      v: 1,
-      kind: 'task',
-      taskId,
+    const data = taskJobData(
       goalId,
-      key,
-      title: task.title,
-      description: task.description,
-      type: task.type,
-      priority: task.priority,
-      data: task.data,
-      dependsOn: task.dependsOn,
-      timeoutMs: task.timeoutMs,
-      optional: task.optional,
-      ...(task.concurrencyKey ? { concurrencyKey: task.concurrencyKey } : {}),
-      epoch: 0,
       shard,
-      ...(linked.length > 0
-        ? { links: linked.map((d): [string, string] => [d, byKey.get(d)!.type]) }
-        : {}),
-      ...(task.approval ? { approval: task.approval } : {}),
-    };
+      task,
+      linked.map((d) => [d, byKey.get(d)!.type]),
+    );
     const children = (treeChildren.get(key) ?? []).map((c) => nodes.get(c)!);
     const opts = { ...taskOptions(task, parentOf.get(key) === null), jobId: taskId };
     return children.length > 0

@@ -28,13 +28,14 @@ import {
   GOAL_RECORD_FIELD,
   goalRecordKey,
   redisFullError,
+  taskJobData,
   taskOptions,
   treeLinks,
 } from './compiler';
 import type { RedisConnection } from './connection';
 import { EXTRA_LINKS_FIELD, pendingLinkMember, pendingLinksKey, taskJobKey } from './links';
 import type { RedisCoordinator } from './redis-coordinator';
-import { taskJobId, type TaskJobData } from './task-job';
+import { taskJobId } from './task-job';
 
 /** A task of the goal some new task depends on. */
 export interface LinkedSource {
@@ -144,33 +145,6 @@ interface Multi {
   exec(): Promise<Array<[Error | null, unknown]> | null>;
 }
 
-function jobData(input: ExtensionInput, task: ResolvedTaskSpec, links: string[]): TaskJobData {
-  const byKey = new Map(input.tasks.map((t) => [t.key, t]));
-  return {
-    v: 1,
-    kind: 'task',
-    taskId: taskJobId(input.goalId, task.key),
-    goalId: input.goalId,
-    key: task.key,
-    title: task.title,
-    description: task.description,
-    type: task.type,
-    priority: task.priority,
-    data: task.data,
-    dependsOn: task.dependsOn,
-    timeoutMs: task.timeoutMs,
-    optional: task.optional,
-    ...(task.concurrencyKey ? { concurrencyKey: task.concurrencyKey } : {}),
-    epoch: 0,
-    shard: input.shard,
-    ...(links.length > 0
-      ? { links: links.map((d): [string, string] => [d, byKey.get(d)!.type]) }
-      : {}),
-    ...(task.approval ? { approval: task.approval } : {}),
-    ...(input.spawnedBy ? { spawnedBy: input.spawnedBy } : {}),
-  };
-}
-
 /** Dependents before their dependencies: a job's BullMQ parent exists when it is added. */
 function dependentsFirst(tasks: readonly ResolvedTaskSpec[], fresh: ReadonlySet<string>): string[] {
   const order: string[] = [];
@@ -202,8 +176,11 @@ export async function writeExtension(
 ): Promise<void> {
   const { goalId, shard, tasks, sources } = input;
   const fresh = new Set(tasks.map((t) => t.key));
-  const inner = tasks.map((t) => ({ ...t, dependsOn: t.dependsOn.filter((d) => fresh.has(d)) }));
-  const { parentOf, linkedDependents } = treeLinks(inner);
+  // The new tasks among themselves: their tree parents and links, as the compiler makes them.
+  const inner = new Map(
+    tasks.map((t) => [t.key, { ...t, dependsOn: t.dependsOn.filter((d) => fresh.has(d)) }]),
+  );
+  const { parentOf, linkedDependents } = treeLinks([...inner.values()]);
   const byKey = new Map(tasks.map((t) => [t.key, t]));
   const backend: RedisQueueBackend = flowBackend(coordinator.flowProducer(shard));
   await backend.waitUntilReady();
@@ -226,12 +203,17 @@ export async function writeExtension(
         parent: { id: parent.id, queue: parent.queueKey },
       };
       const waits =
-        inner.find((t) => t.key === key)!.dependsOn.length > 0 ||
-        task.dependsOn.some((d) => sources.has(d));
+        inner.get(key)!.dependsOn.length > 0 || task.dependsOn.some((d) => sources.has(d));
       void addFlowJob(backend, multi, {
         queue,
         name: key,
-        data: jobData(input, task, linkedDependents.get(key) ?? []),
+        data: taskJobData(
+          goalId,
+          shard,
+          task,
+          (linkedDependents.get(key) ?? []).map((d) => [d, byKey.get(d)!.type]),
+          input.spawnedBy,
+        ),
         opts,
         jobId: id,
         parentKey: parent.key,
