@@ -145,7 +145,10 @@ export function planChanges(
     const before = heads.get(change.taskId) ?? current.get(change.taskId);
     if (!before) {
       plan.rejected.push({ change, error: new NotFoundError('task', change.taskId) });
-    } else if (isStale(before, change)) {
+    } else if (
+      isStale(before, change) ||
+      (change.onlyFrom && !change.onlyFrom.includes(before.state))
+    ) {
       plan.stale.push(change);
     } else if (!canTransition(before.state, change.to, opensEpoch(before, change))) {
       plan.rejected.push({

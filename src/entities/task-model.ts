@@ -293,6 +293,11 @@ export interface TaskChange {
   progress?: Json;
   reason?: string;
   metrics?: Partial<TaskMetrics>;
+  /**
+   * Applies only to a task in one of these states; otherwise it is ignored like a stale change.
+   * For moves whose meaning depends on where SQL has the task (a spawner's release, a resume).
+   */
+  onlyFrom?: readonly TaskState[];
 }
 
 export interface ApplyResult {

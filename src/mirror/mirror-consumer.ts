@@ -8,6 +8,7 @@ import type { TaskStore } from '../entities/task-store';
 import type { RedisConnection } from '../queues/connection';
 import { GOALS_QUEUE } from '../queues/names';
 import { isCancelledReason } from '../queues/protocol';
+import { addedTasksOf, recordAddedTasks, type AddedTasks } from './mirror-added';
 import type { RedisCoordinator } from '../queues/redis-coordinator';
 import type { PubSubBridge } from './bridge';
 import { taskKeyOf, type TaskIdentity } from './channel-payload';
@@ -65,6 +66,8 @@ interface Batch {
   cursor: StreamCursor;
   stamps: number[];
   known: Map<string, TaskIdentity>;
+  /** Tasks spawned by handlers, to create before the changes (mirror-added.ts). */
+  added: AddedTasks[];
   /** Something read waits (a goal end for its tasks, a release for its dependencies). */
   holding?: boolean;
 }
@@ -221,7 +224,14 @@ export class MirrorConsumer {
   }
 
   private emptyBatch(): Batch {
-    return { changes: [], goals: [], cursor: { ...this.cursor }, stamps: [], known: new Map() };
+    return {
+      changes: [],
+      goals: [],
+      cursor: { ...this.cursor },
+      stamps: [],
+      known: new Map(),
+      added: [],
+    };
   }
 
   /** The committed cursors of the goal-root streams (where a crash would read them from). */
@@ -250,6 +260,7 @@ export class MirrorConsumer {
       cursor: { ...this.cursor },
       stamps: [],
       known: new Map(),
+      added: [],
     };
     const goalEnds: GoalEndEntry[] = [];
     const lookups = new Map<string, MirrorLookups>();
@@ -266,6 +277,14 @@ export class MirrorConsumer {
         const end = goalEndOf(entry);
         const before = index > 0 ? read.get(key)![index - 1]!.id : (this.cursor[key] ?? '0-0');
         if (end) goalEnds.push({ streamKey: key, before, end });
+        continue;
+      }
+      const added = addedTasksOf(entry);
+      if (added) {
+        batch.added.push(added);
+        for (const t of added.tasks) {
+          batch.known.set(t.id, { key: t.key, type: t.type, spawnedBy: added.spawnedBy });
+        }
         continue;
       }
       let lookup = lookups.get(key);
@@ -342,10 +361,15 @@ export class MirrorConsumer {
     // between replays those ends (idempotent) and never loses one.
     const first =
       batch.goals.length === 0 ? batch.cursor : { ...batch.cursor, ...this.goalStreamCursors() };
-    const result = await store.applyChanges(batch.changes, {
+    // Spawned tasks' rows before their changes; a crash in between replays them as no-ops.
+    const created =
+      batch.added.length === 0 ? [] : await recordAddedTasks(store, batch.added, this.s.log);
+    const applied = await store.applyChanges(batch.changes, {
       name: cursorName,
       value: serializeCursor(first),
     });
+    const result =
+      created.length === 0 ? applied : { ...applied, events: [...created, ...applied.events] };
     if (batch.goals.length > 0) {
       for (const goal of batch.goals) {
         await store.setGoalState(goal.goalId, goal.state, goal.at).catch((error: Error) => {

@@ -118,6 +118,9 @@ async function changesOf(
       if (memo.state === 'PENDING') return [];
       memo.queuedAtMs = at.getTime();
       const change: TaskChange = { ...base, to: 'PENDING', metrics: { queuedAt: at } };
+      // A release moves a task on from BACKLOG; a spawning task that the end of what it spawned
+      // moves on is still ACTIVE in SQL (it resumes where it was), so it is not a release for it.
+      if (prev === 'waiting-children') change.onlyFrom = ['BACKLOG'];
       if (event.event === 'delayed' || prev === 'failed') {
         await addRetryInfo(change, taskId, lookups);
       }
@@ -174,6 +177,15 @@ function progressChanges(taskId: string, data: unknown, memo: TaskMemo, at: Date
   const claimedAt = new Date(data.claimedAt);
   const startedAt = new Date(data.startedAt);
   const waitMs = memo.queuedAtMs === undefined ? undefined : data.claimedAt - memo.queuedAtMs;
+  if (data.resumed) {
+    // A spawning task claimed again to finish: ACTIVE in SQL already, unless it was handed back
+    // (an agent died) in between — then it is claimed and started again, as any other task.
+    const again = { taskId, attempt: data.attempt, agentId: data.agentId };
+    return [
+      { ...again, to: 'ASSIGNED', at: claimedAt, metrics: { claimedAt }, onlyFrom: ['PENDING'] },
+      { ...again, to: 'ACTIVE', at: startedAt, metrics: { startedAt }, onlyFrom: ['ASSIGNED'] },
+    ];
+  }
   return [
     {
       taskId,

@@ -21,6 +21,7 @@ import {
   DelayedError,
   Job,
   UnrecoverableError,
+  WaitingChildrenError,
   WaitingError,
   Worker,
   type WorkerOptions,
@@ -49,6 +50,15 @@ import { LOCK_LOST_REASON, SHUTDOWN_REASON, taskInput } from './task-runner';
 import { KeySlotGate } from './key-slot-gate';
 import { holdIfPaused, settleRun, type GatedRun } from './budget-gate';
 import { addGoalUsage } from '../queues/goal-budget';
+import { spawnTasks, type SpawnedList, type SpawnedTask } from '../queues/spawn';
+import {
+  awaitSpawned,
+  finishSpawner,
+  spawnedByRecord,
+  type SpawningJobData,
+  type SpawnWait,
+} from '../queues/spawn-wait';
+import type { SpawnTaskSpec } from './handler-types';
 
 /** Where tasks work: a git worktree per task (WorktreeManager) or anything with this shape. */
 export interface WorkdirProvider {
@@ -117,6 +127,8 @@ export class AutonomousAgent {
   private readonly declined = new Map<string, number>();
   /** Runs past the budget gate, by job id (a `ctx.usage` report finds its run here). */
   private readonly gated = new Map<string, GatedRun>();
+  /** What each running attempt spawned so far, by job id: key → type. */
+  private readonly spawned = new Map<string, Map<string, string>>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private control: ControlListener | null = null;
   private readonly services: ServiceLease[] = [];
@@ -315,6 +327,7 @@ export class AutonomousAgent {
           ...this.options.sandboxed,
           agentId: this.agentId,
           onUsage: (job, usage) => this.reportUsage(job, usage),
+          onSpawn: (job, tasks) => this.spawn(job, tasks),
         },
         pipeline,
       );
@@ -333,6 +346,7 @@ export class AutonomousAgent {
               reportStarted: (message) => writeAttemptStarted(claimedBy(), job, message),
               onWorkdirMade: () => this.madeWorkdirs.add(workdir),
               onUsage: (usage) => this.reportUsage(job, usage),
+              onSpawn: (tasks) => this.spawn(job, tasks),
             }),
           ),
         options,
@@ -374,6 +388,8 @@ export class AutonomousAgent {
     const data = job.data;
     if (data.kind !== 'task') throw new UnrecoverableError(`job ${job.id} is not a task job`);
     if (data.cancelled) throw new UnrecoverableError(cancelledReason(data.cancelled.actor));
+    const waiting = (data as SpawningJobData).spawnWait;
+    if (waiting) return this.resumeSpawner(job, token, waiting);
     const breaker = this.breakers.get(capability);
     if (breaker && !breaker.canRun()) {
       return this.giveBack(job, token, breaker.retryAt ?? Date.now() + 1000);
@@ -422,8 +438,12 @@ export class AutonomousAgent {
       const envelope = await execute(workdir, signal);
       ok = true;
       breaker?.recordSuccess();
-      return envelope;
+      const spawned = await this.spawnedInAttempt(job);
+      if (spawned.length === 0) return envelope;
+      return await awaitSpawned(this.coordinator, job, token, { envelope, spawned });
     } catch (thrown) {
+      // Waiting for what it spawned is not a failure (ok already counted the run).
+      if (thrown instanceof WaitingChildrenError) throw thrown;
       const error = coerceError(thrown);
       const reason = signal.aborted ? String(signal.reason) : '';
       if (reason === SHUTDOWN_REASON) {
@@ -442,11 +462,72 @@ export class AutonomousAgent {
       }
       throw error;
     } finally {
+      this.spawned.delete(job.id!);
       this.running.delete(data.taskId);
       if (keyed) await this.keySlots.leave(capability, job).catch((e: unknown) => this.report(e));
       await this.settle(job, run);
       await this.releaseWorkdir(data.taskId, workdir, ok);
     }
+  }
+
+  /** A handler's `ctx.spawn`: the tasks written into its goal under its job (spawn.ts). */
+  private async spawn(
+    job: Job<TaskJobData>,
+    tasks: readonly SpawnTaskSpec[],
+  ): Promise<SpawnedTask[]> {
+    const d = job.data;
+    const queue = this.coordinator.queue(d.type, d.shard);
+    const outcome = await spawnTasks(
+      this.coordinator,
+      {
+        taskId: d.taskId,
+        goalId: d.goalId,
+        key: d.key,
+        type: d.type,
+        shard: d.shard,
+        jobKey: queue.toKey(job.id!),
+        queueKey: queue.qualifiedName,
+        eventsKey: queue.keys.events!,
+      },
+      tasks,
+      `agent:${this.agentId}`,
+    );
+    const mine = this.spawned.get(job.id!) ?? new Map<string, string>();
+    for (const [key, type] of outcome.spawned) mine.set(key, type);
+    this.spawned.set(job.id!, mine);
+    return outcome.tasks;
+  }
+
+  /**
+   * What the attempt that just returned spawned. A retried attempt that spawned nothing anew may
+   * still have tasks from an earlier attempt under it: the goal's record says.
+   */
+  private async spawnedInAttempt(job: Job<TaskJobData>): Promise<SpawnedList> {
+    const mine = this.spawned.get(job.id!);
+    if (mine) return [...mine];
+    if (job.attemptsMade === 0) return [];
+    return spawnedByRecord(this.coordinator, job.data);
+  }
+
+  /**
+   * A spawning task back from waiting-children (or handed back after its agent died past its
+   * handler): finished without running the handler again (spawn-wait.ts).
+   */
+  private async resumeSpawner(
+    job: Job<TaskJobData, TaskResultEnvelope>,
+    token: string,
+    wait: SpawnWait,
+  ): Promise<TaskResultEnvelope> {
+    const now = Date.now();
+    await job.updateProgress({
+      phase: 'started',
+      resumed: true,
+      agentId: this.agentId,
+      attempt: job.attemptsMade + 1,
+      claimedAt: job.processedOn ?? now,
+      startedAt: now,
+    });
+    return finishSpawner(this.coordinator, job, token, wait);
   }
 
   /** Rolls a handler's `ctx.usage` report up into its goal's use (and budget). */

@@ -13,7 +13,7 @@ export type InProcessExecutor = (
   job: Job<TaskJobData, TaskResultEnvelope>,
   workdir: string,
   signal: AbortSignal,
-  hooks?: Pick<AttemptOptions, 'reportStarted' | 'onWorkdirMade' | 'onUsage'>,
+  hooks?: Pick<AttemptOptions, 'reportStarted' | 'onWorkdirMade' | 'onUsage' | 'onSpawn'>,
 ) => Promise<TaskResultEnvelope>;
 
 export function createFunctionExecutor(handlers: HandlerMap, agentId: string): InProcessExecutor {

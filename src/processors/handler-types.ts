@@ -2,7 +2,10 @@
  * The handler contract: a capability maps to `async (task, ctx) => result`.
  * Executors (function, sandboxed module, shell command, git worktree) all have this shape.
  */
-import type { Json } from '../entities/task-model';
+import type { Json, TaskSpec } from '../entities/task-model';
+
+/** A task to spawn: a plan task (key, title, type, dependsOn, data, …). */
+export type SpawnTaskSpec = TaskSpec;
 
 /** What a handler is told about its task. */
 export interface TaskInput {
@@ -33,6 +36,13 @@ export interface TaskContext {
    * use at once, against its budget (docs/budgets.md). Numbers of 0 or more.
    */
   usage(report: { tokens?: number; costUsd?: number }): Promise<void>;
+  /**
+   * Adds tasks (plan-task shape) to the running goal (DESIGN.md "Living goals"): this task ends
+   * only after they have ended, and its dependents see their results under their keys. Spawning
+   * the same keys again (a retried attempt) returns the tasks already there. Bad tasks throw an
+   * InputError naming the field, and nothing is added.
+   */
+  spawn(tasks: readonly SpawnTaskSpec[]): Promise<Array<{ key: string; id: string }>>;
   agentId: string;
   /** The directory the task works in: its git worktree when the agent uses one, else a temp dir or cwd. */
   workdir: string;

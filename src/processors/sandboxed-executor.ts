@@ -16,6 +16,9 @@ import {
   type SandboxJobData,
 } from './sandbox-protocol';
 import { abortError, AttemptTimeoutError } from './task-runner';
+import type { SpawnTaskSpec } from './handler-types';
+import type { SpawnedTask } from '../queues/spawn';
+import { answerSpawn, isSpawnRequest } from './sandbox-spawn';
 
 /** How long a child may take to wind down after its signal fired before it is killed. */
 export const KILL_GRACE_MS = 2000;
@@ -36,6 +39,8 @@ export interface SandboxOptions {
   killGraceMs?: number;
   /** Rolls a child's `ctx.usage` report up (the agent's budget path). */
   onUsage?: (job: Job<TaskJobData>, usage: { tokens: number; costUsd: number }) => Promise<void>;
+  /** A child's `ctx.spawn` (sandbox-spawn.ts): the agent spawns for it. */
+  onSpawn?: (job: Job<TaskJobData>, tasks: readonly SpawnTaskSpec[]) => Promise<SpawnedTask[]>;
 }
 
 /** The entry beside this file: `.ts` when a checkout runs its sources (tsx, ts-jest); else `.js`. */
@@ -56,6 +61,7 @@ function childExecArgv(entry: string): string[] {
 export class SandboxedWorker extends Worker<TaskJobData, TaskResultEnvelope> {
   private readonly killGraceMs: number;
   private readonly onUsage: SandboxOptions['onUsage'];
+  private readonly onSpawn: SandboxOptions['onSpawn'];
 
   constructor(
     name: string,
@@ -78,6 +84,7 @@ export class SandboxedWorker extends Worker<TaskJobData, TaskResultEnvelope> {
     });
     this.killGraceMs = sandbox.killGraceMs ?? KILL_GRACE_MS;
     this.onUsage = sandbox.onUsage;
+    this.onSpawn = sandbox.onSpawn;
   }
 
   protected override callProcessJob(
@@ -122,6 +129,14 @@ export class SandboxedWorker extends Worker<TaskJobData, TaskResultEnvelope> {
       else if (isSandboxUsage(value)) await this.onUsage?.(job, value.usage);
       else await forward(value);
     };
+    const dependencies = job.getDependencies.bind(job);
+    job.getDependencies = (async (opts?: unknown) => {
+      if (!isSpawnRequest(opts)) return dependencies(opts as Parameters<typeof dependencies>[0]);
+      const spawn = this.onSpawn;
+      return answerSpawn(opts, (tasks) =>
+        spawn ? spawn(job, tasks) : Promise.reject(new Error('this agent cannot spawn')),
+      );
+    }) as typeof job.getDependencies;
     const timeoutMs = job.data.timeoutMs;
     const overdue = setTimeout(
       () => kill(new AttemptTimeoutError(timeoutMs)),
@@ -142,6 +157,7 @@ export class SandboxedWorker extends Worker<TaskJobData, TaskResultEnvelope> {
       clearTimeout(abortTimer);
       signal.removeEventListener('abort', onAbort);
       job.updateProgress = forward;
+      job.getDependencies = dependencies;
       delete (job.data as Partial<SandboxJobData>).sandboxWorkdir;
     }
   }

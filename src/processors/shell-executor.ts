@@ -40,7 +40,10 @@ export interface ShellHandlerOptions {
   tmpDir?: string;
 }
 
-/** The task's result when the command exits 0. */
+/**
+ * The task's result when the command exits 0; `output` is its last stdout line when that is
+ * JSON, and `spawned` the tasks that line's `{ "spawn": [ … ] }` spawned (`[{ key, id }]`, as ctx.spawn returned them).
+ */
 export interface ShellResult {
   [key: string]: Json;
   exitCode: number;
@@ -193,13 +196,25 @@ async function runCommand(
   // And what it used, as a function handler would through ctx.usage: `{ "usage": { … } }`.
   const usage = usageOf(output);
   if (usage !== undefined) await ctx.usage(usage as { tokens?: number; costUsd?: number });
+  // And the tasks it spawns, as a function handler would through ctx.spawn: `{ "spawn": [ … ] }`
+  // (checked by ctx.spawn: a bad list fails the attempt with the field named, nothing added).
+  const tasks = fieldOf(output, 'spawn');
+  if (tasks !== undefined) {
+    const spawned = await ctx.spawn(tasks as unknown as Parameters<TaskContext['spawn']>[0]);
+    result.spawned = spawned.map(({ key, id }) => ({ key, id }));
+  }
   return result;
+}
+
+/** A field of a last JSON line object (`usage`, `spawn`). */
+function fieldOf(output: Json | undefined, field: string): Json | undefined {
+  if (typeof output !== 'object' || output === null || Array.isArray(output)) return undefined;
+  return output[field];
 }
 
 /** The `usage` of a last JSON line (checked by ctx.usage: a bad one fails the attempt). */
 function usageOf(output: Json | undefined): Json | undefined {
-  if (typeof output !== 'object' || output === null || Array.isArray(output)) return undefined;
-  return output.usage;
+  return fieldOf(output, 'usage');
 }
 
 /** Resolves when the child exits; on abort, terminates its tree first. Measures it meanwhile. */

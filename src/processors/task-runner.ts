@@ -16,7 +16,15 @@ import {
   type TaskProgressMessage,
   type TaskResultEnvelope,
 } from '../queues/protocol';
-import type { ExecutionMetrics, ExecutorContext, TaskHandler, TaskInput } from './handler-types';
+import type {
+  ExecutionMetrics,
+  ExecutorContext,
+  SpawnTaskSpec,
+  TaskHandler,
+  TaskInput,
+} from './handler-types';
+import type { SpawnedTask } from '../queues/spawn';
+import { requestSpawnFromParent } from './sandbox-spawn';
 import { assertJson } from './json-value';
 import { parseUsage, type UsageReport } from '../queues/goal-budget-schema';
 import { sandboxUsage } from './sandbox-protocol';
@@ -54,6 +62,11 @@ export interface AttemptOptions {
    * sandbox child) the report goes to the parent as a `usage` message (sandbox-protocol.ts).
    */
   onUsage?: (usage: Required<UsageReport>) => Promise<void>;
+  /**
+   * Spawns tasks into the goal (the agent's process: spawn.ts). Without it (a sandbox child) the
+   * request goes to the parent (sandbox-spawn.ts).
+   */
+  onSpawn?: (tasks: readonly SpawnTaskSpec[]) => Promise<SpawnedTask[]>;
 }
 
 /** The `started` report: one write when the executor has one, else BullMQ's two scripts. */
@@ -194,6 +207,10 @@ export async function runAttempt(
         const usage = parseUsage(report, 'ctx.usage');
         if (options.onUsage) await options.onUsage(usage);
         else await job.updateProgress(sandboxUsage(usage) as unknown as TaskProgressMessage);
+      },
+      spawn: (tasks) => {
+        if (options.onSpawn) return options.onSpawn(tasks);
+        return requestSpawnFromParent(tasks);
       },
       recordMetrics: (measured) => {
         metrics = { ...metrics, ...measured };

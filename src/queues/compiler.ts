@@ -169,7 +169,10 @@ function dependencyFirstOrder(tasks: readonly ResolvedTaskSpec[]): string[] {
 export interface GoalRecord {
   goalId: string;
   shard: number;
-  tasks: Array<[key: string, type: string, dependsOn: string[], optional: boolean]>;
+  /** A spawned task's entry ends with the key of the task that spawned it (spawn.ts). */
+  tasks: Array<
+    [key: string, type: string, dependsOn: string[], optional: boolean, spawnedBy?: string]
+  >;
 }
 
 /** The field of the goal record hash that holds the record itself (JSON). */

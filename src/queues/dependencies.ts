@@ -37,6 +37,8 @@ export async function collectDependencies(job: ParentJobLike): Promise<{ [key: s
       dependencies[value.key] = { error: { message: value.error.message } };
     } else {
       dependencies[value.key] = value.result ?? null;
+      // A spawning dependency brings what it spawned, each under its own key.
+      if ('spawned' in value && value.spawned) Object.assign(dependencies, value.spawned);
     }
   }
   for (const [childKey, reason] of Object.entries(ignored)) {

@@ -54,6 +54,13 @@ export interface ExtensionInput {
   parent: { ref: ParentRef; onFailure: 'fail' | 'continue' };
   /** The spawning task's id (ctx.spawn); kept in each new job's data. */
   spawnedBy?: string;
+  announce?: StreamAnnouncement;
+}
+
+/** An entry XADDed to an events stream first in the MULTI (what a spawn tells the mirror). */
+export interface StreamAnnouncement {
+  streamKey: string;
+  fields: Record<string, string>;
 }
 
 /**
@@ -125,10 +132,15 @@ export async function appendGoalRecord(
   coordinator: RedisCoordinator,
   goalId: string,
   tasks: readonly ResolvedTaskSpec[],
+  spawnedBy?: string,
 ): Promise<boolean> {
   const args = [GOAL_RECORD_FIELD];
   for (const t of tasks) {
-    const entry = JSON.stringify([t.key, t.type, t.dependsOn, t.optional]);
+    const entry = JSON.stringify(
+      spawnedBy
+        ? [t.key, t.type, t.dependsOn, t.optional, spawnedBy]
+        : [t.key, t.type, t.dependsOn, t.optional],
+    );
     args.push(`${JSON.stringify([t.key, t.type]).slice(0, -1)},[`, entry);
   }
   const added = await extensionClient(coordinator.client).agentqAppendRecord(
@@ -139,6 +151,7 @@ export async function appendGoalRecord(
 }
 
 interface Multi {
+  xadd(key: string, id: string, ...fields: string[]): unknown;
   sadd(key: string, ...members: string[]): unknown;
   zadd(key: string, ...args: Array<string | number>): unknown;
   agentqLinkExisting(...args: Array<string | number>): unknown;
@@ -189,6 +202,10 @@ export async function writeExtension(
   const refs = new Map<string, ParentRef>();
   const waiting: ParentRef[] = [];
   let jobs = 0;
+  if (input.announce) {
+    multi.xadd(input.announce.streamKey, '*', ...Object.entries(input.announce.fields).flat());
+    jobs++;
+  }
   try {
     for (const key of dependentsFirst(tasks, fresh)) {
       const task = byKey.get(key)!;

@@ -7,7 +7,13 @@ import type { ResolvedTaskSpec } from '../entities/task-model';
 import { ConflictError } from '../errors';
 import type { ParentRef } from './bullmq-internals';
 import type { ExistingTask } from './extension-plan';
-import { appendGoalRecord, writeExtension, type LinkedSource } from './extension-writer';
+import {
+  appendGoalRecord,
+  writeExtension,
+  type LinkedSource,
+  type StreamAnnouncement,
+} from './extension-writer';
+import { taskKeyOfJobId } from './protocol';
 import { GOALS_QUEUE } from './names';
 import type { RedisCoordinator } from './redis-coordinator';
 
@@ -39,6 +45,8 @@ export interface AddToFlowInput {
   existing: ReadonlyMap<string, ExistingTask>;
   parent: { ref: ParentRef; onFailure: 'fail' | 'continue' };
   spawnedBy?: string;
+  /** An events-stream entry written in the same MULTI, before the jobs (a spawn's, for the mirror). */
+  announce?: StreamAnnouncement;
 }
 
 export async function addTasksToFlow(
@@ -53,7 +61,8 @@ export async function addTasksToFlow(
     }
   }
   await coordinator.registerCapabilities([...new Set(input.tasks.map((t) => t.type))]);
-  if (!(await appendGoalRecord(coordinator, input.goalId, input.tasks))) {
+  const spawner = input.spawnedBy ? taskKeyOfJobId(input.spawnedBy) : undefined;
+  if (!(await appendGoalRecord(coordinator, input.goalId, input.tasks, spawner))) {
     throw new ConflictError(`goal ${input.goalId} has ended: no task can be added to it`);
   }
   await writeExtension(coordinator, {
@@ -63,5 +72,6 @@ export async function addTasksToFlow(
     sources,
     parent: input.parent,
     ...(input.spawnedBy ? { spawnedBy: input.spawnedBy } : {}),
+    ...(input.announce ? { announce: input.announce } : {}),
   });
 }

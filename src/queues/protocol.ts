@@ -20,6 +20,11 @@ export interface TaskResultEnvelope {
   startedAt: number;
   finishedAt: number;
   metrics?: ExecutionMetrics & { qualityScore?: number };
+  /**
+   * A spawning task's: the result of every task it spawned (and they spawned), by key. Its
+   * dependents see them beside its own result (dependencies.ts).
+   */
+  spawned?: { [key: string]: Json };
   /** An approval task's: who approved it (audit actor) and their note (approvals.ts). */
   actor?: string;
   note?: string;
@@ -38,7 +43,15 @@ export interface GateResultEnvelope {
  * starts: the mirror turns it into ASSIGNED (with the agent id) and ACTIVE.
  */
 export type TaskProgressMessage =
-  | { phase: 'started'; agentId: string; attempt: number; claimedAt: number; startedAt: number }
+  | {
+      phase: 'started';
+      agentId: string;
+      attempt: number;
+      claimedAt: number;
+      startedAt: number;
+      /** A spawning task claimed again to finish once what it spawned has ended. */
+      resumed?: boolean;
+    }
   | { phase: 'progress'; agentId: string; attempt: number; value: Json };
 
 /** A job failed with a reason starting with this was cancelled, not failed. */

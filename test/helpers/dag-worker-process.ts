@@ -9,10 +9,12 @@
  *
  * Env: REDIS_URL, PREFIX, CAPABILITIES (a,b,c), AGENT_ID, RECORD_KEY (a Redis list each run is
  * pushed to, with start/end sequence numbers from one Redis counter). Task data drives behaviour:
- * `{ fail: true }` fails for good, `{ block: true }` runs until cancelled.
+ * `{ fail: true }` fails for good, `{ block: true }` runs until cancelled; with AGENT=autonomous
+ * `{ spawn: [tasks] }` spawns them (and `failAfterSpawn: true` fails the first attempt after).
  */
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { AutonomousAgent } from '../../src/processors/autonomous-agent';
+import type { TaskSpec } from '../../src/entities/task-model';
 import type { TaskHandler } from '../../src/processors/handler-types';
 import { collectDependencies } from '../../src/queues/dependencies';
 import { releaseLinksOfCompleted, releaseLinksOfFailed } from '../../src/queues/links';
@@ -43,6 +45,8 @@ export interface RunRecord {
   startSeq: number;
   endSeq: number;
   deps: Record<string, unknown>;
+  /** The keys its ctx.spawn call returned (a spawning task). */
+  spawned?: string[];
 }
 
 async function run(job: Job<TaskJobData>): Promise<TaskResultEnvelope> {
@@ -85,6 +89,16 @@ const handler: TaskHandler = async (task, ctx) => {
     await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }));
     throw new Error('aborted');
   }
+  // `{ spawn: [tasks] }` spawns them (ctx.spawn); `failAfterSpawn` then fails the first attempt.
+  let spawned: string[] | undefined;
+  if (Array.isArray(task.data.spawn)) {
+    const out = await ctx.spawn(task.data.spawn as unknown as TaskSpec[]);
+    spawned = out.map((t) => t.key);
+    if (task.data.failAfterSpawn && task.attempt === 1) {
+      await coordinator.client.rpush(`${recordKey}:failed-after-spawn`, task.key);
+      throw new Error(`task ${task.key} fails after spawning, once`);
+    }
+  }
   const endSeq = await coordinator.client.incr(`${recordKey}:seq`);
   const record: RunRecord = {
     key: task.key,
@@ -93,6 +107,7 @@ const handler: TaskHandler = async (task, ctx) => {
     startSeq,
     endSeq,
     deps: ctx.dependencies,
+    ...(spawned ? { spawned } : {}),
   };
   await coordinator.client.rpush(recordKey, JSON.stringify(record));
   return { from: task.key };

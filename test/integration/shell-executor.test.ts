@@ -47,6 +47,7 @@ function taskInput(overrides: Partial<TaskInput> = {}): TaskInput {
 function context(signal = new AbortController().signal) {
   const metrics: ExecutionMetrics[] = [];
   const usages: Array<{ tokens?: number; costUsd?: number }> = [];
+  const spawns: unknown[] = [];
   const ctx: ExecutorContext = {
     signal,
     dependencies: { design: { schema: 'users' } },
@@ -55,11 +56,16 @@ function context(signal = new AbortController().signal) {
     usage: async (report) => {
       usages.push(report);
     },
+    // The executor's side of a spawn only: the agent's (spawn.ts) is tested with real agents.
+    spawn: async (tasks) => {
+      spawns.push(tasks);
+      return tasks.map((t) => ({ key: t.key, id: `g-test.${t.key}` }));
+    },
     agentId: 'shell-agent-1',
     workdir,
     recordMetrics: (m) => metrics.push(m),
   };
-  return { ctx, metrics, usages };
+  return { ctx, metrics, usages, spawns };
 }
 
 /** Gone, or a zombie nobody has reaped yet (it no longer runs). */

@@ -62,6 +62,7 @@ function context() {
     usage: async () => {},
     agentId: 'agent-1',
     workdir: '/nonexistent',
+    spawn: () => Promise.reject(new Error('these tests spawn nothing')),
     recordMetrics: (m) => metrics.push(m),
   };
   return { ctx, metrics, lines };
