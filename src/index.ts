@@ -51,6 +51,7 @@ export type { AutonomousAgentOptions, WorkdirProvider } from './processors/auton
 export type {
   ExecutionMetrics,
   HandlerMap,
+  SpawnTaskSpec,
   TaskContext,
   TaskHandler,
   TaskInput,
