@@ -38,6 +38,7 @@ const CLUSTER_TESTS = [
   'budget-usage',
   'approvals',
   'extend-flow',
+  'spawn',
 ];
 const config: Config = {
   // Real servers and child processes; a test that needs more says so itself.

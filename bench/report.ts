@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { DagSection } from './scenarios/dag';
 import type { DagEdgeSection } from './scenarios/dag-edge';
 import type { FirstStartSection } from './scenarios/first-start';
+import type { SpawnSection } from './scenarios/spawn';
 import type { LatencySection } from './scenarios/latency';
 import type { MemorySection } from './scenarios/memory';
 import type { MirrorLagSection } from './scenarios/mirror-lag';
@@ -41,6 +42,7 @@ export interface BenchDocument {
   startup: StartupSection;
   limits: LimitsSection;
   firstStart: FirstStartSection;
+  spawn: SpawnSection;
   scaling64: Scaling64;
   environment: Environment;
 }
@@ -88,6 +90,12 @@ export function toMarkdown(doc: BenchDocument): string {
       `${fmt(doc.firstStart.tasks1000Ms, 1)} / ${fmt(doc.firstStart.tasks10000Ms, 1)}`,
       '—',
       '≤ ~100',
+    ],
+    [
+      `${doc.spawn.fanOut} × ${doc.spawn.fanOut} tasks spawned at run time vs the same as one plan (s)`,
+      `${fmt(doc.spawn.seconds, 2)} vs ${fmt(doc.spawn.planSeconds, 2)} (${fmt(doc.spawn.ratio)}×)`,
+      '—',
+      'ratio ≤ 1.5',
     ],
     ...doc.latency.rates.map((r) => {
       const a = 'p50' in r.agentq ? r.agentq : null;

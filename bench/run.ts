@@ -13,6 +13,7 @@ import { describeEnvironment, toMarkdown, writeResults, type BenchDocument } fro
 import { dagScenario } from './scenarios/dag';
 import { dagEdgeScenario } from './scenarios/dag-edge';
 import { firstStartScenario } from './scenarios/first-start';
+import { spawnScenario } from './scenarios/spawn';
 import { latencyScenario, RATES } from './scenarios/latency';
 import { limitsScenario } from './scenarios/limits';
 import { memoryScenario } from './scenarios/memory';
@@ -22,7 +23,7 @@ import { startupScenario } from './scenarios/startup';
 import { throughputScenario } from './scenarios/throughput';
 
 // Steps the progress bar counts: one per ctx.step() call of the scenarios.
-const STEPS = 2 + 2 * RATES.length + 2 + 4 + 1 + 2 * SLOTS.length + 2 + 1 + 1 + 2;
+const STEPS = 2 + 2 * RATES.length + 2 + 4 + 1 + 2 * SLOTS.length + 2 + 1 + 1 + 2 + 2;
 
 async function redisVersion(url: string): Promise<string> {
   const client = new Redis(url);
@@ -81,6 +82,7 @@ async function main(): Promise<void> {
       startup: await startupScenario(ctx),
       limits: await limitsScenario(ctx),
       firstStart: await firstStartScenario(ctx),
+      spawn: await spawnScenario(ctx),
       scaling64: scaling64(scaling),
       environment: describeEnvironment(await redisVersion(redis.config.url), quick),
     };

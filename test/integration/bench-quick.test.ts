@@ -60,6 +60,15 @@ describe('agentq bench --quick --json (a real child process)', () => {
       });
       expect(doc.firstStart.tasks1000Ms).toBeGreaterThan(0);
       expect(doc.firstStart.tasks10000Ms).toBeGreaterThan(0);
+      expect(doc.spawn).toEqual({
+        tasks: 400,
+        fanOut: 20,
+        seconds: num,
+        planSeconds: num,
+        ratio: num,
+      });
+      expect(doc.spawn.seconds).toBeGreaterThan(0);
+      expect(doc.spawn.planSeconds).toBeGreaterThan(0);
       expect(doc.scaling64).toEqual({ layout: '4 × 16', agentq: num, bullmq: num });
       expect(doc.latency).toEqual(expect.objectContaining({ rate: 500, p50: num, p99: num }));
       expect(doc.latency.rates.map((r) => r.rate)).toEqual([100, 500, 2000]);
