@@ -39,7 +39,8 @@ export const DETAILS_STYLE =
 
 /**
  * Opens the dialog for the clicked task and fills it with `textContent` only (task data is
- * anyone's text). An SSE event of the open task (the page's `onTask`) reloads it.
+ * anyone's text). An SSE event of the open task (the page's `onTask`) reloads it. A failed load
+ * or action is said in the dialog; nothing throws out of a handler.
  */
 export function detailsScript(canAct: boolean): string {
   return `<script>
@@ -114,7 +115,9 @@ async function loadDetails(taskId) {
 function openDetails(taskId) {
   detailsTaskId = taskId;
   details.dataset.taskId = taskId;
-  details.querySelector('.d-outcome').textContent = '';
+  const outcome = details.querySelector('.d-outcome');
+  outcome.textContent = '';
+  delete outcome.dataset.ok;
   if (!details.open) details.showModal();
   return loadDetails(taskId);
 }
@@ -134,6 +137,8 @@ async function act(verb) {
   const outcome = details.querySelector('.d-outcome');
   const buttons = details.querySelectorAll('.d-actions button');
   for (const b of buttons) b.disabled = true;
+  outcome.textContent = verb + '…';
+  delete outcome.dataset.ok;
   try {
     const res = await fetch('/api/tasks/' + encodeURIComponent(taskId) + '/' + verb, {
       method: 'POST', credentials: 'same-origin',
@@ -155,8 +160,16 @@ if (detailsCanAct) {
   details.querySelector('.d-cancel').addEventListener('click', () => act('cancel'));
   details.querySelector('.d-retry').addEventListener('click', () => act('retry'));
 }
+// Events of the open task reload it, one load at a time: a burst (progress) costs two loads.
+let detailsLoading = null;
+let detailsAgain = false;
 function onDetailsEvent(e) {
-  if (detailsTaskId && e.taskId === detailsTaskId) loadDetails(detailsTaskId);
+  if (!detailsTaskId || e.taskId !== detailsTaskId) return;
+  if (detailsLoading) { detailsAgain = true; return; }
+  detailsLoading = loadDetails(detailsTaskId).finally(() => {
+    detailsLoading = null;
+    if (detailsAgain) { detailsAgain = false; onDetailsEvent({ taskId: detailsTaskId }); }
+  });
 }
 </script>`;
 }
