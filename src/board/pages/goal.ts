@@ -5,8 +5,8 @@
  * are shown under the title and follow `goals:budget`. Approval tasks awaiting a decision are
  * listed with since when; a full-token caller gets Approve / Reject buttons that call the REST
  * routes (a read-only one sees the list without them). A click on a node, a row or a timeline
- * bar opens the task's details (goal-details.ts); the timeline (goal-timeline.ts) shows when each
- * task waited and ran.
+ * bar opens the task's details (goal-details.ts: Cancel / Retry for the same full-token caller);
+ * the timeline (goal-timeline.ts) shows when each task waited and ran.
  */
 import { Router } from 'express';
 import type { TaskRecord } from '../../entities/task-model';
@@ -188,7 +188,8 @@ export function goalPageRouter(ctx: ApiContext): Router {
         return taskRow(t, reason ? describeStuckReason(reason) : '');
       })
       .join('');
-    // Only a caller who may change things (the full token) gets the Approve / Reject buttons.
+    // Only a caller who may change things (the full token) gets the Approve / Reject buttons,
+    // and Cancel / Retry in the task details.
     const canDecide = callerOf(res).canMutate;
     const waiting = tasks.filter((t) => t.type === APPROVALS_QUEUE && t.state === 'PENDING');
     const states = await Promise.all(waiting.map((t) => approvalStateOf(ctx.coordinator, t.id)));
@@ -206,7 +207,7 @@ export function goalPageRouter(ctx: ApiContext): Router {
             `<h3>Tasks</h3><table id="tasks"><tr><th>Key</th><th>Title</th><th>Type</th><th>State</th>` +
             `<th>Attempt</th><th>Agent</th><th>Waiting because</th></tr>${rows}</table>` +
             approvalSection(approvals) +
-            `<h3>Timeline</h3>${renderTimeline(tasks.slice(0, TABLE_ROWS), new Date())}` +
+            `<h3>Timeline</h3>${renderTimeline(tasks, new Date())}` +
             DETAILS_STYLE +
             detailsDialog(canDecide) +
             approvalScript(canDecide) +
