@@ -28,6 +28,8 @@ import { resumeGoal } from './routes/resume-goal';
 import { setGoalBudget } from './routes/set-goal-budget';
 import { redriveDeadLetter } from './routes/redrive-dead-letter';
 import { retryTask } from './routes/retry-task';
+import { taskEvents } from './routes/task-events';
+import { taskLogs } from './routes/task-logs';
 import type { RouteDeps, RouteHandler } from './routes/route-handler';
 
 export interface Route {
@@ -42,6 +44,8 @@ export const API_ROUTES: readonly Route[] = [
   { method: 'get', path: '/api/tasks', handler: listTasks },
   { method: 'post', path: '/api/tasks', handler: createTask },
   { method: 'get', path: '/api/tasks/:id', handler: getTask },
+  { method: 'get', path: '/api/tasks/:id/events', handler: taskEvents },
+  { method: 'get', path: '/api/tasks/:id/logs', handler: taskLogs },
   { method: 'post', path: '/api/tasks/:id/cancel', handler: cancelTask },
   { method: 'post', path: '/api/tasks/:id/retry', handler: retryTask },
   { method: 'post', path: '/api/tasks/:id/approve', handler: approveTask },

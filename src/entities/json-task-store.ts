@@ -484,6 +484,12 @@ export class JsonTaskStore implements TaskStore {
     return this.read((s) => s.events.filter((event) => event.seq > seq).slice(0, limit));
   }
 
+  async taskEvents(goalId: string, taskId: string, limit = 1000): Promise<TaskEventRecord[]> {
+    return this.read((s) =>
+      s.events.filter((e) => e.goalId === goalId && e.taskId === taskId).slice(0, limit),
+    );
+  }
+
   async lastSeq(): Promise<number> {
     return this.read((s) => s.meta.seq);
   }

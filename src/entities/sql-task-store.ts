@@ -249,6 +249,14 @@ export abstract class SqlTaskStore implements TaskStore {
     return rows.map((row) => eventFromRow(this.codec, row));
   }
 
+  async taskEvents(goalId: string, taskId: string, limit = 1000): Promise<TaskEventRecord[]> {
+    const rows = await this.all(
+      'SELECT * FROM task_events WHERE goal_id = ? AND task_id = ? ORDER BY seq LIMIT ?',
+      [goalId, taskId, limit],
+    );
+    return rows.map((row) => eventFromRow(this.codec, row));
+  }
+
   async lastSeq(): Promise<number> {
     const rows = await this.all(`SELECT counter FROM store_meta WHERE name = 'seq'`, []);
     return Number(rows[0]?.counter ?? 0);

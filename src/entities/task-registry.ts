@@ -151,6 +151,10 @@ export class TaskRegistry implements TaskStore {
     await this.open();
     return this.store.eventsAfter(seq, limit);
   }
+  async taskEvents(goalId: string, taskId: string, limit?: number) {
+    await this.open();
+    return this.store.taskEvents(goalId, taskId, limit);
+  }
   async lastSeq() {
     await this.open();
     return this.store.lastSeq();

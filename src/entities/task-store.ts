@@ -191,6 +191,12 @@ export interface TaskStore {
   countByState(): Promise<Record<TaskState, number>>;
   countByType(): Promise<Record<string, Record<TaskState, number>>>;
   eventsAfter(seq: number, limit?: number): Promise<TaskEventRecord[]>;
+  /**
+   * One task's audit events in seq order, the first `limit` (@defaultValue 1000): its history
+   * (claims, starts, ends, retries) for the goal page's details. `goalId` is the task's goal,
+   * which the log is indexed by. Unknown task: [].
+   */
+  taskEvents(goalId: string, taskId: string, limit?: number): Promise<TaskEventRecord[]>;
   lastSeq(): Promise<number>;
 
   getCursor(name: string): Promise<string | null>;

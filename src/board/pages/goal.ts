@@ -4,7 +4,9 @@
  * the page was rendered at, so nothing between render and connect is missed). Its budget and use
  * are shown under the title and follow `goals:budget`. Approval tasks awaiting a decision are
  * listed with since when; a full-token caller gets Approve / Reject buttons that call the REST
- * routes (a read-only one sees the list without them).
+ * routes (a read-only one sees the list without them). A click on a node, a row or a timeline
+ * bar opens the task's details (goal-details.ts: Cancel / Retry for the same full-token caller);
+ * the timeline (goal-timeline.ts) shows when each task waited and ran.
  */
 import { Router } from 'express';
 import type { TaskRecord } from '../../entities/task-model';
@@ -16,6 +18,8 @@ import { MAX_GRAPH_TASKS, renderGoalSvg, STATE_COLOURS } from '../graph-svg';
 import type { ApiContext } from '../routes/context';
 import { loadGoal } from '../routes/goal-tasks';
 import { describeStuckReason, diagnoseTask } from '../../interface/interface-diagnosis';
+import { DETAILS_STYLE, detailsDialog, detailsScript } from './goal-details';
+import { renderTimeline } from './goal-timeline';
 import { escapeHtml, page, scriptJson } from './layout';
 
 const TABLE_ROWS = 1000;
@@ -117,6 +121,7 @@ const source = new EventSource(url);
 function onTask(message) {
   const e = JSON.parse(message.data);
   if (typeof onApproval === 'function') onApproval(e);
+  if (typeof onDetailsEvent === 'function') onDetailsEvent(e);
   for (const node of document.querySelectorAll('g.task[data-task-id="' + CSS.escape(e.taskId) + '"]')) {
     node.setAttribute('data-state', e.state);
     node.querySelector('rect').setAttribute('fill', colours[e.state]);
@@ -183,7 +188,8 @@ export function goalPageRouter(ctx: ApiContext): Router {
         return taskRow(t, reason ? describeStuckReason(reason) : '');
       })
       .join('');
-    // Only a caller who may change things (the full token) gets the Approve / Reject buttons.
+    // Only a caller who may change things (the full token) gets the Approve / Reject buttons,
+    // and Cancel / Retry in the task details.
     const canDecide = callerOf(res).canMutate;
     const waiting = tasks.filter((t) => t.type === APPROVALS_QUEUE && t.state === 'PENDING');
     const states = await Promise.all(waiting.map((t) => approvalStateOf(ctx.coordinator, t.id)));
@@ -201,7 +207,11 @@ export function goalPageRouter(ctx: ApiContext): Router {
             `<h3>Tasks</h3><table id="tasks"><tr><th>Key</th><th>Title</th><th>Type</th><th>State</th>` +
             `<th>Attempt</th><th>Agent</th><th>Waiting because</th></tr>${rows}</table>` +
             approvalSection(approvals) +
+            `<h3>Timeline</h3>${renderTimeline(tasks, new Date())}` +
+            DETAILS_STYLE +
+            detailsDialog(canDecide) +
             approvalScript(canDecide) +
+            detailsScript(canDecide) +
             liveScript(goal.id, after),
         ),
       );
