@@ -182,15 +182,26 @@ export function goalRecordKey(coordinator: RedisCoordinator, goalId: string): st
   return coordinator.key('goal', goalId);
 }
 
+/**
+ * Writes the goal's record. `recovered` is for `agentq recover`: the spawner (key) of each
+ * re-queued spawned task, and the entries of the tasks it does not run again.
+ */
 export async function saveGoalRecord(
   coordinator: RedisCoordinator,
   input: CompileInput,
+  recovered?: { spawnedBy: ReadonlyMap<string, string>; kept: GoalRecord['tasks'] },
 ): Promise<void> {
   const record: GoalRecord = {
     goalId: input.goalId,
     shard: input.shard,
-    tasks: input.tasks.map((t) => [t.key, t.type, t.dependsOn, t.optional]),
+    tasks: input.tasks.map((t) => {
+      const spawner = recovered?.spawnedBy.get(t.key);
+      return spawner
+        ? [t.key, t.type, t.dependsOn, t.optional, spawner]
+        : [t.key, t.type, t.dependsOn, t.optional];
+    }),
   };
+  if (recovered) record.tasks.push(...recovered.kept);
   await coordinator.client.hset(
     goalRecordKey(coordinator, input.goalId),
     GOAL_RECORD_FIELD,

@@ -13,6 +13,9 @@
  *   for a stale change), so do PENDING tasks that had attempts (waiting out a retry's backoff:
  *   PENDING → PENDING, legal only as a new epoch), BACKLOG tasks whose dependencies are all
  *   settled become PENDING.
+ * - Spawned tasks (ctx.spawn) come back under their spawning task: a re-queued spawner waits for
+ *   the ones re-queued (and runs its handler again after them; its spawn is then a repeat), and
+ *   whoever depends on a spawner gets the results of what it spawned, like its envelope gave.
  */
 import type {
   GoalEnd,
@@ -36,7 +39,18 @@ export interface RequeuedTask {
   resolved: { [key: string]: Json };
   /** The epoch the task runs under after recovery. */
   epoch: number;
+  /** The spawning task's key (a spawned task). */
+  spawnedBy?: string;
 }
+
+/** A goal-record entry (compiler.ts GoalRecord) of a task recover does not run again. */
+export type KeptEntry = [
+  key: string,
+  type: string,
+  dependsOn: string[],
+  optional: boolean,
+  spawnedBy?: string,
+];
 
 export interface GoalRecovery {
   /** Tasks to put back into a new flow, in plan order. Empty when the goal ends instead. */
@@ -49,6 +63,37 @@ export interface GoalRecovery {
   goalEnd: GoalEnd | null;
   /** True when a task was cancelled: the rebuilt goal must still end CANCELLED. */
   cancelled: boolean;
+  /**
+   * The goal record's entries of the tasks not re-queued: the rebuilt record holds every task of
+   * the goal, so a re-run spawner's spawn finds them (a repeat, or a dependency).
+   */
+  kept: KeptEntry[];
+}
+
+/** The spawn tree of a goal's SQL records: who spawned each task, and each task's spawned. */
+function spawnTree(tasks: readonly TaskRecord[]) {
+  const byId = new Map(tasks.map((t) => [t.id, t]));
+  const spawnerOf = new Map<string, string>();
+  const children = new Map<string, string[]>();
+  for (const t of tasks) {
+    const spawner = t.spawnedBy ? byId.get(t.spawnedBy) : undefined;
+    if (!spawner) continue;
+    spawnerOf.set(t.key, spawner.key);
+    const list = children.get(spawner.key);
+    if (list) list.push(t.key);
+    else children.set(spawner.key, [t.key]);
+  }
+  const descendants = (key: string): string[] => {
+    const out: string[] = [];
+    const stack = [...(children.get(key) ?? [])];
+    while (stack.length > 0) {
+      const k = stack.pop()!;
+      out.push(k);
+      stack.push(...(children.get(k) ?? []));
+    }
+    return out;
+  };
+  return { spawnerOf, children, descendants };
 }
 
 type Blame = { kind: 'failed'; key: string } | { kind: 'cancelled'; key: string } | null;
@@ -101,11 +146,23 @@ export function planGoalRecovery(
   at: Date,
 ): GoalRecovery {
   const byKey = new Map(tasks.map((t) => [t.key, t]));
+  const tree = spawnTree(tasks);
+  // A spawning task ends after what it spawned: for recovery, those are among what it waits on.
+  const waitsOn = (t: TaskRecord) => [...t.dependsOn, ...(tree.children.get(t.key) ?? [])];
+  const keptEntries = (requeued: ReadonlySet<string>): KeptEntry[] =>
+    tasks
+      .filter((t) => !requeued.has(t.key))
+      .map((t) => {
+        const spawner = tree.spawnerOf.get(t.key);
+        const entry: KeptEntry = [t.key, t.type, t.dependsOn, t.optional];
+        if (spawner) entry.push(spawner);
+        return entry;
+      });
   const ordered = [
     ...planOrder.filter((k) => byKey.has(k)),
     ...tasks.map((t) => t.key).filter((k) => !planOrder.includes(k)),
   ].map((k) => byKey.get(k)!);
-  const order = topologicalOrder(ordered);
+  const order = topologicalOrder(ordered.map((t) => ({ key: t.key, dependsOn: waitsOn(t) })));
   const blame = blameAll(byKey, order);
   const open = ordered.filter((t) => !isTerminal(t.state));
   const keptDone = ordered.filter((t) => t.state === 'DONE').map((t) => t.key);
@@ -130,7 +187,7 @@ export function planGoalRecovery(
           : { ...base, taskId: t.id, to: 'CANCELLED', reason: `goal failed; ${REASON}` },
       );
     }
-    return { requeue: [], changes, keptDone, goalEnd: 'FAILED', cancelled };
+    return { requeue: [], changes, keptDone, goalEnd: 'FAILED', cancelled, kept: [] };
   }
 
   const requeueKeys = new Set<string>();
@@ -148,20 +205,34 @@ export function planGoalRecovery(
     }
   }
   if (requeueKeys.size === 0) {
-    return { requeue: [], changes, keptDone, goalEnd: cancelled ? 'CANCELLED' : 'DONE', cancelled };
+    return {
+      requeue: [],
+      changes,
+      keptDone,
+      goalEnd: cancelled ? 'CANCELLED' : 'DONE',
+      cancelled,
+      kept: [],
+    };
   }
 
   const requeue: RequeuedTask[] = [];
   for (const t of ordered) {
     if (!requeueKeys.has(t.key)) continue;
-    const waitsFor = t.dependsOn.filter((d) => requeueKeys.has(d));
+    const deps = waitsOn(t);
+    const waitsFor = deps.filter((d) => requeueKeys.has(d));
     const resolved: { [key: string]: Json } = {};
-    for (const d of t.dependsOn) {
-      const dep = byKey.get(d)!;
-      if (dep.state === 'DONE') resolved[d] = dep.result;
+    const settle = (key: string) => {
+      const dep = byKey.get(key)!;
+      if (dep.state === 'DONE') resolved[key] = dep.result;
       else if (dep.state === 'FAILED') {
-        resolved[d] = { error: { message: dep.error?.message ?? 'failed' } };
+        resolved[key] = { error: { message: dep.error?.message ?? 'failed' } };
       }
+    };
+    for (const d of deps) {
+      if (requeueKeys.has(d)) continue;
+      settle(d);
+      // A settled spawner's envelope carried what it spawned: so does its recovered result.
+      for (const x of tree.descendants(d)) settle(x);
     }
     let epoch = t.epoch;
     // A task that has run before (interrupted, or PENDING between retries) runs again as a fresh
@@ -183,7 +254,14 @@ export function planGoalRecovery(
         metrics: { queuedAt: at },
       });
     }
-    requeue.push({ spec: specOf(t, waitsFor), dependsOn: t.dependsOn, resolved, epoch });
+    const spawner = tree.spawnerOf.get(t.key);
+    requeue.push({
+      spec: specOf(t, waitsFor),
+      dependsOn: t.dependsOn,
+      resolved,
+      epoch,
+      ...(spawner ? { spawnedBy: spawner } : {}),
+    });
   }
-  return { requeue, changes, keptDone, goalEnd: null, cancelled };
+  return { requeue, changes, keptDone, goalEnd: null, cancelled, kept: keptEntries(requeueKeys) };
 }

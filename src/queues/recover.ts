@@ -30,7 +30,7 @@ import { writeGoalFlow, type CompiledGoal } from './flow-writer';
 import { taskJobKey } from './links';
 import { GOALS_QUEUE } from './names';
 import { shardOf } from './protocol';
-import { planGoalRecovery, RECOVER_ACTOR, type RequeuedTask } from './recover-plan';
+import { planGoalRecovery, RECOVER_ACTOR, type KeptEntry, type RequeuedTask } from './recover-plan';
 import type { RedisCoordinator } from './redis-coordinator';
 import { taskJobId, type TaskJobData } from './task-job';
 
@@ -97,7 +97,16 @@ function restoredGoal(input: CompileInput, requeue: readonly RequeuedTask[]): Co
     const task = data?.kind === 'task' ? byKey.get(data.key!) : undefined;
     if (task) {
       const resolved = Object.keys(task.resolved).length > 0 ? { resolved: task.resolved } : {};
-      node.data = { ...data, dependsOn: task.dependsOn, epoch: task.epoch, ...resolved };
+      const spawnedBy = task.spawnedBy
+        ? { spawnedBy: taskJobId(input.goalId, task.spawnedBy) }
+        : {};
+      node.data = {
+        ...data,
+        dependsOn: task.dependsOn,
+        epoch: task.epoch,
+        ...resolved,
+        ...spawnedBy,
+      };
     }
     for (const child of node.children ?? []) stack.push(child);
   }
@@ -130,9 +139,13 @@ async function addRestoredFlow(
   input: CompileInput,
   requeue: readonly RequeuedTask[],
   cancelled: boolean,
+  kept: KeptEntry[],
 ): Promise<void> {
   await coordinator.registerCapabilities([...new Set(input.tasks.map((t) => t.type))]);
-  await saveGoalRecord(coordinator, input);
+  const spawnedBy = new Map(
+    requeue.flatMap((r) => (r.spawnedBy ? [[r.spec.key, r.spawnedBy] as const] : [])),
+  );
+  await saveGoalRecord(coordinator, input, { spawnedBy, kept });
   if (cancelled) {
     // A task was cancelled before the loss: the goal worker must still end the goal CANCELLED.
     await coordinator.client.hsetnx(
@@ -202,7 +215,7 @@ export async function recoverGoal(
   // Budget, use and a PAUSED state first: the rebuilt tasks meet them at the gate.
   await restoreGoalBudget(coordinator, goal);
   await resetApprovals(coordinator, shard, approvalsOf(tasks, input));
-  await addRestoredFlow(coordinator, input, plan.requeue, plan.cancelled);
+  await addRestoredFlow(coordinator, input, plan.requeue, plan.cancelled, plan.kept);
   return { report, rejected };
 }
 

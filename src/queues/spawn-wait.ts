@@ -83,8 +83,14 @@ export async function spawnedResults(
   const results: { [key: string]: Json } = {};
   spawned.forEach(([key], i) => {
     const [error, value] = replies[i] ?? [];
-    if (error || !Array.isArray(value)) return;
-    const [returned, failedReason] = value as Array<string | null>;
+    const [returned, failedReason] = (!error && Array.isArray(value) ? value : []) as Array<
+      string | null | undefined
+    >;
+    if (!returned && !failedReason) {
+      // No job: settled before `agentq recover` rebuilt the goal, which left its result here.
+      if (data.resolved && key in data.resolved) results[key] = data.resolved[key]!;
+      return;
+    }
     if (returned) {
       const envelope = JSON.parse(returned) as TaskResultEnvelope;
       results[key] = envelope.result ?? null;

@@ -5,11 +5,12 @@
  * because these tests wipe, kill and pause Redis — and sleeps `task.data.ms` (abortable). A task
  * with `data.cpuMs` instead reports progress and keeps the CPU busy that long (a handler that
  * computes: the agent's event loop waits on it, as it would on real work). A task with
- * `data.tokens` reports that use (`ctx.usage`) once it is done.
+ * `data.tokens` reports that use (`ctx.usage`) once it is done; one with `data.spawn` spawns
+ * those tasks (ctx.spawn) first.
  * Prints `ready` once its workers run; SIGTERM closes it.
  */
 import { appendFileSync } from 'node:fs';
-import type { Json } from '../../src/entities/task-model';
+import type { Json, TaskSpec } from '../../src/entities/task-model';
 import { AutonomousAgent } from '../../src/processors/autonomous-agent';
 import type { TaskContext, TaskInput } from '../../src/processors/handler-types';
 import { RedisCoordinator } from '../../src/queues/redis-coordinator';
@@ -68,6 +69,7 @@ async function main(): Promise<void> {
   const handler = async (task: TaskInput, ctx: TaskContext): Promise<Json> => {
     const base = { key: task.key, taskId: task.id, attempt: task.attempt };
     write({ ...base, phase: 'start' });
+    if (Array.isArray(task.data.spawn)) await ctx.spawn(task.data.spawn as unknown as TaskSpec[]);
     const ms = typeof task.data.ms === 'number' ? task.data.ms : 0;
     try {
       if (typeof task.data.cpuMs === 'number') {
