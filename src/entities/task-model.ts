@@ -81,6 +81,13 @@ export interface PlanSpec {
   key?: string;
   /** What the goal may spend; at 80 % a soft event, at 100 % the goal is PAUSED (docs/budgets.md). */
   budget?: GoalBudget;
+  /**
+   * A non-optional task that fails for good: `fail` the goal, or `replan` — the supervisor
+   * repairs it with a patch (goal revision N; docs/living-goals.md). @defaultValue 'fail'
+   */
+  onFailure?: 'fail' | 'replan';
+  /** At most this many revisions, then the goal fails. @defaultValue 3 */
+  maxReplans?: number;
   tasks: TaskSpec[];
 }
 

@@ -50,7 +50,15 @@ import { LOCK_LOST_REASON, SHUTDOWN_REASON, taskInput } from './task-runner';
 import { KeySlotGate } from './key-slot-gate';
 import { holdIfPaused, settleRun, type GatedRun } from './budget-gate';
 import { addGoalUsage } from '../queues/goal-budget';
-import { spawnTasks, type SpawnedList, type SpawnedTask } from '../queues/spawn';
+import { spawnTasks, type SpawnedList, type SpawnedTask, type Spawner } from '../queues/spawn';
+import {
+  claimRevision,
+  releaseRevision,
+  templateRepair,
+  type RepairNote,
+  type RepairPlanner,
+} from '../queues/repair';
+import type { Json } from '../entities/task-model';
 import {
   awaitSpawned,
   finishSpawner,
@@ -109,6 +117,16 @@ export interface AutonomousAgentOptions {
   mirror?: boolean;
   /** Worker, heartbeat and reporting errors. @defaultValue a warning on stderr */
   onError?: (error: Error) => void;
+  /**
+   * Writes the patch when a task of a replanning goal (`"onFailure": "replan"`) fails for good.
+   * @defaultValue the template repair (retry, then an approval; src/queues/repair.ts)
+   */
+  repairPlanner?: RepairPlanner;
+}
+
+/** The attempt's failure is its task's last: unrecoverable, or no attempt left. */
+function isFinalFailure(job: Job<TaskJobData>, error: Error): boolean {
+  return error.name === 'UnrecoverableError' || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
 }
 
 /** A declined task comes back to the same agent after a short, growing delay, not at once. */
@@ -147,6 +165,7 @@ export class AutonomousAgent {
   private closing: Promise<void> | null = null;
   /** Per-key concurrency: tasks with a `concurrencyKey` enter their key's slots (key-slot-gate.ts). */
   private readonly keySlots: KeySlotGate;
+  private readonly repairPlanner: RepairPlanner;
 
   constructor(options: AutonomousAgentOptions) {
     if (!options.agentId) throw new InputError('must not be empty', 'agentId');
@@ -171,6 +190,7 @@ export class AutonomousAgent {
     if (options.breaker !== false) {
       for (const c of this.capabilities) this.breakers.set(c, this.createBreaker(c));
     }
+    this.repairPlanner = options.repairPlanner ?? templateRepair;
     this.keySlots = new KeySlotGate({
       coordinator: this.coordinator,
       capabilities: this.capabilities,
@@ -434,8 +454,12 @@ export class AutonomousAgent {
       throw error;
     }
     let ok = false;
+    let handlerFailed = false;
     try {
-      const envelope = await execute(workdir, signal);
+      const envelope = await execute(workdir, signal).catch((thrown: unknown) => {
+        handlerFailed = true;
+        throw thrown;
+      });
       ok = true;
       breaker?.recordSuccess();
       const spawned = await this.spawnedInAttempt(job);
@@ -459,6 +483,10 @@ export class AutonomousAgent {
         breaker?.cancelProbe();
       } else {
         breaker?.recordFailure();
+        if (handlerFailed && isFinalFailure(job, error)) {
+          const repaired = await this.repair(job, token, error);
+          if (repaired) return repaired;
+        }
       }
       throw error;
     } finally {
@@ -475,20 +503,9 @@ export class AutonomousAgent {
     job: Job<TaskJobData>,
     tasks: readonly SpawnTaskSpec[],
   ): Promise<SpawnedTask[]> {
-    const d = job.data;
-    const queue = this.coordinator.queue(d.type, d.shard);
     const outcome = await spawnTasks(
       this.coordinator,
-      {
-        taskId: d.taskId,
-        goalId: d.goalId,
-        key: d.key,
-        type: d.type,
-        shard: d.shard,
-        jobKey: queue.toKey(job.id!),
-        queueKey: queue.qualifiedName,
-        eventsKey: queue.keys.events!,
-      },
+      this.spawnerOf(job),
       tasks,
       `agent:${this.agentId}`,
     );
@@ -496,6 +513,21 @@ export class AutonomousAgent {
     for (const [key, type] of outcome.spawned) mine.set(key, type);
     this.spawned.set(job.id!, mine);
     return outcome.tasks;
+  }
+
+  private spawnerOf(job: Job<TaskJobData>): Spawner {
+    const d = job.data;
+    const queue = this.coordinator.queue(d.type, d.shard);
+    return {
+      taskId: d.taskId,
+      goalId: d.goalId,
+      key: d.key,
+      type: d.type,
+      shard: d.shard,
+      jobKey: queue.toKey(job.id!),
+      queueKey: queue.qualifiedName,
+      eventsKey: queue.keys.events!,
+    };
   }
 
   /**
@@ -507,6 +539,73 @@ export class AutonomousAgent {
     if (mine) return [...mine];
     if (job.attemptsMade === 0) return [];
     return spawnedByRecord(this.coordinator, job.data);
+  }
+
+  /**
+   * A task of a replanning goal failed for good: a patch from the repair planner replaces it
+   * (repair.ts). Throws WaitingChildrenError while the replacement runs; null when there is no
+   * repair (the task fails as usual).
+   */
+  private async repair(
+    job: Job<TaskJobData, TaskResultEnvelope>,
+    token: string,
+    error: Error,
+  ): Promise<TaskResultEnvelope | null> {
+    const d = job.data;
+    if (d.optional || d.approval) return null;
+    let revision = 0;
+    try {
+      revision = await claimRevision(this.coordinator, d.goalId);
+      if (revision === 0) return null;
+      const patch = await this.repairPlanner.repair({
+        goalId: d.goalId,
+        failed: { ...d, attempts: job.opts.attempts ?? 1 },
+        error: error.message,
+        revision,
+      });
+      const replacement = patch?.tasks.find((t) => t.replaces === d.key)?.key;
+      if (!patch || !replacement) {
+        await releaseRevision(this.coordinator, d.goalId);
+        return null;
+      }
+      const by = `repair:${patch.planner}`;
+      const tasks = patch.tasks.map(({ replaces, ...t }) => {
+        const note: RepairNote = { revision, of: d.key, error: error.message, by };
+        if (replaces) note.replaces = replaces;
+        return { ...t, data: { ...t.data, repair: note as unknown as Json } };
+      });
+      const outcome = await spawnTasks(this.coordinator, this.spawnerOf(job), tasks, by);
+      const attempt = job.attemptsMade + 1;
+      await job.updateProgress({
+        phase: 'progress',
+        agentId: this.agentId,
+        attempt,
+        value: { repair: { revision, error: error.message, replacedBy: replacement } },
+      });
+      await job.log(`[agentq] revision ${revision}: ${error.message}; replaced by ${replacement}`);
+      const now = Date.now();
+      const envelope: TaskResultEnvelope = {
+        v: 1,
+        key: d.key,
+        result: null,
+        agentId: this.agentId,
+        attempt,
+        startedAt: now,
+        finishedAt: now,
+      };
+      return await awaitSpawned(this.coordinator, job, token, {
+        envelope,
+        spawned: outcome.spawned,
+        replacedBy: replacement,
+      });
+    } catch (thrown) {
+      if (thrown instanceof WaitingChildrenError) throw thrown;
+      if (revision > 0) await releaseRevision(this.coordinator, d.goalId).catch(() => undefined);
+      this.report(
+        new Error(`task ${d.taskId} could not be repaired: ${coerceError(thrown).message}`),
+      );
+      return null;
+    }
   }
 
   /**

@@ -129,12 +129,26 @@ function isApprovalTask(raw: unknown): boolean {
   );
 }
 
+/** How many revisions a replanning goal may have at most; the default. */
+export const MAX_REPLANS = 100;
+export const DEFAULT_MAX_REPLANS = 3;
+
 const planSchema = z.object({
   goal: storableString(MAX_GOAL_CHARS).trim().min(1, 'is required'),
   key: storableString(200).min(1, 'must not be empty').optional(),
   budget: z.unknown().optional(),
+  onFailure: z
+    .enum(['fail', 'replan'], { error: "must be 'fail' or 'replan'" })
+    .default('fail'),
+  maxReplans: z
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(0, 'must be at least 0')
+    .max(MAX_REPLANS, `must be at most ${MAX_REPLANS}`)
+    .default(DEFAULT_MAX_REPLANS),
   tasks: z.array(z.unknown(), { error: 'must be a list of tasks' }),
 });
+
 
 /** A validated plan: every default applied. */
 export interface ResolvedPlan {
@@ -142,6 +156,9 @@ export interface ResolvedPlan {
   key: string | null;
   /** Null when the plan sets none. */
   budget: GoalBudget | null;
+  /** What a task that fails for good does: fail the goal, or make the supervisor repair it. */
+  onFailure: 'fail' | 'replan';
+  maxReplans: number;
   tasks: ResolvedTaskSpec[];
 }
 
@@ -212,7 +229,7 @@ function checkGraph(tasks: readonly ResolvedTaskSpec[]): void {
 export function resolvePlan(input: unknown): ResolvedPlan {
   const parsed = planSchema.safeParse(input);
   if (!parsed.success) throw firstIssue(parsed.error);
-  const { goal, key, budget: rawBudget, tasks: rawTasks } = parsed.data;
+  const { goal, key, budget: rawBudget, onFailure, maxReplans, tasks: rawTasks } = parsed.data;
   const budget = rawBudget === undefined ? null : parseBudget(rawBudget);
   if (rawTasks.length === 0) throw new InputError('the plan has no tasks', 'tasks');
   if (rawTasks.length > MAX_TASKS) {
@@ -220,7 +237,7 @@ export function resolvePlan(input: unknown): ResolvedPlan {
   }
   const tasks = rawTasks.map(resolveTask);
   checkGraph(tasks);
-  return { goal, key: key ?? null, budget, tasks };
+  return { goal, key: key ?? null, budget, onFailure, maxReplans, tasks };
 }
 
 /**
@@ -243,6 +260,9 @@ export function toPlanSpec(plan: ResolvedPlan): PlanSpec {
     goal: plan.goal,
     ...(plan.key ? { key: plan.key } : {}),
     ...(plan.budget ? { budget: plan.budget } : {}),
+    ...(plan.onFailure === 'replan'
+      ? { onFailure: plan.onFailure, maxReplans: plan.maxReplans }
+      : {}),
     tasks: plan.tasks,
   };
 }

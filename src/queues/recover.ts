@@ -31,6 +31,9 @@ import { taskJobKey } from './links';
 import { GOALS_QUEUE } from './names';
 import { shardOf } from './protocol';
 import { planGoalRecovery, RECOVER_ACTOR, type KeptEntry, type RequeuedTask } from './recover-plan';
+import { DEFAULT_MAX_REPLANS } from './plan-schema';
+import { REVISIONS_FIELD, writeRepairSettings } from './repair';
+import { revisionsOf } from './revisions';
 import type { RedisCoordinator } from './redis-coordinator';
 import { taskJobId, type TaskJobData } from './task-job';
 
@@ -215,6 +218,17 @@ export async function recoverGoal(
   // Budget, use and a PAUSED state first: the rebuilt tasks meet them at the gate.
   await restoreGoalBudget(coordinator, goal);
   await resetApprovals(coordinator, shard, approvalsOf(tasks, input));
+  if (goal.plan.onFailure === 'replan') {
+    // The repair settings and the revisions so far: a failure after the rebuild repairs on.
+    await writeRepairSettings(coordinator, goalId, {
+      maxReplans: goal.plan.maxReplans ?? DEFAULT_MAX_REPLANS,
+    });
+    await coordinator.client.hset(
+      goalRecordKey(coordinator, goalId),
+      REVISIONS_FIELD,
+      String(revisionsOf(tasks).length),
+    );
+  }
   await addRestoredFlow(coordinator, input, plan.requeue, plan.cancelled, plan.kept);
   return { report, rejected };
 }

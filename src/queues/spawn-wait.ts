@@ -19,6 +19,8 @@ import { taskJobId, type TaskJobData } from './task-job';
 export interface SpawnWait {
   envelope: TaskResultEnvelope;
   spawned: SpawnedList;
+  /** A repaired task's replacement (repair.ts): its result becomes this task's. */
+  replacedBy?: string;
 }
 
 /** The job data field of a SpawnWait (TaskJobData & { spawnWait }). */
@@ -132,7 +134,8 @@ export async function finishSpawner(
   }
   if (moved) throw new WaitingChildrenError();
   const spawned = await spawnedResults(coordinator, job.data, wait.spawned);
-  return { ...wait.envelope, spawned, finishedAt: Date.now() };
+  const result = wait.replacedBy ? (spawned[wait.replacedBy] ?? null) : wait.envelope.result;
+  return { ...wait.envelope, result, spawned, finishedAt: Date.now() };
 }
 
 /** The handler returned after spawning: keep its result in the job, then wait or finish. */

@@ -15,6 +15,7 @@ import type { NewTask } from '../entities/task-store';
 import { ConflictError, ConnectionError, InputError, NotFoundError } from '../errors';
 import { isGoalOpen } from '../entities/task-model';
 import { planExtension, type ExistingTask } from './extension-plan';
+import { writeRepairSettings } from './repair';
 import { addTasksToFlow, goalRootRef, goalRootWaits } from './goal-extension';
 import { cancelGoal } from '../interface/operations/cancel-goal';
 import { cancelTask, type CancelTaskOutcome } from '../interface/operations/cancel-task';
@@ -203,6 +204,10 @@ export class SupervisorAgent {
       await this.redis.registerCapabilities([...new Set(plan.tasks.map((t) => t.type))]);
       // Before any task exists: the first one to start already meets its budget.
       if (plan.budget) await initGoalBudget(this.redis, goalId, plan.budget);
+      // Before any task can fail: a failure meets the goal's repair settings (repair.ts).
+      if (plan.onFailure === 'replan') {
+        await writeRepairSettings(this.redis, goalId, { maxReplans: plan.maxReplans });
+      }
       await addGoalFlow(this.redis, {
         goalId,
         title: plan.goal,

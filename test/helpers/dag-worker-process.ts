@@ -10,7 +10,8 @@
  * Env: REDIS_URL, PREFIX, CAPABILITIES (a,b,c), AGENT_ID, RECORD_KEY (a Redis list each run is
  * pushed to, with start/end sequence numbers from one Redis counter). Task data drives behaviour:
  * `{ fail: true }` fails for good, `{ block: true }` runs until cancelled; with AGENT=autonomous
- * `{ spawn: [tasks] }` spawns them (and `failAfterSpawn: true` fails the first attempt after).
+ * `{ spawn: [tasks] }` spawns them (and `failAfterSpawn: true` fails the first attempt after);
+ * `{ failKeys: [keys] }` fails for good when the task's key is listed.
  */
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { AutonomousAgent } from '../../src/processors/autonomous-agent';
@@ -84,6 +85,11 @@ async function run(job: Job<TaskJobData>): Promise<TaskResultEnvelope> {
 const handler: TaskHandler = async (task, ctx) => {
   const startSeq = await coordinator.client.incr(`${recordKey}:seq`);
   if (task.data.fail) throw new UnrecoverableError(`task ${task.key} failed on purpose`);
+  // `failKeys`: fails when its key is listed (a repair's retry inherits the list with the data).
+  if (Array.isArray(task.data.failKeys) && task.data.failKeys.includes(task.key)) {
+    await coordinator.client.rpush(`${recordKey}:failed`, task.key);
+    throw new UnrecoverableError(`task ${task.key} failed on purpose`);
+  }
   if (task.data.block) {
     await coordinator.client.rpush(`${recordKey}:blocked`, task.key);
     await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }));

@@ -2,10 +2,12 @@
  * `GET /api/goals/:id`: the goal and one page of its tasks. A goal may hold 100,000 tasks (one
  * read of all of them was hundreds of MB in one answer); `next` is the offset of the next page,
  * null after the last. `budget`: its budget and use, live (null when it has neither).
+ * `revisions`: a replanning goal's repairs (queues/revisions.ts), [] for any other.
  */
 import { z } from 'zod';
 import { NotFoundError } from '../../errors';
 import { goalBudgetView } from '../../interface/goal-budgets';
+import { revisionsOf } from '../../queues/revisions';
 import type { RouteHandler } from './route-handler';
 import { parseInput } from './validate';
 
@@ -25,5 +27,10 @@ export const getGoal: RouteHandler = async (deps, req, res) => {
   const tasks = page.slice(0, limit);
   const next = page.length > limit ? offset + limit : null;
   const budget = await goalBudgetView(deps.coordinator, goal);
-  res.json({ goal, tasks, budget, limit, offset, next });
+  // Only a replanning goal has revisions; they are read from all of its tasks, not the page.
+  const revisions =
+    goal.plan.onFailure === 'replan'
+      ? revisionsOf(await deps.store.findTasks({ goalId: goal.id, limit: goal.taskCount }))
+      : [];
+  res.json({ goal, tasks, budget, revisions, limit, offset, next });
 };

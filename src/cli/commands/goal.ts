@@ -12,6 +12,7 @@ import { resumeGoal } from '../../interface/operations/resume-goal';
 import { InputError } from '../../errors';
 import { registerExtendCommand } from './goal-extend';
 import { budgetLine, formatBudget } from '../budget-format';
+import { revisionsOf } from '../../queues/revisions';
 import { goalBudgetView } from '../../interface/goal-budgets';
 import { withContext, type CliContext } from '../context';
 import type { TaskRecord } from '../../entities/task-model';
@@ -45,11 +46,18 @@ export function register(program: Command): void {
       withContext(command, { readsSql: true }, async (ctx) => {
         const { goal: record, tasks } = await supervisorFor(ctx).getGoal(id);
         const budget = await goalBudgetView(ctx.coordinator, record);
-        if (ctx.out.json) return ctx.out.printJson({ goal: record, tasks, budget });
+        const revisions = revisionsOf(tasks);
+        if (ctx.out.json) return ctx.out.printJson({ goal: record, tasks, budget, revisions });
         const { color } = ctx.out;
         const state = budget?.state ?? record.state;
         ctx.out.print(`${color.bold(record.id)} ${record.title} — ${paintState(color, state)}`);
         if (budget) ctx.out.print(budgetLine(budget));
+        for (const r of revisions) {
+          ctx.out.print(
+            `revision ${r.revision} by ${r.actor}: ${r.cause.task} failed (${r.cause.error}); ` +
+              `added ${r.added.join(', ')}${r.replacement ? `, ${r.replacement} replaces it` : ''}`,
+          );
+        }
         printTasks(ctx, tasks);
       }),
     );

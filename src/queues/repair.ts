@@ -1,0 +1,145 @@
+/**
+ * Repair (DESIGN.md "Living goals"): in a goal whose plan says `"onFailure": "replan"`, a
+ * non-optional task whose handler fails for good is not failed. A planner writes a patch — tasks
+ * to add, one of them `replaces` the failed task — which is validated and written like a spawn
+ * under the failed task's job (goal revision N, at most `maxReplans`). The failed task then waits
+ * for its replacement and ends with the replacement's result, so its dependents wait for the
+ * replacement and get its result under the failed task's key (and the replacement's under its
+ * own). When no revision is left, or the planner has nothing more, the task fails as usual.
+ *
+ * The template planner: retry once as `<key>.retry1` with the error in its data; when that fails
+ * too, an approval `<key>.resolve` and a second retry `<key>.retry2` after it — approving re-runs
+ * the task, rejecting fails the goal.
+ */
+import type { Json, TaskSpec } from '../entities/task-model';
+import type { RedisConnection } from './connection';
+import { goalRecordKey } from './compiler';
+import { APPROVALS_QUEUE } from './names';
+import type { RedisCoordinator } from './redis-coordinator';
+import type { TaskJobData } from './task-job';
+
+/** The goal record hash field of a replanning goal's settings (absent: failures fail). */
+export const REPAIR_FIELD = 'repair';
+/** The goal record hash field counting the goal's revisions. */
+export const REVISIONS_FIELD = 'revisions';
+
+export interface RepairSettings {
+  maxReplans: number;
+}
+
+/** What every patch task carries in `data.repair`: the revision it belongs to and why. */
+export interface RepairNote {
+  revision: number;
+  /** The key of the task that failed. */
+  of: string;
+  error: string;
+  /** The failed key this task replaces (only on the replacement). */
+  replaces?: string;
+  /** Who wrote the patch: `repair:template`, `repair:llm`. */
+  by: string;
+}
+
+/** What a planner gets to repair a failed task. */
+export interface RepairInput {
+  goalId: string;
+  failed: Pick<
+    TaskJobData,
+    'key' | 'title' | 'description' | 'type' | 'priority' | 'data' | 'dependsOn' | 'timeoutMs'
+  > & { attempts: number };
+  error: string;
+  revision: number;
+}
+
+/** A planner's patch: tasks to add; `replaces` names the failed task on its replacement. */
+export interface RepairPatch {
+  tasks: Array<TaskSpec & { replaces?: string }>;
+  planner: string;
+}
+
+export interface RepairPlanner {
+  repair(input: RepairInput): Promise<RepairPatch | null>;
+}
+
+export async function writeRepairSettings(
+  coordinator: RedisCoordinator,
+  goalId: string,
+  settings: RepairSettings,
+): Promise<void> {
+  await coordinator.client.hset(
+    goalRecordKey(coordinator, goalId),
+    REPAIR_FIELD,
+    JSON.stringify(settings),
+  );
+}
+
+/**
+ * KEYS[1] the goal record hash. Takes the next revision number when the goal replans and has a
+ * revision left: returns it, or 0 (no repair: fail as usual).
+ */
+const CLAIM_LUA = `
+local raw = redis.call('HGET', KEYS[1], '${REPAIR_FIELD}')
+if not raw then return 0 end
+local max = tonumber(string.match(raw, '"maxReplans":(%d+)')) or 0
+local used = tonumber(redis.call('HGET', KEYS[1], '${REVISIONS_FIELD}') or '0')
+if used >= max then return 0 end
+return redis.call('HINCRBY', KEYS[1], '${REVISIONS_FIELD}', 1)
+`;
+
+type ClaimClient = RedisConnection & { agentqClaimRevision(key: string): Promise<number> };
+const defined = new WeakSet<object>();
+
+/** The goal's next revision number, or 0 when it does not replan or has none left. */
+export async function claimRevision(
+  coordinator: RedisCoordinator,
+  goalId: string,
+): Promise<number> {
+  const client = coordinator.client as ClaimClient;
+  if (!defined.has(client)) {
+    client.defineCommand('agentqClaimRevision', { lua: CLAIM_LUA, numberOfKeys: 1 });
+    defined.add(client);
+  }
+  return client.agentqClaimRevision(goalRecordKey(coordinator, goalId));
+}
+
+/** A revision not used after all (the patch was invalid): the count goes back. */
+export async function releaseRevision(coordinator: RedisCoordinator, goalId: string) {
+  await coordinator.client.hincrby(goalRecordKey(coordinator, goalId), REVISIONS_FIELD, -1);
+}
+
+const RETRY1 = '.retry1';
+const RETRY2 = '.retry2';
+const RESOLVE = '.resolve';
+
+/** The template repair (see the module comment); null when its steps are used up. */
+export const templateRepair: RepairPlanner = {
+  async repair({ failed, error }) {
+    const { key } = failed;
+    if (key.endsWith(RETRY2) || key.endsWith(RESOLVE)) return null;
+    const base = key.endsWith(RETRY1) ? key.slice(0, -RETRY1.length) : key;
+    const retry = (suffix: string, extraDeps: string[] = []): TaskSpec & { replaces: string } => ({
+      key: `${base}${suffix}`,
+      title: failed.title,
+      description: failed.description,
+      type: failed.type,
+      priority: failed.priority,
+      dependsOn: [...failed.dependsOn, ...extraDeps],
+      data: { ...failed.data, error: { message: error } as Json },
+      attempts: failed.attempts,
+      timeoutMs: failed.timeoutMs,
+      replaces: key,
+    });
+    if (!key.endsWith(RETRY1)) return { tasks: [retry(RETRY1)], planner: 'template' };
+    const resolve: TaskSpec = {
+      key: `${base}${RESOLVE}`,
+      title: `Resolve: ${failed.title}`.slice(0, 500),
+      type: APPROVALS_QUEUE,
+      dependsOn: [],
+      approval: {
+        prompt:
+          `Task ${base} failed twice (last: ${error}). ` +
+          'Approve to run it once more; reject to fail the goal.',
+      },
+    };
+    return { tasks: [resolve, retry(RETRY2, [resolve.key])], planner: 'template' };
+  },
+};
