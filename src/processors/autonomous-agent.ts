@@ -51,9 +51,11 @@ import { KeySlotGate } from './key-slot-gate';
 import { holdIfPaused, settleRun, type GatedRun } from './budget-gate';
 import { addGoalUsage } from '../queues/goal-budget';
 import { spawnTasks, type SpawnedList, type SpawnedTask, type Spawner } from '../queues/spawn';
+import { collectDependencies } from '../queues/dependencies';
 import {
   claimRevision,
   releaseRevision,
+  repairContext,
   templateRepair,
   type RepairNote,
   type RepairPlanner,
@@ -562,6 +564,13 @@ export class AutonomousAgent {
         failed: { ...d, attempts: job.opts.attempts ?? 1 },
         error: error.message,
         revision,
+        goal: await repairContext(this.coordinator, d),
+        results: await collectDependencies(job),
+        validate: async (tasks) => {
+          await spawnTasks(this.coordinator, this.spawnerOf(job), tasks, 'repair', {
+            dryRun: true,
+          });
+        },
       });
       const replacement = patch?.tasks.find((t) => t.replaces === d.key)?.key;
       if (!patch || !replacement) {

@@ -13,8 +13,9 @@
  */
 import type { Json, TaskSpec } from '../entities/task-model';
 import type { RedisConnection } from './connection';
-import { goalRecordKey } from './compiler';
-import { APPROVALS_QUEUE } from './names';
+import { JOB_FIELDS } from './bullmq-internals';
+import { goalRecordKey, loadGoalRecord } from './compiler';
+import { APPROVALS_QUEUE, GOALS_QUEUE } from './names';
 import type { RedisCoordinator } from './redis-coordinator';
 import type { TaskJobData } from './task-job';
 
@@ -48,6 +49,12 @@ export interface RepairInput {
   > & { attempts: number };
   error: string;
   revision: number;
+  /** The goal's text and graph (`[key, type, dependsOn]`), for a planner that reasons on it. */
+  goal: { title: string; tasks: Array<[key: string, type: string, dependsOn: string[]]> };
+  /** The failed task's dependencies' results, by key. */
+  results: { [key: string]: Json };
+  /** Checks a patch's tasks against the goal as a spawn would (throws InputError naming the field). */
+  validate(tasks: TaskSpec[]): Promise<void>;
 }
 
 /** A planner's patch: tasks to add; `replaces` names the failed task on its replacement. */
@@ -143,3 +150,20 @@ export const templateRepair: RepairPlanner = {
     return { tasks: [resolve, retry(RETRY2, [resolve.key])], planner: 'template' };
   },
 };
+
+/** The goal's text (its root job's title) and graph (its record), for a repair planner. */
+export async function repairContext(
+  coordinator: RedisCoordinator,
+  data: Pick<TaskJobData, 'goalId' | 'shard'>,
+): Promise<RepairInput['goal']> {
+  const root = coordinator.queue(GOALS_QUEUE, data.shard).toKey(data.goalId);
+  const [raw, record] = await Promise.all([
+    coordinator.client.hget(root, JOB_FIELDS.data),
+    loadGoalRecord(coordinator, data.goalId),
+  ]);
+  const title = raw ? ((JSON.parse(raw) as { title?: string }).title ?? '') : '';
+  return {
+    title,
+    tasks: (record?.tasks ?? []).map(([key, type, dependsOn]) => [key, type, dependsOn]),
+  };
+}

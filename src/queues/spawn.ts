@@ -106,12 +106,14 @@ export interface SpawnOutcome {
 /**
  * Validates and writes `input` (plan-task shape) as tasks spawned by `spawner`. Throws an
  * InputError naming the field (nothing written) or a ConflictError when the goal has ended.
+ * `dryRun`: validates only (a repair planner checking its patch before it is used).
  */
 export async function spawnTasks(
   coordinator: RedisCoordinator,
   spawner: Spawner,
   input: unknown,
   actor: string,
+  options: { dryRun?: boolean } = {},
 ): Promise<SpawnOutcome> {
   const record = await loadGoalRecord(coordinator, spawner.goalId);
   if (!record) {
@@ -143,7 +145,7 @@ export async function spawnTasks(
       'tasks',
     );
   }
-  if (fresh.length > 0) {
+  if (fresh.length > 0 && !options.dryRun) {
     await addTasksToFlow(coordinator, {
       goalId: spawner.goalId,
       shard: spawner.shard,

@@ -5,6 +5,8 @@
  * given the task registry, so this process runs a mirror candidate too: a deployment of workers
  * alone still mirrors into SQL (one candidate leads).
  */
+import { LlmRepairPlanner } from '../../queues/planners/llm-repair';
+import { templateRepair } from '../../queues/repair';
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { InputError } from '../../errors';
@@ -80,7 +82,7 @@ export function register(program: Command): void {
       withContext(
         command,
         { role: 'worker', log: true },
-        async ({ coordinator, registry, out }) => {
+        async ({ coordinator, registry, out, config }) => {
           if (!flags.handlers === !flags.shell)
             throw new InputError('give either --handlers FILE or --shell "CMD"', 'handlers');
           if (flags.sandboxed && !flags.handlers)
@@ -116,6 +118,16 @@ export function register(program: Command): void {
             graceMs,
             ...(flags.sandboxed ? { sandboxed: { handlersFile: flags.handlers! } } : {}),
             ...(worktree ? { worktree } : {}),
+            // With an LLM endpoint configured, repairs of replanning goals ask it first.
+            ...(config.llm
+              ? {
+                  repairPlanner: new LlmRepairPlanner({
+                    ...config.llm,
+                    fallback: templateRepair,
+                    onFallback: (reason) => out.warn(`repair: ${reason}; the template repair`),
+                  }),
+                }
+              : {}),
             onError: (error) => {
               process.stderr.write(`agent ${agentId}: ${error.message}\n`);
             },
