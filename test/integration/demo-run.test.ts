@@ -34,6 +34,48 @@ async function keysLeft(redis: Redis, stdout: string): Promise<string[]> {
   return left;
 }
 
+/** `agentq demo --serve` on a free port, its board wanting TOKEN; output collected as it comes. */
+function serveDemo(options: { detached?: boolean } = {}) {
+  const [file, argv] = demoCommand();
+  const child = spawn(file, [...argv, '--serve'], {
+    cwd: ROOT,
+    detached: options.detached ?? false,
+    env: {
+      ...process.env,
+      REDIS_URL,
+      AGENTQ_HOST: '127.0.0.1',
+      AGENTQ_PORT: '0',
+      AGENTQ_TOKEN: TOKEN,
+      AGENTQ_READONLY_TOKEN: '',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const out = { stdout: '', stderr: '' };
+  child.stdout.on('data', (chunk: Buffer) => (out.stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (out.stderr += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  return {
+    child,
+    exited,
+    get stdout() {
+      return out.stdout;
+    },
+    get stderr() {
+      return out.stderr;
+    },
+    /** Waits for the line that leaves the approval to a person: [line, board URL, goal id]. */
+    awaitingPerson: () =>
+      waitFor(
+        'the demo to leave the approval to a person',
+        () =>
+          /waiting for you: open (http:\/\/\S+)\/goals\/(g-[0-9a-f]+) and click Approve/.exec(
+            out.stdout,
+          ),
+        { timeoutMs: DEMO_TIMEOUT_MS },
+      ),
+  };
+}
+
 /** The demo's approval task, and the token the --serve run's board wants. */
 const APPROVE_KEY = 'approve';
 const TOKEN = 'demo-serve-admin';
@@ -136,29 +178,11 @@ describe('agentq demo (a real child process)', () => {
   it(
     '--serve: the board is up from the start, the approval awaits a person until approved over REST',
     async () => {
-      const [file, argv] = demoCommand();
-      const env = { ...process.env, REDIS_URL, AGENTQ_HOST: '127.0.0.1', AGENTQ_PORT: '0' };
-      const child = spawn(file, [...argv, '--serve'], {
-        cwd: ROOT,
-        env: { ...env, AGENTQ_TOKEN: TOKEN, AGENTQ_READONLY_TOKEN: '' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+      const demo = serveDemo();
       try {
-        const [, base, goalId] = await waitFor(
-          'the demo to leave the approval to a person',
-          () =>
-            /waiting for you: open (http:\/\/\S+)\/goals\/(g-[0-9a-f]+) and click Approve/.exec(
-              stdout,
-            ),
-          { timeoutMs: DEMO_TIMEOUT_MS },
-        );
-        expect(stdout).toContain(`board: ${base}/board\n`);
-        expect(stdout).toContain(`goal page: ${base}/goals/${goalId}\n`);
+        const [, base, goalId] = await demo.awaitingPerson();
+        expect(demo.stdout).toContain(`board: ${base}/board\n`);
+        expect(demo.stdout).toContain(`goal page: ${base}/goals/${goalId}\n`);
         const api = async (path: string, body?: object) => {
           const res = await fetch(`${base}${path}`, {
             method: body ? 'POST' : 'GET',
@@ -175,16 +199,17 @@ describe('agentq demo (a real child process)', () => {
         expect(((await api(`/api/tasks/${taskId}`)).body.task as TaskJson).state).toBe('PENDING');
         const deploy = (await api(`/api/tasks/${goalId}.deploy`)).body.task as TaskJson;
         expect(deploy.state).toBe('BACKLOG');
-        expect(stdout).not.toMatch(/claimed\s+approve\s/);
+        expect(demo.stdout).not.toMatch(/claimed\s+approve\s/);
 
         const approved = await api(`/api/tasks/${taskId}/approve`, { note: 'ship it' });
         expect(approved).toEqual({
           status: 200,
           body: { taskId, approved: true, by: 'api:admin' },
         });
-        await waitFor('the goal to end', () => /goal \w+ in [\d.]+ s/.test(stdout), {
+        await waitFor('the goal to end', () => /goal \w+ in [\d.]+ s/.test(demo.stdout), {
           timeoutMs: DEMO_TIMEOUT_MS,
         });
+        const { stdout } = demo;
         expect(stdout).toMatch(/goal DONE in [\d.]+ s/);
         expect(stdout).toMatch(/complete\s+approve\s+\(_approvals, attempt 1\) by api:admin/);
         expect(stdout).toMatch(/complete\s+deploy\s+\(deploy, attempt 1\) by developer-1/);
@@ -207,12 +232,36 @@ describe('agentq demo (a real child process)', () => {
         );
       } finally {
         // `agentq demo` passes a SIGTERM on to the demo, which closes everything and exits.
-        child.kill('SIGTERM');
-        await exited;
+        demo.child.kill('SIGTERM');
+        await demo.exited;
       }
-      expect(child.exitCode).toBe(0);
-      expect(stderr).toBe('');
-      expect(await keysLeft(redis, stdout)).toEqual([]);
+      expect(demo.child.exitCode).toBe(0);
+      expect(demo.stderr).toBe('');
+      expect(await keysLeft(redis, demo.stdout)).toEqual([]);
+    },
+    DEMO_TIMEOUT_MS * 2,
+  );
+
+  it(
+    '--serve: Ctrl-C while the approval waits stops the demo, which cleans up and exits 1',
+    async () => {
+      // Its own process group, as a terminal's foreground job: Ctrl-C signals the whole group.
+      const demo = serveDemo({ detached: true });
+      try {
+        await demo.awaitingPerson();
+        process.kill(-demo.child.pid!, 'SIGINT');
+        await demo.exited;
+      } finally {
+        if (demo.child.exitCode === null) process.kill(-demo.child.pid!, 'SIGTERM');
+        await demo.exited;
+      }
+      // `agentq demo` waited for the demo rather than dying of the signal first.
+      expect(demo.child.signalCode).toBeNull();
+      expect(demo.child.exitCode).toBe(1);
+      expect(demo.stdout).toContain('interrupted before the goal ended');
+      expect(demo.stdout).not.toMatch(/goal DONE/);
+      expect(demo.stderr).toBe('');
+      expect(await keysLeft(redis, demo.stdout)).toEqual([]);
     },
     DEMO_TIMEOUT_MS * 2,
   );
