@@ -131,7 +131,7 @@ async function onApprovalWaiting(
     console.log(`${indent}waiting for you: open ${page} and click Approve (the demo will not)`);
     return;
   }
-  console.log(`${indent}the demo approves it as a person would, as actor demo`);
+  console.log(`${indent}the demo approves it as a person would (iface.approveTask, actor demo)`);
   await iface.approveTask(p.taskId, { note: APPROVAL_NOTE }, 'demo');
 }
 
