@@ -30,9 +30,17 @@ export async function runCheckoutScript(relativePath: string, args: string[]): P
   const child = spawn(process.execPath, ['--require', checkoutTsx(relativePath), script, ...args], {
     stdio: 'inherit',
   });
-  // Ctrl-C reaches the child through the terminal's process group; we only wait for it.
-  return new Promise((resolve, reject) => {
+  // Ctrl-C reaches the child through the terminal's process group: we wait for it to clean up
+  // rather than die first. A SIGTERM sent to this process alone is passed on to it.
+  const ignore = () => undefined;
+  const forward = () => child.kill('SIGTERM');
+  process.on('SIGINT', ignore);
+  process.on('SIGTERM', forward);
+  return new Promise<number>((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  }).finally(() => {
+    process.off('SIGINT', ignore);
+    process.off('SIGTERM', forward);
   });
 }

@@ -14,9 +14,12 @@ export function register(program: Command): void {
   program
     .command('demo')
     .description(
-      'plan "Build user authentication system" and run it with three agents on a temporary database',
+      'run "Build user authentication system" with three agents on a temporary database: tasks spawn tasks, an approval gates the deploy',
     )
-    .option('--serve', 'keep the board up afterwards and print its URL')
+    .option(
+      '--serve',
+      'start the board first and leave the approval to you on the goal page; stay up until Ctrl-C',
+    )
     .action(async (options: DemoOptions) => {
       const code = await runDemo(options);
       // The child printed its own output and error; exit with its code (main.ts would reset it).

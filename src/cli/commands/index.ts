@@ -119,7 +119,7 @@ export const COMMANDS: readonly CommandEntry[] = [
     name: 'demo',
     term: 'demo [options]',
     description:
-      'plan "Build user authentication system" and run it with three agents on a temporary database',
+      'run "Build user authentication system" with three agents on a temporary database: tasks spawn tasks, an approval gates the deploy',
     load: () => require('./demo') as CommandModule,
   },
 ];
