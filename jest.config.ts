@@ -39,6 +39,7 @@ const CLUSTER_TESTS = [
   'approvals',
   'extend-flow',
   'spawn',
+  'repair',
 ];
 const config: Config = {
   // Real servers and child processes; a test that needs more says so itself.
