@@ -41,6 +41,12 @@ export interface RequeuedTask {
   epoch: number;
   /** The spawning task's key (a spawned task). */
   spawnedBy?: string;
+  /**
+   * A repaired task (repair.ts): the key of its replacement and every task it spawned as
+   * `[key, type]`. It does not run its failed handler again; it waits for them and ends with
+   * the replacement's result.
+   */
+  repaired?: { replacedBy: string; spawned: Array<[key: string, type: string]> };
 }
 
 /** A goal-record entry (compiler.ts GoalRecord) of a task recover does not run again. */
@@ -68,6 +74,12 @@ export interface GoalRecovery {
    * the goal, so a re-run spawner's spawn finds them (a repeat, or a dependency).
    */
   kept: KeptEntry[];
+}
+
+/** The key a repair patch's task replaces (its `data.repair.replaces`), if any. */
+function replacesOf(task: TaskRecord): string | undefined {
+  const note = (task.data as { repair?: { replaces?: unknown } }).repair;
+  return typeof note?.replaces === 'string' ? note.replaces : undefined;
 }
 
 /** The spawn tree of a goal's SQL records: who spawned each task, and each task's spawned. */
@@ -255,7 +267,17 @@ export function planGoalRecovery(
       });
     }
     const spawner = tree.spawnerOf.get(t.key);
+    const children = tree.children.get(t.key) ?? [];
+    const replacement = children.find((c) => replacesOf(byKey.get(c)!) === t.key);
     requeue.push({
+      ...(replacement
+        ? {
+            repaired: {
+              replacedBy: replacement,
+              spawned: children.map((c) => [c, byKey.get(c)!.type] as [string, string]),
+            },
+          }
+        : {}),
       spec: specOf(t, waitsFor),
       dependsOn: t.dependsOn,
       resolved,

@@ -34,6 +34,7 @@ import { planGoalRecovery, RECOVER_ACTOR, type KeptEntry, type RequeuedTask } fr
 import { DEFAULT_MAX_REPLANS } from './plan-schema';
 import { REVISIONS_FIELD, writeRepairSettings } from './repair';
 import { revisionsOf } from './revisions';
+import type { SpawnWait } from './spawn-wait';
 import type { RedisCoordinator } from './redis-coordinator';
 import { taskJobId, type TaskJobData } from './task-job';
 
@@ -103,12 +104,31 @@ function restoredGoal(input: CompileInput, requeue: readonly RequeuedTask[]): Co
       const spawnedBy = task.spawnedBy
         ? { spawnedBy: taskJobId(input.goalId, task.spawnedBy) }
         : {};
+      // A repaired task waits for its replacement, as it did before the loss (spawn-wait.ts).
+      const spawnWait: { spawnWait?: SpawnWait } = task.repaired
+        ? {
+            spawnWait: {
+              envelope: {
+                v: 1,
+                key: task.spec.key,
+                result: null,
+                agentId: RECOVER_ACTOR,
+                attempt: 1,
+                startedAt: Date.now(),
+                finishedAt: Date.now(),
+              },
+              spawned: task.repaired.spawned,
+              replacedBy: task.repaired.replacedBy,
+            },
+          }
+        : {};
       node.data = {
         ...data,
         dependsOn: task.dependsOn,
         epoch: task.epoch,
         ...resolved,
         ...spawnedBy,
+        ...spawnWait,
       };
     }
     for (const child of node.children ?? []) stack.push(child);

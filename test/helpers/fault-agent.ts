@@ -6,10 +6,11 @@
  * with `data.cpuMs` instead reports progress and keeps the CPU busy that long (a handler that
  * computes: the agent's event loop waits on it, as it would on real work). A task with
  * `data.tokens` reports that use (`ctx.usage`) once it is done; one with `data.spawn` spawns
- * those tasks (ctx.spawn) first.
+ * those tasks (ctx.spawn) first; one listed in its own `data.failKeys` fails for good.
  * Prints `ready` once its workers run; SIGTERM closes it.
  */
 import { appendFileSync } from 'node:fs';
+import { UnrecoverableError } from 'bullmq';
 import type { Json, TaskSpec } from '../../src/entities/task-model';
 import { AutonomousAgent } from '../../src/processors/autonomous-agent';
 import type { TaskContext, TaskInput } from '../../src/processors/handler-types';
@@ -70,6 +71,11 @@ async function main(): Promise<void> {
     const base = { key: task.key, taskId: task.id, attempt: task.attempt };
     write({ ...base, phase: 'start' });
     if (Array.isArray(task.data.spawn)) await ctx.spawn(task.data.spawn as unknown as TaskSpec[]);
+    // `failKeys`: fails for good when its key is listed (a repair's retry inherits the list).
+    if (Array.isArray(task.data.failKeys) && task.data.failKeys.includes(task.key)) {
+      write({ ...base, phase: 'aborted' });
+      throw new UnrecoverableError(`task ${task.key} failed on purpose`);
+    }
     const ms = typeof task.data.ms === 'number' ? task.data.ms : 0;
     try {
       if (typeof task.data.cpuMs === 'number') {
