@@ -28,6 +28,8 @@ function applyTask(e) {
     row.querySelector('.state').textContent = e.state;
     row.querySelector('.attempt').textContent = e.attempt;
     if (e.agentId) row.querySelector('.agent').textContent = e.agentId;
+    // The reason was diagnosed at render; a task no longer waiting has none.
+    if (e.state !== 'BACKLOG' && e.state !== 'PENDING') row.querySelector('.wait-reason').textContent = '';
   }
 }
 function shown(taskId) {
