@@ -13,7 +13,8 @@ export function spawnGroupId(spawnerKey: string): string {
 
 /**
  * Spawner key → the keys it spawned, in task order, for spawners that are among `tasks` (a
- * spawner outside the set has no node to hang its box under).
+ * spawner outside the set has no node to hang its box under). A box comes after the box it sits
+ * in, so drawing them in this order puts an inner box over its outer one.
  */
 export function spawnGroups(
   tasks: readonly Pick<TaskRecord, 'key' | 'spawnedBy'>[],
@@ -28,5 +29,13 @@ export function spawnGroups(
     if (group) group.push(task.key);
     else groups.set(spawner, [task.key]);
   }
-  return groups;
+  const spawnerOf = new Map<string, string>();
+  for (const [spawner, keys] of groups) for (const k of keys) spawnerOf.set(k, spawner);
+  const depth = (key: string): number => {
+    let d = 0;
+    // Spawns make no cycle; the bound only keeps bad data from looping.
+    for (let k = spawnerOf.get(key); k !== undefined && d <= groups.size; k = spawnerOf.get(k)) d++;
+    return d;
+  };
+  return new Map([...groups].sort(([a], [b]) => depth(a) - depth(b)));
 }

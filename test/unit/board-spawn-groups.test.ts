@@ -70,6 +70,11 @@ describe('spawnGroups', () => {
     ]);
   });
 
+  it('puts a box after the box it sits in, whatever the task order', () => {
+    const reversed = [...tasks].reverse();
+    expect([...spawnGroups(reversed).keys()]).toEqual(['split', 'a']);
+  });
+
   it('leaves out a spawner that is not among the tasks', () => {
     expect(spawnGroups([task('x', { spawnedBy: 'g-1.gone' })]).size).toBe(0);
   });
