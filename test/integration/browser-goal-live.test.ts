@@ -84,6 +84,38 @@ describe('the goal page as its goal grows', () => {
     if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
+  /** The `tasks:new` payloads the stream replays for a goal from seq 0, up to `lastKey`'s. */
+  async function replayedNews(
+    goalId: string,
+    lastKey: string,
+  ): Promise<Array<Record<string, unknown>>> {
+    const controller = new AbortController();
+    const res = await fetch(`${server.url}/api/events/stream?after=0&goalId=${goalId}`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+      signal: controller.signal,
+    });
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    const news: Array<Record<string, unknown>> = [];
+    let buffer = '';
+    try {
+      while (!news.some((e) => e.key === lastKey)) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += decoder.decode(value, { stream: true });
+        for (let end; (end = buffer.indexOf('\n\n')) >= 0; buffer = buffer.slice(end + 2)) {
+          const frame = buffer.slice(0, end);
+          const data = /^data: (.*)$/m.exec(frame)?.[1];
+          if (/^event: tasks:new$/m.test(frame) && data) news.push(JSON.parse(data));
+        }
+      }
+    } finally {
+      controller.abort();
+      await reader.cancel().catch(() => undefined);
+    }
+    return news;
+  }
+
   async function logIn(token: string): Promise<Page> {
     const page = await browser.newPage();
     await page.goto(`${server.url}/login`);
@@ -176,6 +208,15 @@ describe('the goal page as its goal grows', () => {
     expect(await page.locator('path.spawn-edge').count()).toBe(1);
     await expect(page.locator('#task-count').textContent()).resolves.toBe('5');
     await page.screenshot({ path: 'test-output/browser-goal-live-spawned.png', fullPage: true });
+    // A page that connects later gets them replayed with spawnedBy too, as the live events had it.
+    const news = await replayedNews(goalId, 'part-b');
+    expect(Object.fromEntries(news.map((e) => [e.key, e.spawnedBy ?? null]))).toEqual({
+      split: null,
+      gate: null,
+      ship: null,
+      'part-a': id('split'),
+      'part-b': id('split'),
+    });
 
     // An extension from outside joins too, without a spawn mark.
     await request(api.app)
