@@ -3,8 +3,9 @@
  * open: a real agent's handler spawns two tasks (ctx.spawn) only once the page is loaded, and the
  * goal is extended from outside; the page shows the new nodes and rows without a reload, the
  * spawned ones boxed under their spawner and marked "spawned by" it. The approval after the
- * spawner then joins the list, its Approve button (full token) releases the last task, which
- * turns DONE in SQL and on the page. The screenshots are kept under test-output/.
+ * spawner then joins the list, its Approve button (full token) releases the tasks after it,
+ * which turn DONE in SQL and on the page, and the goal with them. The screenshots are kept under
+ * test-output/.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -245,10 +246,11 @@ describe('the goal page as its goal grows', () => {
     );
     await page.waitForSelector(`g.task[data-task-id="${id('ship')}"][data-state="DONE"]`);
     await page.waitForSelector(`tr[data-task-id="${id('ship')}"] td.state:has-text("DONE")`);
-    for (const key of ['part-a', 'part-b', 'split']) {
+    for (const key of ['part-a', 'part-b', 'split', 'notes']) {
       await page.waitForSelector(`g.task[data-task-id="${id(key)}"][data-state="DONE"]`);
       expect((await api.store.getTask(id(key)))?.state).toBe('DONE');
     }
+    await page.waitForSelector('#goal-state:has-text("DONE")');
     // Rendered while part-b waited on part-a; gone once it ran.
     await expect(
       page.locator(`tr[data-task-id="${id('part-b')}"] td.wait-reason`).textContent(),
