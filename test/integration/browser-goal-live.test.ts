@@ -236,6 +236,7 @@ describe('the goal page as its goal grows', () => {
 
     // The spawner ends after what it spawned; then the approval waits, and Approve releases ship.
     const item = page.locator(`li[data-approval="${id('gate')}"]`);
+    await expect(item.locator('b').textContent()).resolves.toBe('Ship it?');
     await item.locator('button.approve').click();
     await page.waitForSelector(
       `li[data-approval="${id('gate')}"] .outcome:has-text("approved by api:admin")`,

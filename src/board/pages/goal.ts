@@ -89,7 +89,9 @@ function onApproval(e) {
     item = document.createElement('li');
     item.dataset.approval = e.taskId;
     item.innerHTML = '<b></b> · since <time></time>' + (canDecide ? controls : '') + ' <span class="outcome"></span>';
-    item.querySelector('b').textContent = e.title || e.taskId;
+    // Events carry no title: the table's row has it (a task the page has no row for yet: its id).
+    const title = document.querySelector('tr[data-task-id="' + CSS.escape(e.taskId) + '"] td:nth-child(2)');
+    item.querySelector('b').textContent = title ? title.textContent : e.taskId;
     item.querySelector('time').textContent = e.at || new Date().toISOString();
     document.getElementById('approvals').appendChild(item);
     const none = document.getElementById('no-approvals');
