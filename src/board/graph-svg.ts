@@ -1,12 +1,15 @@
 /**
  * A goal's DAG as an SVG picture: dagre lays the tasks out (top to bottom, dependencies above
  * their dependents), each task is a rounded box coloured by its state. Boxes carry
- * `data-task-id` and `data-state` so the goal page can recolour them live from SSE events.
+ * `data-task-id` and `data-state` so the goal page can recolour them live from SSE events. The
+ * tasks a task spawned sit in a dashed box "spawned by <key>" under it (a dagre cluster), with a
+ * dashed edge from the spawner to each of them that depends on no other task of the box.
  */
 import { createRequire } from 'node:module';
 import type * as Dagre from '@dagrejs/dagre' with { 'resolution-mode': 'import' };
 import type { TaskRecord } from '../entities/task-model';
 import type { TaskState } from '../entities/task-state';
+import { spawnGroupId, spawnGroups } from './spawn-groups';
 
 /** Fill colour of each state; the goal page's script uses the same table. */
 export const STATE_COLOURS: Readonly<Record<TaskState, string>> = {
@@ -42,9 +45,11 @@ function clip(text: string): string {
 function nodeSvg(task: TaskRecord, label: NodeLabel): string {
   const x = (label.x ?? 0) - NODE_WIDTH / 2;
   const y = (label.y ?? 0) - NODE_HEIGHT / 2;
-  const title = `${task.key}: ${task.title} (${task.type}, ${task.state})`;
+  const by = task.spawnedBy ? `, spawned by ${task.spawnedBy}` : '';
+  const title = `${task.key}: ${task.title} (${task.type}, ${task.state}${by})`;
+  const spawned = task.spawnedBy ? ` data-spawned-by="${escapeXml(task.spawnedBy)}"` : '';
   return (
-    `<g class="task" data-task-id="${escapeXml(task.id)}" data-state="${task.state}" ` +
+    `<g class="task" data-task-id="${escapeXml(task.id)}" data-state="${task.state}"${spawned} ` +
     `transform="translate(${x.toFixed(1)},${y.toFixed(1)})">` +
     `<title>${escapeXml(title)}</title>` +
     `<rect width="${NODE_WIDTH}" height="${NODE_HEIGHT}" rx="8" fill="${STATE_COLOURS[task.state]}" stroke="#445"/>` +
@@ -54,18 +59,58 @@ function nodeSvg(task: TaskRecord, label: NodeLabel): string {
   );
 }
 
-function edgeSvg(label: EdgeLabel): string {
+function edgeSvg(label: EdgeLabel & { spawn?: boolean }): string {
   const points = label.points ?? [];
   if (points.length === 0) return '';
   const d = points
     .map((p: Dagre.Point, i: number) => `${i === 0 ? 'M' : 'L'}${p.x.toFixed(1)},${p.y.toFixed(1)}`)
     .join(' ');
-  return `<path class="edge" d="${d}" fill="none" stroke="#667" stroke-width="1.4" marker-end="url(#arrow)"/>`;
+  const kind = label.spawn ? 'spawn-edge" stroke-dasharray="5 3' : 'edge';
+  return `<path class="${kind}" d="${d}" fill="none" stroke="#667" stroke-width="1.4" marker-end="url(#arrow)"/>`;
+}
+
+/** The dashed box around what one task spawned, its label in the top left corner. */
+function groupSvg(spawner: TaskRecord, label: NodeLabel): string {
+  const x = (label.x ?? 0) - label.width / 2;
+  const y = (label.y ?? 0) - label.height / 2;
+  return (
+    `<g class="spawn-group" data-spawned-by="${escapeXml(spawner.id)}" ` +
+    `transform="translate(${x.toFixed(1)},${y.toFixed(1)})">` +
+    `<rect width="${label.width.toFixed(1)}" height="${label.height.toFixed(1)}" rx="10" ` +
+    `fill="#f3f1fb" stroke="#8a80b8" stroke-dasharray="6 4"/>` +
+    `<text x="8" y="14" font-size="11" fill="#554">spawned by ${escapeXml(clip(spawner.key))}</text></g>`
+  );
+}
+
+/** Each spawner's tasks as a cluster under it, nested as they spawned. */
+function addSpawnGroups(
+  graph: Dagre.graphlib.Graph<Record<string, unknown>, NodeLabel, EdgeLabel>,
+  tasks: readonly TaskRecord[],
+): Map<string, string[]> {
+  const groups = spawnGroups(tasks);
+  const groupOf = new Map<string, string>();
+  for (const [spawner, keys] of groups) for (const k of keys) groupOf.set(k, spawner);
+  for (const [spawner, keys] of groups) {
+    const id = spawnGroupId(spawner);
+    graph.setNode(id, { width: 0, height: 0 });
+    const outer = groupOf.get(spawner);
+    if (outer) graph.setParent(id, spawnGroupId(outer));
+    for (const key of keys) graph.setParent(key, id);
+  }
+  const byKey = new Map(tasks.map((t) => [t.key, t]));
+  for (const [spawner, keys] of groups) {
+    const inGroup = new Set(keys);
+    for (const key of keys) {
+      if (byKey.get(key)!.dependsOn.some((d) => inGroup.has(d))) continue;
+      graph.setEdge(spawner, key, { spawn: true } as EdgeLabel);
+    }
+  }
+  return groups;
 }
 
 /** Renders the tasks of one goal (edges between tasks of the set only). */
 export function renderGoalSvg(tasks: readonly TaskRecord[]): string {
-  const graph = new dagre.Graph<Record<string, unknown>, NodeLabel, EdgeLabel>();
+  const graph = new dagre.Graph<Record<string, unknown>, NodeLabel, EdgeLabel>({ compound: true });
   graph.setGraph({ rankdir: 'TB', nodesep: 24, ranksep: 42, marginx: 12, marginy: 12 });
   graph.setDefaultEdgeLabel(() => ({}));
   const byKey = new Map(tasks.map((t) => [t.key, t]));
@@ -73,17 +118,20 @@ export function renderGoalSvg(tasks: readonly TaskRecord[]): string {
   for (const task of tasks) {
     for (const dep of task.dependsOn) if (byKey.has(dep)) graph.setEdge(dep, task.key);
   }
+  const groups = addSpawnGroups(graph, tasks);
   dagre.layout(graph);
   const size = graph.graph() as { width?: number; height?: number };
   const width = Math.ceil(size.width ?? NODE_WIDTH);
   const height = Math.ceil(size.height ?? NODE_HEIGHT);
   const edges = graph.edges().map((e: Dagre.Edge) => edgeSvg(graph.edge(e)));
   const nodes = tasks.map((task) => nodeSvg(task, graph.node(task.key)));
+  const boxes = [...groups.keys()].map((k) => groupSvg(byKey.get(k)!, graph.node(spawnGroupId(k))));
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" class="goal-graph" width="${width}" height="${height}" ` +
     `viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="13">` +
     `<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" ` +
     `markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#667"/></marker></defs>` +
+    `<g class="spawn-groups">${boxes.join('')}</g>` +
     `<g class="edges">${edges.join('')}</g><g class="nodes">${nodes.join('')}</g></svg>`
   );
 }

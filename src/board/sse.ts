@@ -17,6 +17,7 @@ import {
   GOALS_COMPLETE_CHANNEL,
   taskKeyOf,
   type TaskChannelPayload,
+  type TaskIdentity,
 } from '../mirror/channel-payload';
 import { parseInput } from './routes/validate';
 
@@ -62,7 +63,7 @@ function frame(event: string, data: string, seq: number | null): string {
 export function createEventStream(options: EventStreamOptions): EventStream {
   const { store, coordinator, log } = options;
   const clients = new Set<Client>();
-  const typeOf = new Map<string, string>();
+  const identities = new Map<string, TaskIdentity>();
   let subscriber: RedisConnection | null = null;
   let closed = false;
 
@@ -115,14 +116,16 @@ export function createEventStream(options: EventStreamOptions): EventStream {
     );
   }
 
-  async function typeOfTask(taskId: string): Promise<string> {
-    let type = typeOf.get(taskId);
-    if (type === undefined) {
-      type = (await store.getTask(taskId))?.type ?? '';
-      if (typeOf.size > 10000) typeOf.clear();
-      typeOf.set(taskId, type);
+  /** A replayed event's key, type and spawnedBy, as the live payload carries them. */
+  async function identityOf(taskId: string): Promise<TaskIdentity> {
+    let identity = identities.get(taskId);
+    if (identity === undefined) {
+      const task = await store.getTask(taskId);
+      identity = { key: taskKeyOf(taskId), type: task?.type ?? '', spawnedBy: task?.spawnedBy };
+      if (identities.size > 10000) identities.clear();
+      identities.set(taskId, identity);
     }
-    return type;
+    return identity;
   }
 
   async function replay(client: Client, after: number): Promise<void> {
@@ -130,10 +133,8 @@ export function createEventStream(options: EventStreamOptions): EventStream {
       const events = await store.eventsAfter(from, REPLAY_PAGE);
       for (const record of events) {
         const goalEvent = isGoalEventName(record.event);
-        const { channel, payload } = channelMessage(record, {
-          key: goalEvent ? '' : taskKeyOf(record.taskId),
-          type: goalEvent ? '' : await typeOfTask(record.taskId),
-        });
+        const identity = goalEvent ? { key: '', type: '' } : await identityOf(record.taskId);
+        const { channel, payload } = channelMessage(record, identity);
         deliver(client, channel, JSON.stringify(payload), record.seq, record.goalId);
       }
       if (events.length < REPLAY_PAGE) return;

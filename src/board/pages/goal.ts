@@ -1,7 +1,9 @@
 /**
  * `/goals/:id`: the goal's DAG as an SVG (nodes coloured by state) and its task table, kept live
  * by a small inline script on `/api/events/stream?goalId=…` (the SSE stream replays from the seq
- * the page was rendered at, so nothing between render and connect is missed). Its budget and use
+ * the page was rendered at, so nothing between render and connect is missed). Tasks added while it
+ * is open (ctx.spawn, an extension) join the picture and the table from `GET /goals/:id/parts`
+ * (goal-live.ts), spawned ones in a box under their spawner. Its budget and use
  * are shown under the title and follow `goals:budget`. Approval tasks awaiting a decision are
  * listed with since when; a full-token caller gets Approve / Reject buttons that call the REST
  * routes (a read-only one sees the list without them). A click on a node, a row or a timeline
@@ -14,25 +16,13 @@ import { formatUsage, goalBudgetView, type GoalBudgetView } from '../../interfac
 import { approvalStateOf, type ApprovalState } from '../../queues/approvals';
 import { APPROVALS_QUEUE } from '../../queues/names';
 import { callerOf } from '../auth';
-import { MAX_GRAPH_TASKS, renderGoalSvg, STATE_COLOURS } from '../graph-svg';
 import type { ApiContext } from '../routes/context';
 import { loadGoal } from '../routes/goal-tasks';
-import { describeStuckReason, diagnoseTask } from '../../interface/interface-diagnosis';
 import { DETAILS_STYLE, detailsDialog, detailsScript } from './goal-details';
+import { liveScript } from './goal-live';
+import { goalPicture, TABLE_HEAD, taskRows } from './goal-table';
 import { renderTimeline } from './goal-timeline';
 import { escapeHtml, page, scriptJson } from './layout';
-
-const TABLE_ROWS = 1000;
-
-function taskRow(t: TaskRecord, waitReason: string): string {
-  return (
-    `<tr data-task-id="${escapeHtml(t.id)}"><td>${escapeHtml(t.key)}</td>` +
-    `<td>${escapeHtml(t.title)}</td><td>${escapeHtml(t.type)}</td>` +
-    `<td class="state">${t.state}</td><td class="attempt">${t.attempt}</td>` +
-    `<td class="agent">${escapeHtml(t.agentId ?? '')}</td>` +
-    `<td class="wait-reason">${escapeHtml(waitReason)}</td></tr>`
-  );
-}
 
 /** One approval task awaiting a decision: what it asks, since when, and (full token) buttons. */
 function approvalItem(t: TaskRecord, a: ApprovalState | null, canDecide: boolean): string {
@@ -99,7 +89,9 @@ function onApproval(e) {
     item = document.createElement('li');
     item.dataset.approval = e.taskId;
     item.innerHTML = '<b></b> · since <time></time>' + (canDecide ? controls : '') + ' <span class="outcome"></span>';
-    item.querySelector('b').textContent = e.title || e.taskId;
+    // Events carry no title: the table's row has it (a task the page has no row for yet: its id).
+    const title = document.querySelector('tr[data-task-id="' + CSS.escape(e.taskId) + '"] td:nth-child(2)');
+    item.querySelector('b').textContent = title ? title.textContent : e.taskId;
     item.querySelector('time').textContent = e.at || new Date().toISOString();
     document.getElementById('approvals').appendChild(item);
     const none = document.getElementById('no-approvals');
@@ -109,50 +101,6 @@ function onApproval(e) {
     if (!item.querySelector('.outcome').textContent) item.querySelector('.outcome').textContent = e.state;
   }
 }
-</script>`;
-}
-
-/** Recolours nodes and updates rows from SSE events; no framework, no build. */
-function liveScript(goalId: string, after: number): string {
-  return `<script>
-const colours = ${scriptJson(STATE_COLOURS)};
-const url = '/api/events/stream?goalId=' + encodeURIComponent(${scriptJson(goalId)}) + '&after=' + ${after};
-const source = new EventSource(url);
-function onTask(message) {
-  const e = JSON.parse(message.data);
-  if (typeof onApproval === 'function') onApproval(e);
-  if (typeof onDetailsEvent === 'function') onDetailsEvent(e);
-  for (const node of document.querySelectorAll('g.task[data-task-id="' + CSS.escape(e.taskId) + '"]')) {
-    node.setAttribute('data-state', e.state);
-    node.querySelector('rect').setAttribute('fill', colours[e.state]);
-    node.querySelector('text.state').textContent = e.type + ' · ' + e.state;
-  }
-  const row = document.querySelector('tr[data-task-id="' + CSS.escape(e.taskId) + '"]');
-  if (row) {
-    row.querySelector('.state').textContent = e.state;
-    row.querySelector('.attempt').textContent = e.attempt;
-    if (e.agentId) row.querySelector('.agent').textContent = e.agentId;
-  }
-}
-for (const name of ['new', 'claimed', 'updated', 'complete', 'failed', 'cancelled']) {
-  source.addEventListener('tasks:' + name, onTask);
-}
-source.addEventListener('goals:complete', (message) => {
-  document.getElementById('goal-state').textContent = JSON.parse(message.data).state;
-});
-// Budget crossings, pauses, resumes and budget changes: the state, and the use at that moment.
-source.addEventListener('goals:budget', (message) => {
-  const e = JSON.parse(message.data);
-  document.getElementById('goal-state').textContent = e.state;
-  const parts = [];
-  for (const d of ['tokens', 'costUsd', 'wallMs']) {
-    const used = e.usage[d] || 0;
-    const limit = e.budget ? e.budget[d] : undefined;
-    if (limit === undefined && used === 0) continue;
-    parts.push(limit === undefined ? d + ' ' + used : d + ' ' + used + '/' + limit + ' (' + Math.round(used / limit * 100) + ' %)');
-  }
-  document.getElementById('goal-budget').textContent = parts.join(', ') || 'none';
-});
 </script>`;
 }
 
@@ -170,24 +118,7 @@ export function goalPageRouter(ctx: ApiContext): Router {
     const after = await ctx.store.lastSeq();
     const { goal, tasks } = await loadGoal(ctx.store, req.params.id);
     const budget = await goalBudgetView(ctx.coordinator, goal);
-    const picture =
-      tasks.length <= MAX_GRAPH_TASKS
-        ? `<div class="graph">${renderGoalSvg(tasks)}</div>`
-        : `<p>${tasks.length} tasks: too many to draw (the picture stops at ${MAX_GRAPH_TASKS}).</p>`;
-    // Why each waiting task is not claimed, as `task show` diagnoses it (rendered once per load).
-    const agents = await ctx.coordinator.getAllAgents();
-    const depStates = new Map(tasks.map((t) => [t.key, t.state]));
-    const rows = tasks
-      .slice(0, TABLE_ROWS)
-      .map((t) => {
-        const reason = diagnoseTask(t, {
-          agents,
-          pausedQueues: new Set(),
-          dependencyStates: depStates,
-        });
-        return taskRow(t, reason ? describeStuckReason(reason) : '');
-      })
-      .join('');
+    const rows = taskRows(tasks, await ctx.coordinator.getAllAgents());
     // Only a caller who may change things (the full token) gets the Approve / Reject buttons,
     // and Cancel / Retry in the task details.
     const canDecide = callerOf(res).canMutate;
@@ -201,11 +132,11 @@ export function goalPageRouter(ctx: ApiContext): Router {
           goal.title,
           `<h2>${escapeHtml(goal.title)}</h2>` +
             `<p>Goal <code>${escapeHtml(goal.id)}</code> · state <span id="goal-state" class="state">${budget?.state ?? goal.state}</span>` +
-            ` · ${goal.taskCount} tasks · <a href="/api/goals/${encodeURIComponent(goal.id)}/graph.svg">SVG</a></p>` +
+            ` · <span id="task-count">${goal.taskCount}</span> tasks · <a href="/api/goals/${encodeURIComponent(goal.id)}/graph.svg">SVG</a></p>` +
             budgetParagraph(budget) +
-            picture +
-            `<h3>Tasks</h3><table id="tasks"><tr><th>Key</th><th>Title</th><th>Type</th><th>State</th>` +
-            `<th>Attempt</th><th>Agent</th><th>Waiting because</th></tr>${rows}</table>` +
+            `<div id="goal-picture">${goalPicture(tasks)}</div>` +
+            `<p id="live-status" role="status"></p>` +
+            `<h3>Tasks</h3><table id="tasks">${TABLE_HEAD}<tbody id="task-rows">${rows}</tbody></table>` +
             approvalSection(approvals) +
             `<h3>Timeline</h3>${renderTimeline(tasks, new Date())}` +
             DETAILS_STYLE +
@@ -215,6 +146,13 @@ export function goalPageRouter(ctx: ApiContext): Router {
             liveScript(goal.id, after),
         ),
       );
+  });
+  // The parts that grow with the goal, rendered again for the page's script (goal-live.ts).
+  router.get('/goals/:id/parts', async (req, res) => {
+    const seq = await ctx.store.lastSeq();
+    const { goal, tasks } = await loadGoal(ctx.store, req.params.id);
+    const rows = taskRows(tasks, await ctx.coordinator.getAllAgents());
+    res.json({ seq, taskCount: goal.taskCount, picture: goalPicture(tasks), rows });
   });
   return router;
 }
