@@ -164,7 +164,16 @@ export async function endUnfinished(
   endingOf: (key: string) => Ending,
   failed?: ReadonlyMap<string, string>,
 ): Promise<string[]> {
-  const nodes = record.tasks.map(([key, , dependsOn]) => ({ key, dependsOn }));
+  // A spawning task counts as depending on what it spawned: it ends first (below, in reverse
+  // order), so ending its spawned tasks never releases it to finish meanwhile.
+  const spawned = new Map<string, string[]>();
+  for (const [key, , , , by] of record.tasks) {
+    if (by) spawned.set(by, [...(spawned.get(by) ?? []), key]);
+  }
+  const nodes = record.tasks.map(([key, , dependsOn]) => ({
+    key,
+    dependsOn: [...dependsOn, ...(spawned.get(key) ?? [])],
+  }));
   const byKey = new Map(record.tasks.map((t) => [t[0], t]));
   const typeOf = new Map(record.tasks.map((t) => [t[0], t[1]]));
   const parentOf = parentsOf(record);
@@ -215,11 +224,15 @@ export async function publishCancel(
   await c.publish(CONTROL_CHANNEL, message);
 }
 
-/** Every task that depends on `key`, directly or not, and `key` itself. */
+/**
+ * Every task that depends on `key`, directly or not, and `key` itself — and what each of them
+ * spawned (ctx.spawn), which cannot outlive its spawner.
+ */
 export function withDependents(record: GoalRecord, key: string): Set<string> {
   const dependents = new Map<string, string[]>();
-  for (const [k, , deps] of record.tasks) {
+  for (const [k, , deps, , spawnedBy] of record.tasks) {
     for (const d of deps) dependents.set(d, [...(dependents.get(d) ?? []), k]);
+    if (spawnedBy) dependents.set(spawnedBy, [...(dependents.get(spawnedBy) ?? []), k]);
   }
   const out = new Set([key]);
   const stack = [key];

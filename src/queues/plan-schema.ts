@@ -137,9 +137,7 @@ const planSchema = z.object({
   goal: storableString(MAX_GOAL_CHARS).trim().min(1, 'is required'),
   key: storableString(200).min(1, 'must not be empty').optional(),
   budget: z.unknown().optional(),
-  onFailure: z
-    .enum(['fail', 'replan'], { error: "must be 'fail' or 'replan'" })
-    .default('fail'),
+  onFailure: z.enum(['fail', 'replan'], { error: "must be 'fail' or 'replan'" }).default('fail'),
   maxReplans: z
     .number({ error: 'must be a number' })
     .int('must be a whole number')
@@ -148,7 +146,6 @@ const planSchema = z.object({
     .default(DEFAULT_MAX_REPLANS),
   tasks: z.array(z.unknown(), { error: 'must be a list of tasks' }),
 });
-
 
 /** A validated plan: every default applied. */
 export interface ResolvedPlan {

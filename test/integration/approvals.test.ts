@@ -305,7 +305,10 @@ describe('approvals', () => {
       cancelled: 2,
     });
     expect(await goalEnd(goalId)).toBe('CANCELLED');
-    expect((await store.getTask(gate))?.state).toBe('CANCELLED');
+    // A CANCELLED goal end is written at once; the gate's own end may come a batch later.
+    await waitFor('the gate CANCELLED in SQL', async () =>
+      (await store.getTask(gate))?.state === 'CANCELLED' ? true : null,
+    );
     const late = await post(`/api/tasks/${gate}/approve`).expect(409);
     expect(late.body.error.message).toMatch(/is CANCELLED: not awaiting approval/);
   });

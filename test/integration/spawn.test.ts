@@ -296,6 +296,43 @@ describe('ctx.spawn on two worker processes', () => {
     expect(after.deps.maybe).toEqual({ error: { message: expect.stringMatching(/maybe/) } });
   });
 
+  it('cancels what a spawning task spawned when it is cancelled', async () => {
+    const { goalId } = await h.supervisor.submitPlan({
+      goal: 'cancel a spawner',
+      tasks: [
+        task('gen', 'a', [], {
+          data: {
+            spawn: [
+              task('busy', 'b', [], { data: { block: true } }),
+              task('next', 'c', ['busy']),
+            ] as never,
+          },
+        }),
+        task('after', 'b', ['gen']),
+      ],
+    });
+    await waitFor('the spawned task running and its spawner waiting', async () => {
+      const state = await h.coordinator.queue('a').getJobState(`${goalId}.gen`);
+      return state === 'waiting-children' && (await h.blocked()).includes('busy') ? true : null;
+    });
+    await h.supervisor.cancelTask(`${goalId}.gen`, 'cli:ops');
+    const end = await h.goalEnd(goalId);
+    expect(end.state).toBe('failed');
+    // A CANCELLED goal end is written at once; the running task ends when its agent sees the cancel.
+    const tasks = await waitFor('every task ended in SQL', async () => {
+      const g = await h.supervisor.getGoal(goalId);
+      const ended = g.tasks.every((t) => ['DONE', 'FAILED', 'CANCELLED'].includes(t.state));
+      return g.goal.state === 'CANCELLED' && ended ? g.tasks : null;
+    });
+    expect(tasks.map((t) => [t.key, t.state]).sort()).toEqual([
+      ['after', 'CANCELLED'],
+      ['busy', 'CANCELLED'],
+      ['gen', 'CANCELLED'],
+      ['next', 'CANCELLED'],
+    ]);
+    expect((await mine(goalId)).map((r) => r.key)).toEqual(['gen']);
+  });
+
   it.each([11, 12, 13])('runs a random spawn tree (seed %i) exactly as spawned', async (seed) => {
     const plan = randomSpawnPlan(seed);
     const goalId = await runToEnd(plan);
