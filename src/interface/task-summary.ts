@@ -7,7 +7,9 @@ import type { TaskRecord } from '../entities/task-model';
 import type { TaskRegistry } from '../entities/task-registry';
 import { NotFoundError } from '../errors';
 import { approvalStateOf, type ApprovalState } from '../queues/approvals';
+import { loadGoalRecord } from '../queues/compiler';
 import { APPROVALS_QUEUE } from '../queues/names';
+import { taskJobId } from '../queues/task-job';
 import type { RedisCoordinator } from '../queues/redis-coordinator';
 import {
   dependencyStatesOf,
@@ -24,6 +26,29 @@ export interface TaskSummary {
   stuck: StuckReason | null;
   /** An approval task's approval: what it asks, and since when it awaits a decision. */
   approval?: ApprovalState;
+  /**
+   * A spawning task's spawned tasks (ctx.spawn, or a repair's patch) and where each stands: it
+   * ends only after all of them, so while some are open that is what it waits for.
+   */
+  spawned?: Array<{ key: string; state: string }>;
+}
+
+/** At most this many spawned tasks are looked up for one summary. */
+const SPAWNED_SHOWN = 200;
+
+/** The tasks `task` spawned, from its goal's Redis record, with their SQL states. */
+async function spawnedOf(
+  registry: TaskRegistry,
+  redis: RedisCoordinator,
+  task: TaskRecord,
+): Promise<Array<{ key: string; state: string }>> {
+  const record = await loadGoalRecord(redis, task.goalId);
+  const keys = (record?.tasks ?? [])
+    .filter((entry) => entry[4] === task.key)
+    .map(([key]) => key)
+    .slice(0, SPAWNED_SHOWN);
+  const rows = await Promise.all(keys.map((k) => registry.getTask(taskJobId(task.goalId, k))));
+  return keys.map((key, i) => ({ key, state: rows[i]?.state ?? 'missing' }));
 }
 
 /** Unknown id: NotFoundError. */
@@ -47,13 +72,17 @@ export async function getTaskSummary(
     stuck = diagnoseTask(task, { agents, pausedQueues: paused, dependencyStates: status, job });
   }
   const approval = task.type === APPROVALS_QUEUE ? await approvalStateOf(redis, task.id) : null;
+  const spawned = await spawnedOf(registry, redis, task);
   return {
     task,
     goal: goal ? { id: goal.id, title: goal.title, state: goal.state } : null,
     stuck,
     ...(approval ? { approval } : {}),
+    ...(spawned.length > 0 ? { spawned } : {}),
   };
 }
+
+const ENDED = ['DONE', 'FAILED', 'CANCELLED'];
 
 export function formatTaskSummary(summary: TaskSummary): string {
   const t = summary.task;
@@ -77,6 +106,17 @@ export function formatTaskSummary(summary: TaskSummary): string {
   if (t.result !== null) rows.push(['result', JSON.stringify(t.result)]);
   if (t.error) rows.push(['error', t.error.message]);
   if (summary.stuck) rows.push(['not claimed', describeStuckReason(summary.stuck)]);
+  if (t.spawnedBy) rows.push(['spawned by', t.spawnedBy]);
+  if (summary.spawned) {
+    const open = summary.spawned.filter((x) => !ENDED.includes(x.state));
+    rows.push(['spawned', summary.spawned.map((x) => `${x.key} (${x.state})`).join(', ')]);
+    if (open.length > 0 && !ENDED.includes(t.state)) {
+      rows.push([
+        'waiting for',
+        `${open.length} spawned task(s) to end: ${open.map((x) => x.key).join(', ')}`,
+      ]);
+    }
+  }
   const approval = summary.approval;
   if (approval?.prompt) rows.push(['approval', approval.prompt]);
   if (approval?.awaitingSince) {

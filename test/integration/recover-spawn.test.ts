@@ -40,7 +40,7 @@ describe('agentq recover of a goal with spawned tasks', () => {
         t('gen', {
           data: {
             spawn: [
-              ...SPAWNED.map((key) => t(key, { data: { ms: 400 } })),
+              ...SPAWNED.map((key) => t(key, { data: { ms: 3000 } })),
               t('sjoin', { dependsOn: SPAWNED, data: { ms: 10 } }),
             ] as never,
           },
@@ -58,6 +58,14 @@ describe('agentq recover of a goal with spawned tasks', () => {
       },
       { timeoutMs: 60000, intervalMs: 20 },
     );
+    // `task show` says what the spawning task waits for.
+    const shown = await world.cli(['task', 'show', `${goalId}.gen`]);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toMatch(/spawned\s+s0 \(\w+\), s1/);
+    expect(shown.stdout).toMatch(/waiting for\s+\d+ spawned task\(s\) to end: .*sjoin/);
+    const spawnedShow = await world.cli(['task', 'show', `${goalId}.sjoin`]);
+    expect(spawnedShow.stdout).toMatch(new RegExp(`spawned by\\s+${goalId}\\.gen`));
+
     const wiper = new Redis(world.redis.url);
     await wiper.flushall();
     await wiper.quit();
@@ -84,6 +92,10 @@ describe('agentq recover of a goal with spawned tasks', () => {
       if (e.toState === 'DONE') doneEvents.set(e.taskId, (doneEvents.get(e.taskId) ?? 0) + 1);
     }
     expect(tasks.filter((x) => doneEvents.get(x.id) !== 1).map((x) => x.key)).toEqual([]);
+
+    const table = await world.cli(['goal', 'show', goalId]);
+    expect(table.stdout).toMatch(/spawned by/);
+    expect(table.stdout).toMatch(/sjoin .*│ gen +│/);
 
     // The dependent saw everything: the spawners' results and each spawned task's.
     const ends = world.records().filter((r) => r.phase === 'end');

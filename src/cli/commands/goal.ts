@@ -13,6 +13,7 @@ import { InputError } from '../../errors';
 import { registerExtendCommand } from './goal-extend';
 import { budgetLine, formatBudget } from '../budget-format';
 import { revisionsOf } from '../../queues/revisions';
+import { taskKeyOfJobId } from '../../queues/protocol';
 import { goalBudgetView } from '../../interface/goal-budgets';
 import { withContext, type CliContext } from '../context';
 import type { TaskRecord } from '../../entities/task-model';
@@ -147,8 +148,10 @@ function registerBudgetCommands(goal: Command): void {
 
 function printTasks(ctx: CliContext, tasks: readonly TaskRecord[]): void {
   const { color } = ctx.out;
+  // A living goal's spawned tasks name their spawner (by key); other goals keep six columns.
+  const spawned = tasks.some((t) => t.spawnedBy);
   ctx.out.table(
-    ['task', 'type', 'state', 'attempt', 'depends on', 'agent'],
+    ['task', 'type', 'state', 'attempt', 'depends on', 'agent', ...(spawned ? ['spawned by'] : [])],
     tasks.map((t) => [
       t.key,
       t.type,
@@ -156,6 +159,7 @@ function printTasks(ctx: CliContext, tasks: readonly TaskRecord[]): void {
       `${t.attempt}/${t.attempts}`,
       t.dependsOn.join(', '),
       t.agentId ?? '',
+      ...(spawned ? [t.spawnedBy ? taskKeyOfJobId(t.spawnedBy) : ''] : []),
     ]),
   );
 }
