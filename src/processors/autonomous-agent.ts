@@ -53,6 +53,8 @@ import { addGoalUsage } from '../queues/goal-budget';
 import { spawnTasks, type SpawnedList, type SpawnedTask, type Spawner } from '../queues/spawn';
 import { collectDependencies } from '../queues/dependencies';
 import {
+  applyCancellations,
+  checkCancellations,
   claimRevision,
   releaseRevision,
   repairContext,
@@ -566,10 +568,11 @@ export class AutonomousAgent {
         revision,
         goal: await repairContext(this.coordinator, d),
         results: await collectDependencies(job),
-        validate: async (tasks) => {
+        validate: async (tasks, cancel = []) => {
           await spawnTasks(this.coordinator, this.spawnerOf(job), tasks, 'repair', {
             dryRun: true,
           });
+          await checkCancellations(this.coordinator, d, tasks, cancel);
         },
       });
       const replacement = patch?.tasks.find((t) => t.replaces === d.key)?.key;
@@ -578,12 +581,16 @@ export class AutonomousAgent {
         return null;
       }
       const by = `repair:${patch.planner}`;
+      const cancel = patch.cancel ?? [];
+      await checkCancellations(this.coordinator, d, patch.tasks, cancel);
       const tasks = patch.tasks.map(({ replaces, ...t }) => {
         const note: RepairNote = { revision, of: d.key, error: error.message, by };
         if (replaces) note.replaces = replaces;
+        if (replaces && cancel.length > 0) note.cancelled = cancel;
         return { ...t, data: { ...t.data, repair: note as unknown as Json } };
       });
       const outcome = await spawnTasks(this.coordinator, this.spawnerOf(job), tasks, by);
+      await applyCancellations(this.coordinator, d.goalId, cancel, by);
       const attempt = job.attemptsMade + 1;
       await job.updateProgress({
         phase: 'progress',

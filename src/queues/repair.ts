@@ -17,7 +17,9 @@ import { JOB_FIELDS } from './bullmq-internals';
 import { goalRecordKey, loadGoalRecord } from './compiler';
 import { APPROVALS_QUEUE, GOALS_QUEUE } from './names';
 import type { RedisCoordinator } from './redis-coordinator';
-import type { TaskJobData } from './task-job';
+import { taskJobId, type TaskJobData } from './task-job';
+import { InputError } from '../errors';
+import { endUnfinished, publishCancel, requireGoalRecord, withDependents } from './cancellation';
 
 /** The goal record hash field of a replanning goal's settings (absent: failures fail). */
 export const REPAIR_FIELD = 'repair';
@@ -36,6 +38,8 @@ export interface RepairNote {
   error: string;
   /** The failed key this task replaces (only on the replacement). */
   replaces?: string;
+  /** The tasks the patch cancelled (only on the replacement). */
+  cancelled?: string[];
   /** Who wrote the patch: `repair:template`, `repair:llm`. */
   by: string;
 }
@@ -53,13 +57,20 @@ export interface RepairInput {
   goal: { title: string; tasks: Array<[key: string, type: string, dependsOn: string[]]> };
   /** The failed task's dependencies' results, by key. */
   results: { [key: string]: Json };
-  /** Checks a patch's tasks against the goal as a spawn would (throws InputError naming the field). */
-  validate(tasks: TaskSpec[]): Promise<void>;
+  /**
+   * Checks a patch against the goal: its tasks as a spawn would, its cancellations as not
+   * started and not needed by the patch (throws InputError naming the field).
+   */
+  validate(tasks: TaskSpec[], cancel?: string[]): Promise<void>;
 }
 
-/** A planner's patch: tasks to add; `replaces` names the failed task on its replacement. */
+/**
+ * A planner's patch: tasks to add (`replaces` names the failed task on its replacement) and keys
+ * of not-started tasks to cancel, with what depends on them (they no longer make sense).
+ */
 export interface RepairPatch {
   tasks: Array<TaskSpec & { replaces?: string }>;
+  cancel?: string[];
   planner: string;
 }
 
@@ -166,4 +177,60 @@ export async function repairContext(
     title,
     tasks: (record?.tasks ?? []).map(([key, type, dependsOn]) => [key, type, dependsOn]),
   };
+}
+
+const NOT_STARTED = new Set(['waiting', 'waiting-children', 'prioritized', 'delayed', 'paused']);
+
+/**
+ * A patch's cancellations, checked: tasks of the goal, not the failed one, not needed by the
+ * patch's tasks, not started (their jobs still wait).
+ */
+export async function checkCancellations(
+  coordinator: RedisCoordinator,
+  data: Pick<TaskJobData, 'goalId' | 'shard' | 'key'>,
+  tasks: readonly TaskSpec[],
+  cancel: readonly string[],
+): Promise<void> {
+  if (cancel.length === 0) return;
+  const record = await loadGoalRecord(coordinator, data.goalId);
+  const typeOf = new Map((record?.tasks ?? []).map(([key, type]) => [key, type]));
+  const needed = new Set(tasks.flatMap((t) => t.dependsOn ?? []));
+  for (const [i, key] of cancel.entries()) {
+    const field = `cancel[${i}]`;
+    const type = typeOf.get(key);
+    if (!type) throw new InputError(`unknown task key '${key}'`, field);
+    if (key === data.key)
+      throw new InputError(`'${key}' is the failed task: it is replaced`, field);
+    if (needed.has(key)) throw new InputError(`'${key}' is a dependency of the patch`, field);
+    const state = await coordinator
+      .queue(type, data.shard)
+      .getJobState(taskJobId(data.goalId, key));
+    if (!NOT_STARTED.has(state)) {
+      throw new InputError(
+        `'${key}' has started (${state}): only a waiting task is cancelled`,
+        field,
+      );
+    }
+  }
+}
+
+/**
+ * Ends a patch's cancellations and what depends on them as CANCELLED (actor: the planner), the
+ * way a cancel does, without marking the goal cancelled: the goal goes on and may end DONE.
+ */
+export async function applyCancellations(
+  coordinator: RedisCoordinator,
+  goalId: string,
+  cancel: readonly string[],
+  actor: string,
+): Promise<void> {
+  if (cancel.length === 0) return;
+  const record = await requireGoalRecord(coordinator, goalId);
+  const keys = new Set<string>();
+  for (const key of cancel) for (const k of withDependents(record, key)) keys.add(k);
+  const running = await endUnfinished(coordinator, record, keys, () => ({
+    to: 'CANCELLED',
+    actor,
+  }));
+  await publishCancel(coordinator, running, actor);
 }

@@ -13,7 +13,7 @@ export interface GoalRevision {
   /** Keys of the tasks the patch added; `replacement` among them replaces `cause.task`. */
   added: string[];
   replacement: string | null;
-  /** Not-started tasks the patch cancelled (the template planner cancels none). */
+  /** Not-started tasks the patch cancelled, with their dependents (the template cancels none). */
   cancelled: string[];
   /** Who wrote the patch: `repair:template`, `repair:llm`. */
   actor: string;
@@ -48,6 +48,7 @@ export function revisionsOf(tasks: readonly TaskRecord[]): GoalRevision[] {
     }
     revision.added.push(task.key);
     if (note.replaces) revision.replacement = task.key;
+    if (note.cancelled) revision.cancelled = [...note.cancelled];
     if (task.createdAt < revision.at) revision.at = task.createdAt;
   }
   return [...byNumber.values()].sort((a, b) => a.revision - b.revision);

@@ -151,6 +151,48 @@ describe('repair by the LLM planner', () => {
     expect(fallbacks).toEqual([]);
   });
 
+  it('cancels the not-started tasks a patch names, and the goal still ends DONE', async () => {
+    answers = [
+      JSON.stringify({
+        tasks: [
+          {
+            key: 'api-v3',
+            title: 'API, smaller',
+            type: 'work',
+            dependsOn: ['design'],
+            replaces: 'api',
+          },
+        ],
+        cancel: ['docs'],
+      }),
+    ];
+    const { goalId } = await supervisor.submitPlan({
+      ...plan,
+      tasks: [
+        ...plan.tasks,
+        t('docs', { dependsOn: ['deploy'] }),
+        t('blog', { dependsOn: ['docs'] }),
+      ],
+    });
+    const goal = await done(goalId);
+    const state = new Map(goal.tasks.map((x) => [x.key, x.state]));
+    expect(Object.fromEntries(state)).toEqual({
+      design: 'DONE',
+      api: 'DONE',
+      'api-v3': 'DONE',
+      deploy: 'DONE',
+      docs: 'CANCELLED',
+      blog: 'CANCELLED',
+    });
+    expect(revisionsOf(goal.tasks)).toEqual([
+      expect.objectContaining({ revision: 1, replacement: 'api-v3', cancelled: ['docs'] }),
+    ]);
+    const cancelledBy = (await registry.eventsAfter(0, 1_000_000)).find(
+      (e) => e.taskId === `${goalId}.docs` && e.toState === 'CANCELLED',
+    );
+    expect(cancelledBy?.actor).toBe('repair:llm');
+  });
+
   it('asks again with the validation error, then falls back to the template repair', async () => {
     answers = [
       JSON.stringify({

@@ -23,10 +23,12 @@ const SYSTEM_PROMPT = [
   'new tasks to add, one of which replaces the failed task (its dependents then wait for it and',
   'get its result). Answer with ONE JSON object and nothing else, of this shape:',
   '{"tasks": [{"key": string, "title": string, "description": string, "type": string,',
-  ' "dependsOn": [keys], "data": object, "replaces": string}]}',
+  ' "dependsOn": [keys], "data": object, "replaces": string}], "cancel": [keys]}',
   'Exactly one task has "replaces" set to the failed task\'s key. Keys are new in the goal',
   '(letters, digits, ".", "-", "_"); dependsOn names tasks of the goal that do not depend on the',
   'failed task, or tasks of the patch; no cycle. type is a capability the goal already uses.',
+  '"cancel" (optional) lists tasks of the goal that have not started and are no longer needed;',
+  'what depends on them is cancelled with them.',
 ].join('\n');
 
 type Message = { role: 'system' | 'user' | 'assistant'; content: string };
@@ -73,15 +75,22 @@ export class LlmRepairPlanner implements RepairPlanner {
 
   /** The patch in an answer, checked: a list of tasks, one replacing the failed one, valid. */
   private async patchOf(content: string, input: RepairInput): Promise<RepairPatch> {
-    const raw = extractJson(content) as { tasks?: unknown };
+    const raw = extractJson(content) as { tasks?: unknown; cancel?: unknown };
     if (!Array.isArray(raw.tasks)) throw new Error('tasks: must be a list of tasks');
+    const cancel = raw.cancel ?? [];
+    if (!Array.isArray(cancel) || !cancel.every((k) => typeof k === 'string')) {
+      throw new Error('cancel: must be a list of task keys');
+    }
     const tasks = raw.tasks as Array<TaskSpec & { replaces?: string }>;
     const replacing = tasks.filter((t) => t && t.replaces === input.failed.key);
     if (replacing.length !== 1) {
       throw new Error(`exactly one task must have "replaces": "${input.failed.key}"`);
     }
-    await input.validate(tasks.map(({ replaces: _replaces, ...t }) => t));
-    return { tasks, planner: 'llm' };
+    await input.validate(
+      tasks.map(({ replaces: _replaces, ...t }) => t),
+      cancel as string[],
+    );
+    return { tasks, cancel: cancel as string[], planner: 'llm' };
   }
 
   async repair(input: RepairInput): Promise<RepairPatch | null> {
