@@ -3,6 +3,7 @@
  * plan, asks once more (with the validation error) when it is invalid, then falls back to the
  * template planner. A server that is down or slow also falls back. Nothing else uses the network.
  */
+import { chatCompletion, type ChatMessage } from './chat-completions';
 import type { PlanSpec } from '../../entities/task-model';
 import { resolvePlan, toPlanSpec } from '../plan-schema';
 import type { PlannedGoal, Planner } from './planner';
@@ -30,7 +31,7 @@ const SYSTEM_PROMPT = [
   'dependsOn lists keys of earlier tasks only; there must be no cycle.',
 ].join('\n');
 
-type Message = { role: 'system' | 'user' | 'assistant'; content: string };
+type Message = ChatMessage;
 
 /** The JSON object in a model's answer, with or without a ``` fence around it. */
 export function extractJson(content: string): unknown {
@@ -45,23 +46,8 @@ export function extractJson(content: string): unknown {
 export class LlmPlanner implements Planner {
   constructor(private readonly options: LlmPlannerOptions) {}
 
-  private async ask(messages: Message[]): Promise<string> {
-    const url = `${this.options.url.replace(/\/+$/, '')}/chat/completions`;
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        ...(this.options.apiKey ? { authorization: `Bearer ${this.options.apiKey}` } : {}),
-      },
-      body: JSON.stringify({ model: this.options.model, messages, temperature: 0 }),
-      signal: AbortSignal.timeout(this.options.timeoutMs ?? 60_000),
-    });
-    if (!response.ok) throw new Error(`the endpoint answered HTTP ${response.status}`);
-    const body = (await response.json()) as { choices?: Array<{ message?: { content?: string } }> };
-    const content = body.choices?.[0]?.message?.content;
-    if (typeof content !== 'string')
-      throw new Error('the answer has no choices[0].message.content');
-    return content;
+  private ask(messages: Message[]): Promise<string> {
+    return chatCompletion(this.options, messages);
   }
 
   async plan(goal: string, options: { key?: string } = {}): Promise<PlannedGoal> {

@@ -4,6 +4,7 @@
  * validates it against the goal like a spawn; asks once more with the validation error when it is
  * invalid; then falls back to the template repair. A server that is down or slow falls back too.
  */
+import { chatCompletion, type ChatMessage } from './chat-completions';
 import type { TaskSpec } from '../../entities/task-model';
 import type { RepairInput, RepairPatch, RepairPlanner } from '../repair';
 import { extractJson } from './llm-planner';
@@ -31,7 +32,7 @@ const SYSTEM_PROMPT = [
   'what depends on them is cancelled with them.',
 ].join('\n');
 
-type Message = { role: 'system' | 'user' | 'assistant'; content: string };
+type Message = ChatMessage;
 
 function describe(input: RepairInput): string {
   return JSON.stringify({
@@ -54,23 +55,8 @@ function describe(input: RepairInput): string {
 export class LlmRepairPlanner implements RepairPlanner {
   constructor(private readonly options: LlmRepairOptions) {}
 
-  private async ask(messages: Message[]): Promise<string> {
-    const url = `${this.options.url.replace(/\/+$/, '')}/chat/completions`;
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        ...(this.options.apiKey ? { authorization: `Bearer ${this.options.apiKey}` } : {}),
-      },
-      body: JSON.stringify({ model: this.options.model, messages, temperature: 0 }),
-      signal: AbortSignal.timeout(this.options.timeoutMs ?? 60_000),
-    });
-    if (!response.ok) throw new Error(`the endpoint answered HTTP ${response.status}`);
-    const body = (await response.json()) as { choices?: Array<{ message?: { content?: string } }> };
-    const content = body.choices?.[0]?.message?.content;
-    if (typeof content !== 'string')
-      throw new Error('the answer has no choices[0].message.content');
-    return content;
+  private ask(messages: Message[]): Promise<string> {
+    return chatCompletion(this.options, messages);
   }
 
   /** The patch in an answer, checked: a list of tasks, one replacing the failed one, valid. */
