@@ -52,6 +52,7 @@ import { holdIfPaused, settleRun, type GatedRun } from './budget-gate';
 import { addGoalUsage } from '../queues/goal-budget';
 import { spawnTasks, type SpawnedList, type SpawnedTask, type Spawner } from '../queues/spawn';
 import { collectDependencies } from '../queues/dependencies';
+import { SPAWNED_FIELD } from '../queues/extension-writer';
 import {
   applyCancellations,
   checkCancellations,
@@ -542,7 +543,10 @@ export class AutonomousAgent {
     const mine = this.spawned.get(job.id!);
     if (mine) return [...mine];
     if (job.attemptsMade === 0) return [];
-    return spawnedByRecord(this.coordinator, job.data);
+    const d = job.data;
+    const jobKey = this.coordinator.queue(d.type, d.shard).toKey(job.id!);
+    if (!(await this.coordinator.client.hexists(jobKey, SPAWNED_FIELD))) return [];
+    return spawnedByRecord(this.coordinator, d);
   }
 
   /**

@@ -37,6 +37,9 @@ import { EXTRA_LINKS_FIELD, pendingLinkMember, pendingLinksKey, taskJobKey } fro
 import type { RedisCoordinator } from './redis-coordinator';
 import { taskJobId } from './task-job';
 
+/** The spawning job's hash field saying it spawned tasks (set with them). */
+export const SPAWNED_FIELD = 'agentqSpawned';
+
 /** A task of the goal some new task depends on. */
 export interface LinkedSource {
   key: string;
@@ -152,6 +155,7 @@ export async function appendGoalRecord(
 
 interface Multi {
   xadd(key: string, id: string, ...fields: string[]): unknown;
+  hset(key: string, field: string, value: string): unknown;
   sadd(key: string, ...members: string[]): unknown;
   zadd(key: string, ...args: Array<string | number>): unknown;
   agentqLinkExisting(...args: Array<string | number>): unknown;
@@ -204,6 +208,11 @@ export async function writeExtension(
   let jobs = 0;
   if (input.announce) {
     multi.xadd(input.announce.streamKey, '*', ...Object.entries(input.announce.fields).flat());
+    jobs++;
+  }
+  if (input.spawnedBy) {
+    // Tells a retried attempt of the spawner that earlier attempts spawned (spawn-wait.ts).
+    multi.hset(input.parent.ref.key, SPAWNED_FIELD, '1');
     jobs++;
   }
   try {

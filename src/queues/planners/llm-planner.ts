@@ -3,20 +3,14 @@
  * plan, asks once more (with the validation error) when it is invalid, then falls back to the
  * template planner. A server that is down or slow also falls back. Nothing else uses the network.
  */
-import { chatCompletion, type ChatMessage } from './chat-completions';
+import { chatCompletion, type ChatEndpoint, type ChatMessage } from './chat-completions';
 import type { PlanSpec } from '../../entities/task-model';
 import { resolvePlan, toPlanSpec } from '../plan-schema';
 import type { PlannedGoal, Planner } from './planner';
 
-export interface LlmPlannerOptions {
-  /** Base URL, e.g. `https://api.openai.com/v1`; `/chat/completions` is appended. */
-  url: string;
-  model: string;
-  apiKey?: string | null;
+export interface LlmPlannerOptions extends ChatEndpoint {
   /** Used when the model fails twice or the endpoint is unreachable. */
   fallback: Planner;
-  /** Per request. @defaultValue 60000 */
-  timeoutMs?: number;
   /** Told why the planner fell back (a warning in long-running processes). */
   onFallback?: (reason: string) => void;
 }

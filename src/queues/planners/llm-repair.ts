@@ -4,18 +4,15 @@
  * validates it against the goal like a spawn; asks once more with the validation error when it is
  * invalid; then falls back to the template repair. A server that is down or slow falls back too.
  */
-import { chatCompletion, type ChatMessage } from './chat-completions';
+import { chatCompletion, type ChatEndpoint, type ChatMessage } from './chat-completions';
 import type { TaskSpec } from '../../entities/task-model';
 import type { RepairInput, RepairPatch, RepairPlanner } from '../repair';
 import { extractJson } from './llm-planner';
 
-export interface LlmRepairOptions {
-  url: string;
-  model: string;
-  apiKey?: string | null;
+export interface LlmRepairOptions extends ChatEndpoint {
+  /** Repairs when the model fails twice or the endpoint is unreachable. */
   fallback: RepairPlanner;
-  /** Per request. @defaultValue 60000 */
-  timeoutMs?: number;
+  /** Told why the planner fell back. */
   onFallback?: (reason: string) => void;
 }
 
