@@ -4,10 +4,8 @@
  * (the page's own same-origin fetch to the REST route) releases the dependent, which runs with
  * the approval's result. The screenshots are kept under test-output/.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchChromium, type LaunchedChromium } from '../helpers/chromium';
 import request from 'supertest';
 import type { Json } from '../../src/entities/task-model';
 import { startServer, type RunningServer } from '../../src/board/server';
@@ -19,7 +17,6 @@ import { waitFor } from '../helpers/wait-for';
 
 const TOKEN = 'browser-approval-admin';
 const READONLY = 'browser-approval-viewer';
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 describe('the Approve button on the goal page', () => {
   let api: ApiFixture;
@@ -28,7 +25,7 @@ describe('the Approve button on the goal page', () => {
   let internal: InternalWorkers;
   let agent: AutonomousAgent;
   let browser: BrowserContext;
-  let profile: string;
+  let chrome: LaunchedChromium | undefined;
 
   beforeAll(async () => {
     api = await startApiApp({ token: TOKEN, readonlyToken: READONLY, supervisor: true });
@@ -43,30 +40,17 @@ describe('the Approve button on the goal page', () => {
     });
     await agent.start();
     server = await startServer({ app: api.app, host: '127.0.0.1', port: 0, token: TOKEN });
-    profile = mkdtempSync(join(tmpdir(), 'agentq-chromium-'));
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    chrome = await launchChromium();
+    browser = chrome.context;
   });
 
   afterAll(async () => {
-    await browser?.close();
+    await chrome?.close();
     await agent?.close();
     await internal?.close();
     await mirror?.close();
     await api?.close();
     await server?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
   async function logIn(page: Page, token: string): Promise<void> {

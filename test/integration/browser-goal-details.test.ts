@@ -5,10 +5,8 @@
  * Retry; with the full token Retry runs a failed task again (DONE in SQL afterwards) and Cancel
  * ends a task no agent serves (CANCELLED). The screenshots are kept under test-output/.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchChromium, type LaunchedChromium } from '../helpers/chromium';
 import request from 'supertest';
 import { startServer, type RunningServer } from '../../src/board/server';
 import type { TaskSpec } from '../../src/entities/task-model';
@@ -20,7 +18,6 @@ import { waitFor } from '../helpers/wait-for';
 
 const TOKEN = 'browser-details-admin';
 const READONLY = 'browser-details-viewer';
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const AGENT = 'browser-details-agent';
 
 describe('task details on the goal page', () => {
@@ -30,7 +27,7 @@ describe('task details on the goal page', () => {
   let internal: InternalWorkers;
   let agent: AutonomousAgent;
   let browser: BrowserContext;
-  let profile: string;
+  let chrome: LaunchedChromium | undefined;
   /** Task ids whose first run failed: their next run succeeds. */
   const failedOnce = new Set<string>();
 
@@ -57,30 +54,17 @@ describe('task details on the goal page', () => {
     });
     await agent.start();
     server = await startServer({ app: api.app, host: '127.0.0.1', port: 0, token: TOKEN });
-    profile = mkdtempSync(join(tmpdir(), 'agentq-chromium-'));
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    chrome = await launchChromium();
+    browser = chrome.context;
   });
 
   afterAll(async () => {
-    await browser?.close();
+    await chrome?.close();
     await agent?.close();
     await internal?.close();
     await mirror?.close();
     await api?.close();
     await server?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
   async function submit(goal: string, tasks: TaskSpec[]): Promise<string> {

@@ -7,10 +7,8 @@
  * which turn DONE in SQL and on the page, and the goal with them. The screenshots are kept under
  * test-output/.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchChromium, type LaunchedChromium } from '../helpers/chromium';
 import request from 'supertest';
 import { startServer, type RunningServer } from '../../src/board/server';
 import { startMirror, type MirrorHandle } from '../../src/mirror/mirror';
@@ -20,7 +18,6 @@ import { startApiApp, type ApiFixture } from '../helpers/api-app';
 import { waitFor } from '../helpers/wait-for';
 
 const TOKEN = 'browser-live-admin';
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 describe('the goal page as its goal grows', () => {
   let api: ApiFixture;
@@ -29,7 +26,7 @@ describe('the goal page as its goal grows', () => {
   let internal: InternalWorkers;
   let agent: AutonomousAgent;
   let browser: BrowserContext;
-  let profile: string;
+  let chrome: LaunchedChromium | undefined;
   // The spawning handler waits for this: the page must be open before anything is spawned.
   let pageOpen: () => void = () => undefined;
   const opened = new Promise<void>((resolve) => (pageOpen = resolve));
@@ -58,31 +55,18 @@ describe('the goal page as its goal grows', () => {
     });
     await agent.start();
     server = await startServer({ app: api.app, host: '127.0.0.1', port: 0, token: TOKEN });
-    profile = mkdtempSync(join(tmpdir(), 'agentq-chromium-'));
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    chrome = await launchChromium();
+    browser = chrome.context;
   });
 
   afterAll(async () => {
     pageOpen();
-    await browser?.close();
+    await chrome?.close();
     await agent?.close();
     await internal?.close();
     await mirror?.close();
     await api?.close();
     await server?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
   /** The `tasks:new` payloads the stream replays for a goal from seq 0, up to `lastKey`'s. */

@@ -3,10 +3,8 @@
  * the form, open Bull Board, open a goal page and watch a node turn green as a real agent
  * finishes its task. The screenshot is kept under test-output/.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
+import { launchChromium, type LaunchedChromium } from '../helpers/chromium';
 import request from 'supertest';
 import { STATE_COLOURS } from '../../src/board/graph-svg';
 import { startMirror, type MirrorHandle } from '../../src/mirror/mirror';
@@ -17,7 +15,6 @@ import { startApiApp, type ApiFixture } from '../helpers/api-app';
 import { waitFor } from '../helpers/wait-for';
 
 const TOKEN = 'browser-test-token';
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 describe('goal page in a browser', () => {
   let api: ApiFixture;
@@ -26,7 +23,7 @@ describe('goal page in a browser', () => {
   let internal: InternalWorkers;
   let agent: AutonomousAgent;
   let browser: BrowserContext;
-  let profile: string;
+  let chrome: LaunchedChromium | undefined;
   let release: () => void = () => undefined;
   const released = new Promise<void>((resolve) => (release = resolve));
 
@@ -43,32 +40,18 @@ describe('goal page in a browser', () => {
     });
     await agent.start();
     server = await startServer({ app: api.app, host: '127.0.0.1', port: 0, token: TOKEN });
-    profile = mkdtempSync(join(tmpdir(), 'agentq-chromium-'));
-    // A fresh user-data-dir per run: no state from earlier runs or other tests.
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    chrome = await launchChromium();
+    browser = chrome.context;
   });
 
   afterAll(async () => {
     release();
-    await browser?.close();
+    await chrome?.close();
     await agent?.close();
     await internal?.close();
     await mirror?.close();
     await api?.close();
     await server?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
   it('logs in, opens the board, and sees a node change colour when its task finishes', async () => {

@@ -5,12 +5,10 @@
  * nothing; a login with a `next` that a browser reads as another site stays on the server; and
  * the same actions from the app's own pages still work.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchChromium, type LaunchedChromium } from '../helpers/chromium';
 import request from 'supertest';
 import { startServer, type RunningServer } from '../../src/board/server';
 import { GOAL_CANCELLED_FIELD } from '../../src/queues/cancellation';
@@ -19,7 +17,6 @@ import { GOALS_QUEUE } from '../../src/queues/names';
 import { startApiApp, type ApiFixture } from '../helpers/api-app';
 
 const TOKEN = 'browser-guards-token';
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const PLAN = { plan: { goal: 'Guarded', tasks: [{ key: 'a', title: 'A', type: 'paint' }] } };
 
 /** The other site's pages: `/form?action=URL` posts a form there, `/fetch?url=URL` a no-cors fetch. */
@@ -49,7 +46,7 @@ describe('web guards in a browser', () => {
   });
   let evil = '';
   let browser: BrowserContext;
-  let profile: string;
+  let chrome: LaunchedChromium | undefined;
 
   beforeAll(async () => {
     open = await startApiApp({ supervisor: true });
@@ -62,32 +59,18 @@ describe('web guards in a browser', () => {
       token: TOKEN,
     });
     evil = `http://localhost:${await listen(attacker)}`;
-    profile = mkdtempSync(join(tmpdir(), 'agentq-chromium-'));
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        // The rebinding attacker's name, resolved to this machine as a rebound DNS answer would.
-        '--host-resolver-rules=MAP rebind.example 127.0.0.1',
-      ],
-    });
+    // The rebinding attacker's name, resolved to this machine as a rebound DNS answer would.
+    chrome = await launchChromium(['--host-resolver-rules=MAP rebind.example 127.0.0.1']);
+    browser = chrome.context;
   });
 
   afterAll(async () => {
-    await browser?.close();
+    await chrome?.close();
     await new Promise<void>((resolve) => attacker.close(() => resolve()));
     await openServer?.close();
     await guardedServer?.close();
     await open?.close();
     await guarded?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
   async function newGoal(api: ApiFixture): Promise<string> {
