@@ -1,7 +1,9 @@
 /**
  * Tasks a handler spawned (spawn.ts) reach SQL through the mirror: their write put an `added`
- * entry on the spawner's events stream ahead of the new jobs, and the mirror makes their rows
- * from it before it applies anything those tasks did (the merge ranks the entry first).
+ * entry on the shard's goal-roots events stream ahead of the new jobs — a stream the mirror reads
+ * from its start, with every other stream it knows, merged by time — and the mirror makes their
+ * rows from it before it applies anything those tasks did (the merge ranks the entry first), and
+ * before the goal's end, which comes later in that same stream.
  */
 import { ConflictError, NotFoundError } from '../errors';
 import type { ResolvedTaskSpec, TaskEventRecord } from '../entities/task-model';
@@ -17,6 +19,8 @@ export interface AddedTasks {
   spawnedBy: string;
   actor: string;
   tasks: NewTask[];
+  /** The queues whose streams say what came before and after (the spawner's and the tasks'). */
+  queues: string[];
 }
 
 /** The tasks an `added` entry announces; null for any other entry. */
@@ -29,6 +33,7 @@ export function addedTasksOf(entry: StreamEntry): AddedTasks | null {
     goalId: f.goalId,
     spawnedBy: f.taskId,
     actor: f.actor || f.taskId,
+    queues: [...new Set([...(f.spawnerType ? [f.spawnerType] : []), ...specs.map((t) => t.type)])],
     // BACKLOG until BullMQ releases it (its release is recorded as the move to PENDING).
     tasks: specs.map((t) => ({
       ...t,

@@ -70,6 +70,8 @@ interface Batch {
   added: AddedTasks[];
   /** Something read waits (a goal end for its tasks, a release for its dependencies). */
   holding?: boolean;
+  /** Streams are to be listed again before the next read (an `added` entry names new ones). */
+  refresh?: boolean;
 }
 
 /** After a read that held a goal end back and recorded nothing, before reading again. */
@@ -87,6 +89,8 @@ export class MirrorConsumer {
   private stopped = false;
   private refreshedAt = 0;
   private publishing: Promise<void> = Promise.resolve();
+  /** The `added` entry streams were last listed again for (once per entry). */
+  private refreshedFor = '';
   /** Releases held back (mirror-merge.ts), by task id: since when. */
   private heldSince = new Map<string, number>();
 
@@ -121,6 +125,7 @@ export class MirrorConsumer {
       if (read.size === 0) continue;
       const batch = await this.batchOf(read);
       await this.commit(batch);
+      if (batch.refresh) await this.refreshStreams();
       // The held entry is read again at once: give the tasks' streams a moment first.
       if (batch.holding && batch.changes.length === 0) await sleep(HOLD_PAUSE_MS);
     }
@@ -223,6 +228,12 @@ export class MirrorConsumer {
     if (!moved) await this.commit({ ...this.emptyBatch(), cursor: past });
   }
 
+  /** True when a queue `added` names has a stream this consumer does not read yet. */
+  private unknownQueue(added: AddedTasks, shard: number): boolean {
+    const prefix = this.s.coordinator.bullPrefix(shard);
+    return added.queues.some((queue) => !this.streams.has(`${prefix}:${queue}:events`));
+  }
+
   private emptyBatch(): Batch {
     return {
       changes: [],
@@ -271,20 +282,30 @@ export class MirrorConsumer {
     const last = new Map<string, number>();
     for (const { key, entry, index } of order) {
       const stream = this.streams.get(key)!;
+      const added = addedTasksOf(entry);
+      // Spawned tasks' rows (and `new` events) come before their changes and after everything
+      // read before them: the batch ends where they come unless they open it (read again next).
+      if (added && (batch.changes.length > 0 || goalEnds.length > 0)) break;
+      // ... and after what the spawner did: a queue whose stream is not read yet (registered
+      // since the last refresh) is found first, and the read starts again with it.
+      if (added && entry.id !== this.refreshedFor && this.unknownQueue(added, stream.shard)) {
+        this.refreshedFor = entry.id;
+        batch.refresh = true;
+        break;
+      }
       last.set(key, Math.max(last.get(key) ?? -1, index));
       batch.stamps.push(streamIdMs(entry.id));
-      if (stream.queue === GOALS_QUEUE) {
-        const end = goalEndOf(entry);
-        const before = index > 0 ? read.get(key)![index - 1]!.id : (this.cursor[key] ?? '0-0');
-        if (end) goalEnds.push({ streamKey: key, before, end });
-        continue;
-      }
-      const added = addedTasksOf(entry);
       if (added) {
         batch.added.push(added);
         for (const t of added.tasks) {
           batch.known.set(t.id, { key: t.key, type: t.type, spawnedBy: added.spawnedBy });
         }
+        continue;
+      }
+      if (stream.queue === GOALS_QUEUE) {
+        const end = goalEndOf(entry);
+        const before = index > 0 ? read.get(key)![index - 1]!.id : (this.cursor[key] ?? '0-0');
+        if (end) goalEnds.push({ streamKey: key, before, end });
         continue;
       }
       let lookup = lookups.get(key);

@@ -531,7 +531,6 @@ export class AutonomousAgent {
       shard: d.shard,
       jobKey: queue.toKey(job.id!),
       queueKey: queue.qualifiedName,
-      eventsKey: queue.keys.events!,
     };
   }
 

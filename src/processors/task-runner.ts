@@ -208,7 +208,10 @@ export async function runAttempt(
         if (options.onUsage) await options.onUsage(usage);
         else await job.updateProgress(sandboxUsage(usage) as unknown as TaskProgressMessage);
       },
-      spawn: (tasks) => {
+      spawn: async (tasks) => {
+        // The spawn goes over another connection: `started` first, or the audit log could
+        // record the spawned tasks before the spawning task's start.
+        await reported;
         if (options.onSpawn) return options.onSpawn(tasks);
         return requestSpawnFromParent(tasks);
       },

@@ -3,8 +3,8 @@
  * validated against the goal's Redis record (the agent that spawns has no SQL), then written like
  * an extension (goal-extension.ts) with the spawning task's job as their parent, so BullMQ keeps
  * the spawner from completing before them and fails it when one fails for good (unless optional).
- * The write carries an `added` entry on the spawner's events stream, in the same MULTI: the mirror
- * makes the SQL rows from it, in order before anything the new tasks do.
+ * The write carries an `added` entry on the goal roots' events stream of the shard, in the same
+ * MULTI: the mirror makes the SQL rows from it, in order before anything the new tasks do.
  */
 import { ConflictError, InputError } from '../errors';
 import { JOB_FIELDS } from './bullmq-internals';
@@ -12,6 +12,7 @@ import { loadGoalRecord, type GoalRecord } from './compiler';
 import type { ExistingTask } from './extension-plan';
 import { planExtension } from './extension-plan';
 import { addTasksToFlow } from './goal-extension';
+import { GOALS_QUEUE } from './names';
 import { MAX_TASKS } from './plan-schema';
 import { AGENTQ_STREAM_EVENT, isCancelledReason } from './protocol';
 import type { RedisCoordinator } from './redis-coordinator';
@@ -34,8 +35,6 @@ export type Spawner = Pick<TaskJobData, 'taskId' | 'goalId' | 'key' | 'type' | '
   /** The spawner's BullMQ job key and queue key (the new tasks' parent). */
   jobKey: string;
   queueKey: string;
-  /** The events stream the mirror reads the `added` entry from (the spawner's queue's). */
-  eventsKey: string;
 };
 
 /**
@@ -157,11 +156,14 @@ export async function spawnTasks(
       },
       spawnedBy: spawner.taskId,
       announce: {
-        streamKey: spawner.eventsKey,
+        // The goal roots' stream: the mirror reads it from its start (a new capability's stream
+        // it may find only a second later), and a goal's end comes after it there.
+        streamKey: coordinator.queue(GOALS_QUEUE, spawner.shard).keys.events!,
         fields: {
           event: AGENTQ_STREAM_EVENT,
           kind: ADDED_STREAM_KIND,
           taskId: spawner.taskId,
+          spawnerType: spawner.type,
           goalId: spawner.goalId,
           actor,
           tasks: JSON.stringify(fresh),

@@ -190,12 +190,14 @@ describe('ctx.spawn on two worker processes', () => {
     ]);
 
     const spawnedNews = await waitFor('tasks:new for the spawned tasks', () => {
-      const mine = news.filter((n) => n.goalId === goalId && n.spawnedBy);
-      return mine.length === 4 ? mine : null;
+      const mine = new Map(
+        news.filter((n) => n.goalId === goalId && n.spawnedBy).map((n) => [n.key, n.spawnedBy]),
+      );
+      return mine.size === 4 ? mine : null;
     });
     subscriber.disconnect();
-    expect(spawnedNews.map((n) => [n.key, n.spawnedBy])).toEqual(
-      ['users', 'orders', 'billing', 'join'].map((k) => [k, `${goalId}.api`]),
+    expect([...spawnedNews].sort()).toEqual(
+      ['billing', 'join', 'orders', 'users'].map((k) => [k, `${goalId}.api`]),
     );
     const planned = news.filter((n) => n.goalId === goalId && !n.spawnedBy).map((n) => n.key);
     expect(planned.sort()).toEqual(['api', 'deploy', 'design']);
