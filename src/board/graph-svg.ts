@@ -3,12 +3,17 @@
  * their dependents), each task is a rounded box coloured by its state. Boxes carry
  * `data-task-id` and `data-state` so the goal page can recolour them live from SSE events. The
  * tasks a task spawned sit in a dashed box "spawned by <key>" under it (a dagre cluster), with a
- * dashed edge from the spawner to each of them that depends on no other task of the box.
+ * dashed edge from the spawner to each of them that depends on no other task of the box. With
+ * marks (graph-marks.ts) a repaired task says "replaced by X" (dashed red outline), its
+ * replacement "replaces X" (green), and a task that cannot be claimed as things stand has a red
+ * badge (no agent, paused, …); a waiting task's tooltip says why it waits.
  */
 import { createRequire } from 'node:module';
 import type * as Dagre from '@dagrejs/dagre' with { 'resolution-mode': 'import' };
 import type { TaskRecord } from '../entities/task-model';
 import type { TaskState } from '../entities/task-state';
+import { describeStuckReason } from '../interface/interface-diagnosis';
+import { type GraphMarks, NO_MARKS, waitBadge } from './graph-marks';
 import { spawnGroupId, spawnGroups } from './spawn-groups';
 
 /** Fill colour of each state; the goal page's script uses the same table. */
@@ -42,19 +47,87 @@ function clip(text: string): string {
   return text.length > LABEL_CHARS ? `${text.slice(0, LABEL_CHARS - 1)}…` : text;
 }
 
-function nodeSvg(task: TaskRecord, label: NodeLabel): string {
+/** Below the state line: "replaced by X", "replaces X", then the waiting badge. */
+const LINE_HEIGHT = 15;
+
+interface NodeLines {
+  repair: string[];
+  reason: string | null;
+  badge: string | null;
+}
+
+function nodeLines(task: TaskRecord, marks: GraphMarks): NodeLines {
+  const repair: string[] = [];
+  const by = marks.replacedBy.get(task.key);
+  const of = marks.replaces.get(task.key);
+  if (of) repair.push(`replaces ${of}`);
+  if (by) repair.push(`replaced by ${by}`);
+  const reason = marks.waiting.get(task.id);
+  return {
+    repair,
+    reason: reason ? describeStuckReason(reason) : null,
+    badge: reason ? waitBadge(reason) : null,
+  };
+}
+
+function nodeHeight(lines: NodeLines): number {
+  return NODE_HEIGHT + LINE_HEIGHT * (lines.repair.length + (lines.badge ? 1 : 0));
+}
+
+function nodeClass(task: TaskRecord, marks: GraphMarks, lines: NodeLines): string {
+  return [
+    'task',
+    ...(marks.replacedBy.has(task.key) ? ['replaced'] : []),
+    ...(marks.replaces.has(task.key) ? ['replacement'] : []),
+    ...(lines.badge ? ['stuck'] : []),
+  ].join(' ');
+}
+
+/** A replaced task's box is dashed red, a replacement's green; the rest as their state. */
+function outline(task: TaskRecord, marks: GraphMarks): string {
+  if (marks.replacedBy.has(task.key))
+    return 'stroke="#b3261e" stroke-width="2" stroke-dasharray="5 3"';
+  if (marks.replaces.has(task.key)) return 'stroke="#1e7b3c" stroke-width="2"';
+  return 'stroke="#445"';
+}
+
+/** The extra lines' SVG, starting under the state line. */
+function extraLinesSvg(lines: NodeLines): string {
+  let y = 36;
+  let out = '';
+  for (const text of lines.repair) {
+    y += LINE_HEIGHT;
+    out += `<text class="repair-mark" x="10" y="${y}" font-size="11" fill="#333">${escapeXml(clip(text))}</text>`;
+  }
+  if (lines.badge && lines.reason) {
+    y += LINE_HEIGHT;
+    const width = Math.ceil(lines.badge.length * 6.4 + 14);
+    out +=
+      `<g class="wait-badge"><title>${escapeXml(`waiting because ${lines.reason}`)}</title>` +
+      `<rect x="6" y="${y - 11}" width="${width}" height="15" rx="7" fill="#fde2e1" stroke="#b3261e"/>` +
+      `<text x="13" y="${y}" font-size="10" fill="#8c1d18">${escapeXml(lines.badge)}</text></g>`;
+  }
+  return out;
+}
+
+function nodeSvg(task: TaskRecord, label: NodeLabel, marks: GraphMarks): string {
+  const lines = nodeLines(task, marks);
+  const height = nodeHeight(lines);
   const x = (label.x ?? 0) - NODE_WIDTH / 2;
-  const y = (label.y ?? 0) - NODE_HEIGHT / 2;
+  const y = (label.y ?? 0) - height / 2;
   const by = task.spawnedBy ? `, spawned by ${task.spawnedBy}` : '';
-  const title = `${task.key}: ${task.title} (${task.type}, ${task.state}${by})`;
+  // The reason on its own line: the page's script drops it when the task stops waiting.
+  const waits = lines.reason ? `\nwaiting because ${lines.reason}` : '';
+  const title = `${task.key}: ${task.title} (${task.type}, ${task.state}${by})${waits}`;
   const spawned = task.spawnedBy ? ` data-spawned-by="${escapeXml(task.spawnedBy)}"` : '';
   return (
-    `<g class="task" data-task-id="${escapeXml(task.id)}" data-state="${task.state}"${spawned} ` +
+    `<g class="${nodeClass(task, marks, lines)}" data-task-id="${escapeXml(task.id)}" data-state="${task.state}"${spawned} ` +
     `transform="translate(${x.toFixed(1)},${y.toFixed(1)})">` +
     `<title>${escapeXml(title)}</title>` +
-    `<rect width="${NODE_WIDTH}" height="${NODE_HEIGHT}" rx="8" fill="${STATE_COLOURS[task.state]}" stroke="#445"/>` +
+    `<rect width="${NODE_WIDTH}" height="${height}" rx="8" fill="${STATE_COLOURS[task.state]}" ${outline(task, marks)}/>` +
     `<text x="10" y="19" font-weight="600">${escapeXml(clip(task.key))}</text>` +
     `<text class="state" x="10" y="36" font-size="11">${task.type} · ${task.state}</text>` +
+    extraLinesSvg(lines) +
     `</g>`
   );
 }
@@ -109,12 +182,14 @@ function addSpawnGroups(
 }
 
 /** Renders the tasks of one goal (edges between tasks of the set only). */
-export function renderGoalSvg(tasks: readonly TaskRecord[]): string {
+export function renderGoalSvg(tasks: readonly TaskRecord[], marks: GraphMarks = NO_MARKS): string {
   const graph = new dagre.Graph<Record<string, unknown>, NodeLabel, EdgeLabel>({ compound: true });
   graph.setGraph({ rankdir: 'TB', nodesep: 24, ranksep: 42, marginx: 12, marginy: 12 });
   graph.setDefaultEdgeLabel(() => ({}));
   const byKey = new Map(tasks.map((t) => [t.key, t]));
-  for (const task of tasks) graph.setNode(task.key, { width: NODE_WIDTH, height: NODE_HEIGHT });
+  for (const task of tasks) {
+    graph.setNode(task.key, { width: NODE_WIDTH, height: nodeHeight(nodeLines(task, marks)) });
+  }
   for (const task of tasks) {
     for (const dep of task.dependsOn) if (byKey.has(dep)) graph.setEdge(dep, task.key);
   }
@@ -124,7 +199,7 @@ export function renderGoalSvg(tasks: readonly TaskRecord[]): string {
   const width = Math.ceil(size.width ?? NODE_WIDTH);
   const height = Math.ceil(size.height ?? NODE_HEIGHT);
   const edges = graph.edges().map((e: Dagre.Edge) => edgeSvg(graph.edge(e)));
-  const nodes = tasks.map((task) => nodeSvg(task, graph.node(task.key)));
+  const nodes = tasks.map((task) => nodeSvg(task, graph.node(task.key), marks));
   const boxes = [...groups.keys()].map((k) => groupSvg(byKey.get(k)!, graph.node(spawnGroupId(k))));
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" class="goal-graph" width="${width}" height="${height}" ` +

@@ -1,8 +1,9 @@
 /**
  * The goal page's live script: SSE events recolour nodes and update rows; a `new` event of a task
- * the page does not show (ctx.spawn, an extension) fetches `GET /goals/:id/parts` — the picture
- * and the rows rendered by the server as at load — and swaps them in, one fetch at a time. Events
- * newer than what the parts were read at are applied again on top, so nothing goes back in time.
+ * the page does not show (ctx.spawn, an extension, a repair's patch) fetches `GET /goals/:id/parts`
+ * — the picture, the rows and the revisions rendered by the server as at load — and swaps them
+ * in, one fetch at a time. Events newer than what the parts were read at are applied again on
+ * top, so nothing goes back in time.
  */
 import { STATE_COLOURS } from '../graph-svg';
 import { scriptJson } from './layout';
@@ -22,6 +23,14 @@ function applyTask(e) {
     node.setAttribute('data-state', e.state);
     node.querySelector('rect').setAttribute('fill', colours[e.state]);
     node.querySelector('text.state').textContent = e.type + ' · ' + e.state;
+    // As the row's reason: diagnosed at render, gone once the task stops waiting.
+    if (e.state !== 'BACKLOG' && e.state !== 'PENDING') {
+      const badge = node.querySelector('.wait-badge');
+      if (badge) badge.remove();
+      node.classList.remove('stuck');
+      const title = node.querySelector(':scope > title');
+      title.textContent = title.textContent.split('\\n')[0];
+    }
   }
   const row = document.querySelector('tr[data-task-id="' + id + '"]');
   if (row) {
@@ -47,6 +56,7 @@ async function fetchParts() {
     if (typeof parts.picture !== 'string') throw new Error('no parts in the answer');
     document.getElementById('goal-picture').innerHTML = parts.picture;
     document.getElementById('task-rows').innerHTML = parts.rows;
+    document.getElementById('goal-revisions').innerHTML = parts.revisions;
     document.getElementById('task-count').textContent = parts.taskCount;
     for (const e of latest.values()) if (e.seq > parts.seq) applyTask(e);
     status.textContent = '';
