@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import type * as Dagre from '@dagrejs/dagre' with { 'resolution-mode': 'import' };
 import type { TaskRecord } from '../entities/task-model';
 import type { TaskState } from '../entities/task-state';
-import { describeStuckReason } from '../interface/interface-diagnosis';
+import { describeStuckReason, type StuckReason } from '../interface/interface-diagnosis';
 import { type GraphMarks, NO_MARKS, waitBadge } from './graph-marks';
 import { spawnGroupId, spawnGroups } from './spawn-groups';
 
@@ -52,6 +52,7 @@ const LINE_HEIGHT = 15;
 
 interface NodeLines {
   repair: string[];
+  kind: StuckReason['kind'] | null;
   reason: string | null;
   badge: string | null;
 }
@@ -65,6 +66,7 @@ function nodeLines(task: TaskRecord, marks: GraphMarks): NodeLines {
   const reason = marks.waiting.get(task.id);
   return {
     repair,
+    kind: reason?.kind ?? null,
     reason: reason ? describeStuckReason(reason) : null,
     badge: reason ? waitBadge(reason) : null,
   };
@@ -120,8 +122,9 @@ function nodeSvg(task: TaskRecord, label: NodeLabel, marks: GraphMarks): string 
   const waits = lines.reason ? `\nwaiting because ${lines.reason}` : '';
   const title = `${task.key}: ${task.title} (${task.type}, ${task.state}${by})${waits}`;
   const spawned = task.spawnedBy ? ` data-spawned-by="${escapeXml(task.spawnedBy)}"` : '';
+  const waiting = lines.kind ? ` data-waiting="${lines.kind}"` : '';
   return (
-    `<g class="${nodeClass(task, marks, lines)}" data-task-id="${escapeXml(task.id)}" data-state="${task.state}"${spawned} ` +
+    `<g class="${nodeClass(task, marks, lines)}" data-task-id="${escapeXml(task.id)}" data-state="${task.state}"${spawned}${waiting} ` +
     `transform="translate(${x.toFixed(1)},${y.toFixed(1)})">` +
     `<title>${escapeXml(title)}</title>` +
     `<rect width="${NODE_WIDTH}" height="${height}" rx="8" fill="${STATE_COLOURS[task.state]}" ${outline(task, marks)}/>` +

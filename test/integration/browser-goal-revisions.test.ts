@@ -140,6 +140,13 @@ describe('the goal page of a goal being repaired', () => {
       page.locator(`tr[data-task-id="${id('docs')}"] td.wait-reason`).textContent(),
     ).resolves.toBe("no live agent serves 'writer'");
     await expect(page.locator('.graph-legend').textContent()).resolves.toContain('red badge');
+    // deploy waits on api: why in its tooltip, no badge (the edge shows it).
+    const deploy = page.locator(`g.task[data-task-id="${id('deploy')}"]`);
+    await expect(deploy.getAttribute('data-waiting')).resolves.toBe('dependencies');
+    await expect(deploy.locator(':scope > title').textContent()).resolves.toMatch(
+      /\nwaiting because waits on api \((ACTIVE|PENDING)\)$/,
+    );
+    expect(await deploy.locator('.wait-badge').count()).toBe(0);
     await page.evaluate(
       () => ((globalThis as unknown as { sameDocument: boolean }).sameDocument = true),
     );
@@ -187,6 +194,31 @@ describe('the goal page of a goal being repaired', () => {
       await page.waitForSelector(`g.task[data-task-id="${id(key)}"][data-state="DONE"]`);
     }
     expect(await page.locator('#revisions tbody tr').count()).toBe(1);
+    await expect(
+      page.locator(`g.task[data-task-id="${id('deploy')}"]`).getAttribute('data-waiting'),
+    ).resolves.toBeNull();
+    await expect(
+      page.locator(`tr[data-task-id="${id('deploy')}"] td.wait-reason`).textContent(),
+    ).resolves.toBe('');
+    // The same parts for a page's script, and the repair on graph.svg too.
+    const parts = await request(api.app)
+      .get(`/goals/${goalId}/parts`)
+      .auth(TOKEN, { type: 'bearer' })
+      .expect(200);
+    expect(parts.body.revisions).toMatch(/^<h3>Revisions<\/h3>[^]*<tr data-revision="1">/);
+    const svg = await request(api.app)
+      .get(`/api/goals/${goalId}/graph.svg`)
+      .auth(TOKEN, { type: 'bearer' })
+      .buffer(true)
+      .parse((res, done) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () => done(null, text));
+      })
+      .expect(200);
+    expect(svg.body).toMatch(/<g class="task replaced" data-task-id="[^"]+\.api"/);
+    expect(svg.body).toContain('>replaced by api.retry1</text>');
+    expect(svg.body).not.toContain('wait-badge');
     await expect(
       page.locator(`g.task.stuck[data-task-id="${id('docs')}"] .wait-badge`).count(),
     ).resolves.toBe(1);

@@ -159,7 +159,7 @@ describe('revisions on the goal page', () => {
     expect(waiting.has('g-1.api.resolve')).toBe(false);
     const svg = renderGoalSvg(tasks, { replacedBy: new Map(), replaces: new Map(), waiting });
     const docs = node(svg, 'docs');
-    expect(docs).toMatch(/^<g class="task stuck" /);
+    expect(docs).toMatch(/^<g class="task stuck" [^>]* data-waiting="no-agent" transform=/);
     expect(docs).toContain(
       '<title>docs: Do docs (writer, PENDING)\nwaiting because no live agent serves &#39;writer&#39;</title>',
     );
@@ -170,7 +170,7 @@ describe('revisions on the goal page', () => {
     // The badge sits inside its node.
     expect(svg).toContain('>no agent</text></g></g>');
     const deploy = node(svg, 'deploy');
-    expect(deploy).toMatch(/^<g class="task" /);
+    expect(deploy).toMatch(/^<g class="task" [^>]* data-waiting="dependencies" transform=/);
     expect(deploy).toContain('\nwaiting because waits on api (ACTIVE)</title>');
     expect(deploy).not.toContain('wait-badge');
     expect(waitBadge({ kind: 'paused', capability: 'dev' })).toBe('queue paused');
@@ -203,8 +203,10 @@ describe('revisions on the goal page', () => {
     expect(parts.picture).toContain('<g class="task replaced" data-task-id="g-1.api"');
     expect(parts.picture).toContain('<p class="graph-legend">');
     expect(parts.rows).toContain(
-      '<td class="wait-reason">no live agent serves &#39;writer&#39;</td>',
+      '<td class="wait-reason" data-waiting="no-agent">no live agent serves &#39;writer&#39;</td>',
     );
+    expect(parts.rows).toContain('<td class="wait-reason" data-waiting="dependencies">waits on');
+    expect(parts.rows).toMatch(/data-task-id="g-1.design">[^]*?<td class="wait-reason"><\/td>/);
     // A task's own data shaped like a repair note is not a revision of a goal that fails.
     const failing = goalParts({ plan: { ...replanning.plan, onFailure: 'fail' } }, tasks, [agent]);
     expect(failing.revisions).toBe('');

@@ -17,14 +17,19 @@ const url = '/api/events/stream?goalId=' + encodeURIComponent(${scriptJson(goalI
 const source = new EventSource(url);
 // The last event of each task: applied again after the parts are swapped in.
 const latest = new Map();
+// Reasons are diagnosed at render (the nodes' and rows' data-waiting): a task no longer waiting
+// has none, and one queued (PENDING) no longer waits on its dependencies.
+function reasonGone(kind, state) {
+  return (state !== 'BACKLOG' && state !== 'PENDING') || (kind === 'dependencies' && state !== 'BACKLOG');
+}
 function applyTask(e) {
   const id = CSS.escape(e.taskId);
   for (const node of document.querySelectorAll('g.task[data-task-id="' + id + '"]')) {
     node.setAttribute('data-state', e.state);
     node.querySelector('rect').setAttribute('fill', colours[e.state]);
     node.querySelector('text.state').textContent = e.type + ' · ' + e.state;
-    // As the row's reason: diagnosed at render, gone once the task stops waiting.
-    if (e.state !== 'BACKLOG' && e.state !== 'PENDING') {
+    if (node.hasAttribute('data-waiting') && reasonGone(node.getAttribute('data-waiting'), e.state)) {
+      node.removeAttribute('data-waiting');
       const badge = node.querySelector('.wait-badge');
       if (badge) badge.remove();
       node.classList.remove('stuck');
@@ -37,8 +42,11 @@ function applyTask(e) {
     row.querySelector('.state').textContent = e.state;
     row.querySelector('.attempt').textContent = e.attempt;
     if (e.agentId) row.querySelector('.agent').textContent = e.agentId;
-    // The reason was diagnosed at render; a task no longer waiting has none.
-    if (e.state !== 'BACKLOG' && e.state !== 'PENDING') row.querySelector('.wait-reason').textContent = '';
+    const reason = row.querySelector('.wait-reason');
+    if (reasonGone(reason.getAttribute('data-waiting'), e.state)) {
+      reason.removeAttribute('data-waiting');
+      reason.textContent = '';
+    }
   }
 }
 function shown(taskId) {

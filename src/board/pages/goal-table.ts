@@ -20,7 +20,9 @@ export const TABLE_HEAD =
   `<thead><tr><th>Key</th><th>Title</th><th>Type</th><th>Spawned by</th><th>State</th>` +
   `<th>Attempt</th><th>Agent</th><th>Waiting because</th></tr></thead>`;
 
-function taskRow(t: TaskRecord, waitReason: string): string {
+function taskRow(t: TaskRecord, reason: StuckReason | undefined): string {
+  // The kind lets the page's script drop a reason that no longer holds (goal-live.ts).
+  const kind = reason ? ` data-waiting="${reason.kind}"` : '';
   const spawned = t.spawnedBy
     ? ` class="spawned" data-spawned-by="${escapeHtml(t.spawnedBy)}"`
     : '';
@@ -30,17 +32,14 @@ function taskRow(t: TaskRecord, waitReason: string): string {
     `<td class="spawned-by">${t.spawnedBy ? escapeHtml(taskKeyOf(t.spawnedBy)) : ''}</td>` +
     `<td class="state">${t.state}</td><td class="attempt">${t.attempt}</td>` +
     `<td class="agent">${escapeHtml(t.agentId ?? '')}</td>` +
-    `<td class="wait-reason">${escapeHtml(waitReason)}</td></tr>`
+    `<td class="wait-reason"${kind}>${reason ? escapeHtml(describeStuckReason(reason)) : ''}</td></tr>`
   );
 }
 
 function rowsOf(tasks: readonly TaskRecord[], reasons: ReadonlyMap<string, StuckReason>): string {
   return tasks
     .slice(0, TABLE_ROWS)
-    .map((t) => {
-      const reason = reasons.get(t.id);
-      return taskRow(t, reason ? describeStuckReason(reason) : '');
-    })
+    .map((t) => taskRow(t, reasons.get(t.id)))
     .join('');
 }
 
