@@ -231,6 +231,9 @@ describe('the goal page of a goal being repaired', () => {
     await page.waitForSelector(`g.task[data-task-id="${id('docs')}"][data-state="CANCELLED"]`);
     const cancelled = page.locator(`g.task[data-task-id="${id('docs')}"]`);
     await expect(cancelled.locator('.wait-badge').count()).resolves.toBe(0);
+    // The legend explains no badge that is gone; the repair marks stay.
+    expect(await page.locator('.graph-legend .legend-stuck').count()).toBe(0);
+    expect(await page.locator('.graph-legend .legend-replaced').count()).toBe(1);
     await expect(cancelled.getAttribute('class')).resolves.toBe('task');
     await expect(cancelled.locator(':scope > title').textContent()).resolves.not.toContain(
       'waiting because',

@@ -185,15 +185,17 @@ describe('revisions on the goal page', () => {
     expect(graphLegend(tasks, none)).toBe('');
     const links = repairLinks(revisionsOf(tasks));
     expect(graphLegend(tasks, { ...links, waiting: new Map() })).toBe(
-      '<p class="graph-legend">dashed red outline: failed, replaced by a repair (see Revisions) · ' +
-        'green outline: a repair’s replacement</p>',
+      '<p class="graph-legend"><span class="legend-replaced">dashed red outline: failed, replaced by ' +
+        'a repair (see Revisions)</span> · <span class="legend-replacement">green outline: a ' +
+        'repair’s replacement</span></p>',
     );
     // A dependency wait alone draws no badge, so no legend for it.
     const deps = waitReasons([tasks[6]!], [agent]);
     expect(graphLegend([tasks[6]!], { ...none, waiting: deps })).toBe('');
     const all = waitReasons(tasks, []);
     expect(graphLegend(tasks, { ...none, waiting: all })).toBe(
-      '<p class="graph-legend">red badge: nothing claims the task as things stand (hover for why)</p>',
+      '<p class="graph-legend"><span class="legend-stuck">red badge: nothing claims the task as ' +
+        'things stand (hover for why)</span></p>',
     );
   });
 

@@ -35,6 +35,8 @@ function applyTask(e) {
       node.classList.remove('stuck');
       const title = node.querySelector(':scope > title');
       title.textContent = title.textContent.split('\\n')[0];
+      const legend = document.querySelector('.graph-legend .legend-stuck');
+      if (legend && !document.querySelector('g.task.stuck')) legend.remove();
     }
   }
   const row = document.querySelector('tr[data-task-id="' + id + '"]');

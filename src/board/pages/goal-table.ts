@@ -50,18 +50,24 @@ export function taskRows(tasks: readonly TaskRecord[], agents: readonly AgentInf
 
 /** What the marks drawn explain, one line; '' when nothing is marked. */
 export function graphLegend(tasks: readonly TaskRecord[], marks: GraphMarks): string {
-  const items: string[] = [];
+  const items: Array<[kind: string, text: string]> = [];
   if (marks.replacedBy.size > 0) {
-    items.push('dashed red outline: failed, replaced by a repair (see Revisions)');
+    items.push(['replaced', 'dashed red outline: failed, replaced by a repair (see Revisions)']);
   }
-  if (marks.replaces.size > 0) items.push('green outline: a repair’s replacement');
+  if (marks.replaces.size > 0) items.push(['replacement', 'green outline: a repair’s replacement']);
   const stuck = (t: TaskRecord) => {
     const reason = marks.waiting.get(t.id);
     return reason !== undefined && waitBadge(reason) !== null;
   };
-  if (tasks.some(stuck))
-    items.push('red badge: nothing claims the task as things stand (hover for why)');
-  return items.length > 0 ? `<p class="graph-legend">${escapeHtml(items.join(' · '))}</p>` : '';
+  // The page's script drops this item with the last badge (goal-live.ts).
+  if (tasks.some(stuck)) {
+    items.push(['stuck', 'red badge: nothing claims the task as things stand (hover for why)']);
+  }
+  if (items.length === 0) return '';
+  const spans = items.map(
+    ([kind, text]) => `<span class="legend-${kind}">${escapeHtml(text)}</span>`,
+  );
+  return `<p class="graph-legend">${spans.join(' · ')}</p>`;
 }
 
 /** The DAG as inline SVG with its legend, or a note past MAX_GRAPH_TASKS. */
