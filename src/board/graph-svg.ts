@@ -11,129 +11,19 @@
 import { createRequire } from 'node:module';
 import type * as Dagre from '@dagrejs/dagre' with { 'resolution-mode': 'import' };
 import type { TaskRecord } from '../entities/task-model';
-import type { TaskState } from '../entities/task-state';
-import { describeStuckReason, type StuckReason } from '../interface/interface-diagnosis';
-import { type GraphMarks, NO_MARKS, waitBadge } from './graph-marks';
+import { type GraphMarks, NO_MARKS } from './graph-marks';
+import { clip, escapeXml, NODE_HEIGHT, NODE_WIDTH, nodeSvg, taskNodeHeight } from './graph-node';
 import { spawnGroupId, spawnGroups } from './spawn-groups';
-
-/** Fill colour of each state; the goal page's script uses the same table. */
-export const STATE_COLOURS: Readonly<Record<TaskState, string>> = {
-  BACKLOG: '#d0d4da',
-  PENDING: '#9cc3f0',
-  ASSIGNED: '#b7a3f0',
-  ACTIVE: '#f5c451',
-  DONE: '#6cc788',
-  FAILED: '#e8676b',
-  CANCELLED: '#8d939c',
-};
 
 /** Past this many tasks the layout would take seconds; the page lists tasks instead. */
 export const MAX_GRAPH_TASKS = 600;
+
+export { escapeXml, STATE_COLOURS } from './graph-node';
 
 // dagre ships ESM types over a CommonJS build: load the CommonJS build, keep the types.
 const dagre = createRequire(__filename)('@dagrejs/dagre') as typeof Dagre;
 type NodeLabel = Dagre.NodeLabel;
 type EdgeLabel = Dagre.EdgeLabel;
-
-const NODE_WIDTH = 170;
-const NODE_HEIGHT = 46;
-const LABEL_CHARS = 24;
-
-export function escapeXml(text: string): string {
-  return text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-function clip(text: string): string {
-  return text.length > LABEL_CHARS ? `${text.slice(0, LABEL_CHARS - 1)}…` : text;
-}
-
-/** Below the state line: "replaced by X", "replaces X", then the waiting badge. */
-const LINE_HEIGHT = 15;
-
-interface NodeLines {
-  repair: string[];
-  kind: StuckReason['kind'] | null;
-  reason: string | null;
-  badge: string | null;
-}
-
-function nodeLines(task: TaskRecord, marks: GraphMarks): NodeLines {
-  const repair: string[] = [];
-  const by = marks.replacedBy.get(task.key);
-  const of = marks.replaces.get(task.key);
-  if (of) repair.push(`replaces ${of}`);
-  if (by) repair.push(`replaced by ${by}`);
-  const reason = marks.waiting.get(task.id);
-  return {
-    repair,
-    kind: reason?.kind ?? null,
-    reason: reason ? describeStuckReason(reason) : null,
-    badge: reason ? waitBadge(reason) : null,
-  };
-}
-
-function nodeHeight(lines: NodeLines): number {
-  return NODE_HEIGHT + LINE_HEIGHT * (lines.repair.length + (lines.badge ? 1 : 0));
-}
-
-function nodeClass(task: TaskRecord, marks: GraphMarks, lines: NodeLines): string {
-  return [
-    'task',
-    ...(marks.replacedBy.has(task.key) ? ['replaced'] : []),
-    ...(marks.replaces.has(task.key) ? ['replacement'] : []),
-    ...(lines.badge ? ['stuck'] : []),
-  ].join(' ');
-}
-
-/** A replaced task's box is dashed red, a replacement's green; the rest as their state. */
-function outline(task: TaskRecord, marks: GraphMarks): string {
-  if (marks.replacedBy.has(task.key))
-    return 'stroke="#b3261e" stroke-width="2" stroke-dasharray="5 3"';
-  if (marks.replaces.has(task.key)) return 'stroke="#1e7b3c" stroke-width="2"';
-  return 'stroke="#445"';
-}
-
-/** The extra lines' SVG, starting under the state line. */
-function extraLinesSvg(lines: NodeLines): string {
-  let y = 36;
-  let out = '';
-  for (const text of lines.repair) {
-    y += LINE_HEIGHT;
-    out += `<text class="repair-mark" x="10" y="${y}" font-size="11" fill="#333">${escapeXml(clip(text))}</text>`;
-  }
-  if (lines.badge && lines.reason) {
-    y += LINE_HEIGHT;
-    const width = Math.ceil(lines.badge.length * 6.4 + 14);
-    out +=
-      `<g class="wait-badge"><title>${escapeXml(`waiting because ${lines.reason}`)}</title>` +
-      `<rect x="6" y="${y - 11}" width="${width}" height="15" rx="7" fill="#fde2e1" stroke="#b3261e"/>` +
-      `<text x="13" y="${y}" font-size="10" fill="#8c1d18">${escapeXml(lines.badge)}</text></g>`;
-  }
-  return out;
-}
-
-function nodeSvg(task: TaskRecord, label: NodeLabel, marks: GraphMarks): string {
-  const lines = nodeLines(task, marks);
-  const height = nodeHeight(lines);
-  const x = (label.x ?? 0) - NODE_WIDTH / 2;
-  const y = (label.y ?? 0) - height / 2;
-  const by = task.spawnedBy ? `, spawned by ${task.spawnedBy}` : '';
-  // The reason on its own line: the page's script drops it when the task stops waiting.
-  const waits = lines.reason ? `\nwaiting because ${lines.reason}` : '';
-  const title = `${task.key}: ${task.title} (${task.type}, ${task.state}${by})${waits}`;
-  const spawned = task.spawnedBy ? ` data-spawned-by="${escapeXml(task.spawnedBy)}"` : '';
-  const waiting = lines.kind ? ` data-waiting="${lines.kind}"` : '';
-  return (
-    `<g class="${nodeClass(task, marks, lines)}" data-task-id="${escapeXml(task.id)}" data-state="${task.state}"${spawned}${waiting} ` +
-    `transform="translate(${x.toFixed(1)},${y.toFixed(1)})">` +
-    `<title>${escapeXml(title)}</title>` +
-    `<rect width="${NODE_WIDTH}" height="${height}" rx="8" fill="${STATE_COLOURS[task.state]}" ${outline(task, marks)}/>` +
-    `<text x="10" y="19" font-weight="600">${escapeXml(clip(task.key))}</text>` +
-    `<text class="state" x="10" y="36" font-size="11">${task.type} · ${task.state}</text>` +
-    extraLinesSvg(lines) +
-    `</g>`
-  );
-}
 
 function edgeSvg(label: EdgeLabel & { spawn?: boolean }): string {
   const points = label.points ?? [];
@@ -191,7 +81,7 @@ export function renderGoalSvg(tasks: readonly TaskRecord[], marks: GraphMarks = 
   graph.setDefaultEdgeLabel(() => ({}));
   const byKey = new Map(tasks.map((t) => [t.key, t]));
   for (const task of tasks) {
-    graph.setNode(task.key, { width: NODE_WIDTH, height: nodeHeight(nodeLines(task, marks)) });
+    graph.setNode(task.key, { width: NODE_WIDTH, height: taskNodeHeight(task, marks) });
   }
   for (const task of tasks) {
     for (const dep of task.dependsOn) if (byKey.has(dep)) graph.setEdge(dep, task.key);
