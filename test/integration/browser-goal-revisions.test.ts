@@ -8,21 +8,18 @@
  * its tooltip), which goes once the task stops waiting. The screenshots are kept under
  * test-output/.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { UnrecoverableError } from 'bullmq';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import request from 'supertest';
 import { startServer, type RunningServer } from '../../src/board/server';
 import { startMirror, type MirrorHandle } from '../../src/mirror/mirror';
 import { AutonomousAgent } from '../../src/processors/autonomous-agent';
 import { startInternalWorkers, type InternalWorkers } from '../../src/queues/internal-workers';
 import { startApiApp, type ApiFixture } from '../helpers/api-app';
+import { launchChromium, type LaunchedChromium } from '../helpers/chromium';
 import { waitFor } from '../helpers/wait-for';
 
 const TOKEN = 'browser-revisions-admin';
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 describe('the goal page of a goal being repaired', () => {
   let api: ApiFixture;
@@ -30,8 +27,8 @@ describe('the goal page of a goal being repaired', () => {
   let mirror: MirrorHandle;
   let internal: InternalWorkers;
   let agent: AutonomousAgent;
+  let chrome: LaunchedChromium | undefined;
   let browser: BrowserContext;
-  let profile: string;
   // The failing handler waits for this: the page must be open before the repair.
   let pageOpen: () => void = () => undefined;
   const opened = new Promise<void>((resolve) => (pageOpen = resolve));
@@ -56,31 +53,18 @@ describe('the goal page of a goal being repaired', () => {
     });
     await agent.start();
     server = await startServer({ app: api.app, host: '127.0.0.1', port: 0, token: TOKEN });
-    profile = mkdtempSync(join(tmpdir(), 'agentq-chromium-'));
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    chrome = await launchChromium();
+    browser = chrome.context;
   });
 
   afterAll(async () => {
     pageOpen();
-    await browser?.close();
+    await chrome?.close();
     await agent?.close();
     await internal?.close();
     await mirror?.close();
     await api?.close();
     await server?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
   async function logIn(token: string): Promise<Page> {
