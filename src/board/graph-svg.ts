@@ -3,61 +3,27 @@
  * their dependents), each task is a rounded box coloured by its state. Boxes carry
  * `data-task-id` and `data-state` so the goal page can recolour them live from SSE events. The
  * tasks a task spawned sit in a dashed box "spawned by <key>" under it (a dagre cluster), with a
- * dashed edge from the spawner to each of them that depends on no other task of the box.
+ * dashed edge from the spawner to each of them that depends on no other task of the box. With
+ * marks (graph-marks.ts) a repaired task says "replaced by X" (dashed red outline), its
+ * replacement "replaces X" (green), and a task that cannot be claimed as things stand has a red
+ * badge (no agent, paused, …); a waiting task's tooltip says why it waits.
  */
 import { createRequire } from 'node:module';
 import type * as Dagre from '@dagrejs/dagre' with { 'resolution-mode': 'import' };
 import type { TaskRecord } from '../entities/task-model';
-import type { TaskState } from '../entities/task-state';
+import { type GraphMarks, NO_MARKS } from './graph-marks';
+import { clip, escapeXml, NODE_HEIGHT, NODE_WIDTH, nodeSvg, taskNodeHeight } from './graph-node';
 import { spawnGroupId, spawnGroups } from './spawn-groups';
-
-/** Fill colour of each state; the goal page's script uses the same table. */
-export const STATE_COLOURS: Readonly<Record<TaskState, string>> = {
-  BACKLOG: '#d0d4da',
-  PENDING: '#9cc3f0',
-  ASSIGNED: '#b7a3f0',
-  ACTIVE: '#f5c451',
-  DONE: '#6cc788',
-  FAILED: '#e8676b',
-  CANCELLED: '#8d939c',
-};
 
 /** Past this many tasks the layout would take seconds; the page lists tasks instead. */
 export const MAX_GRAPH_TASKS = 600;
+
+export { escapeXml, STATE_COLOURS } from './graph-node';
 
 // dagre ships ESM types over a CommonJS build: load the CommonJS build, keep the types.
 const dagre = createRequire(__filename)('@dagrejs/dagre') as typeof Dagre;
 type NodeLabel = Dagre.NodeLabel;
 type EdgeLabel = Dagre.EdgeLabel;
-
-const NODE_WIDTH = 170;
-const NODE_HEIGHT = 46;
-const LABEL_CHARS = 24;
-
-export function escapeXml(text: string): string {
-  return text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-function clip(text: string): string {
-  return text.length > LABEL_CHARS ? `${text.slice(0, LABEL_CHARS - 1)}…` : text;
-}
-
-function nodeSvg(task: TaskRecord, label: NodeLabel): string {
-  const x = (label.x ?? 0) - NODE_WIDTH / 2;
-  const y = (label.y ?? 0) - NODE_HEIGHT / 2;
-  const by = task.spawnedBy ? `, spawned by ${task.spawnedBy}` : '';
-  const title = `${task.key}: ${task.title} (${task.type}, ${task.state}${by})`;
-  const spawned = task.spawnedBy ? ` data-spawned-by="${escapeXml(task.spawnedBy)}"` : '';
-  return (
-    `<g class="task" data-task-id="${escapeXml(task.id)}" data-state="${task.state}"${spawned} ` +
-    `transform="translate(${x.toFixed(1)},${y.toFixed(1)})">` +
-    `<title>${escapeXml(title)}</title>` +
-    `<rect width="${NODE_WIDTH}" height="${NODE_HEIGHT}" rx="8" fill="${STATE_COLOURS[task.state]}" stroke="#445"/>` +
-    `<text x="10" y="19" font-weight="600">${escapeXml(clip(task.key))}</text>` +
-    `<text class="state" x="10" y="36" font-size="11">${task.type} · ${task.state}</text>` +
-    `</g>`
-  );
-}
 
 function edgeSvg(label: EdgeLabel & { spawn?: boolean }): string {
   const points = label.points ?? [];
@@ -109,12 +75,14 @@ function addSpawnGroups(
 }
 
 /** Renders the tasks of one goal (edges between tasks of the set only). */
-export function renderGoalSvg(tasks: readonly TaskRecord[]): string {
+export function renderGoalSvg(tasks: readonly TaskRecord[], marks: GraphMarks = NO_MARKS): string {
   const graph = new dagre.Graph<Record<string, unknown>, NodeLabel, EdgeLabel>({ compound: true });
   graph.setGraph({ rankdir: 'TB', nodesep: 24, ranksep: 42, marginx: 12, marginy: 12 });
   graph.setDefaultEdgeLabel(() => ({}));
   const byKey = new Map(tasks.map((t) => [t.key, t]));
-  for (const task of tasks) graph.setNode(task.key, { width: NODE_WIDTH, height: NODE_HEIGHT });
+  for (const task of tasks) {
+    graph.setNode(task.key, { width: NODE_WIDTH, height: taskNodeHeight(task, marks) });
+  }
   for (const task of tasks) {
     for (const dep of task.dependsOn) if (byKey.has(dep)) graph.setEdge(dep, task.key);
   }
@@ -124,7 +92,7 @@ export function renderGoalSvg(tasks: readonly TaskRecord[]): string {
   const width = Math.ceil(size.width ?? NODE_WIDTH);
   const height = Math.ceil(size.height ?? NODE_HEIGHT);
   const edges = graph.edges().map((e: Dagre.Edge) => edgeSvg(graph.edge(e)));
-  const nodes = tasks.map((task) => nodeSvg(task, graph.node(task.key)));
+  const nodes = tasks.map((task) => nodeSvg(task, graph.node(task.key), marks));
   const boxes = [...groups.keys()].map((k) => groupSvg(byKey.get(k)!, graph.node(spawnGroupId(k))));
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" class="goal-graph" width="${width}" height="${height}" ` +

@@ -1,8 +1,9 @@
 /**
  * The goal page's live script: SSE events recolour nodes and update rows; a `new` event of a task
- * the page does not show (ctx.spawn, an extension) fetches `GET /goals/:id/parts` — the picture
- * and the rows rendered by the server as at load — and swaps them in, one fetch at a time. Events
- * newer than what the parts were read at are applied again on top, so nothing goes back in time.
+ * the page does not show (ctx.spawn, an extension, a repair's patch) fetches `GET /goals/:id/parts`
+ * — the picture, the rows and the revisions rendered by the server as at load — and swaps them
+ * in, one fetch at a time. Events newer than what the parts were read at are applied again on
+ * top, so nothing goes back in time.
  */
 import { STATE_COLOURS } from '../graph-svg';
 import { scriptJson } from './layout';
@@ -16,20 +17,38 @@ const url = '/api/events/stream?goalId=' + encodeURIComponent(${scriptJson(goalI
 const source = new EventSource(url);
 // The last event of each task: applied again after the parts are swapped in.
 const latest = new Map();
+// Reasons are diagnosed at render (the nodes' and rows' data-waiting): a task no longer waiting
+// has none, and one queued (PENDING) no longer waits on its dependencies.
+function reasonGone(kind, state) {
+  return (state !== 'BACKLOG' && state !== 'PENDING') || (kind === 'dependencies' && state !== 'BACKLOG');
+}
 function applyTask(e) {
   const id = CSS.escape(e.taskId);
   for (const node of document.querySelectorAll('g.task[data-task-id="' + id + '"]')) {
     node.setAttribute('data-state', e.state);
     node.querySelector('rect').setAttribute('fill', colours[e.state]);
     node.querySelector('text.state').textContent = e.type + ' · ' + e.state;
+    if (node.hasAttribute('data-waiting') && reasonGone(node.getAttribute('data-waiting'), e.state)) {
+      node.removeAttribute('data-waiting');
+      const badge = node.querySelector('.wait-badge');
+      if (badge) badge.remove();
+      node.classList.remove('stuck');
+      const title = node.querySelector(':scope > title');
+      title.textContent = title.textContent.split('\\n')[0];
+      const legend = document.querySelector('.graph-legend .legend-stuck');
+      if (legend && !document.querySelector('g.task.stuck')) legend.remove();
+    }
   }
   const row = document.querySelector('tr[data-task-id="' + id + '"]');
   if (row) {
     row.querySelector('.state').textContent = e.state;
     row.querySelector('.attempt').textContent = e.attempt;
     if (e.agentId) row.querySelector('.agent').textContent = e.agentId;
-    // The reason was diagnosed at render; a task no longer waiting has none.
-    if (e.state !== 'BACKLOG' && e.state !== 'PENDING') row.querySelector('.wait-reason').textContent = '';
+    const reason = row.querySelector('.wait-reason');
+    if (reasonGone(reason.getAttribute('data-waiting'), e.state)) {
+      reason.removeAttribute('data-waiting');
+      reason.textContent = '';
+    }
   }
 }
 function shown(taskId) {
@@ -47,6 +66,7 @@ async function fetchParts() {
     if (typeof parts.picture !== 'string') throw new Error('no parts in the answer');
     document.getElementById('goal-picture').innerHTML = parts.picture;
     document.getElementById('task-rows').innerHTML = parts.rows;
+    document.getElementById('goal-revisions').innerHTML = parts.revisions;
     document.getElementById('task-count').textContent = parts.taskCount;
     for (const e of latest.values()) if (e.seq > parts.seq) applyTask(e);
     status.textContent = '';

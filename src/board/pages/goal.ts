@@ -8,7 +8,9 @@
  * listed with since when; a full-token caller gets Approve / Reject buttons that call the REST
  * routes (a read-only one sees the list without them). A click on a node, a row or a timeline
  * bar opens the task's details (goal-details.ts: Cancel / Retry for the same full-token caller);
- * the timeline (goal-timeline.ts) shows when each task waited and ran.
+ * the timeline (goal-timeline.ts) shows when each task waited and ran. A replanning goal's repairs
+ * are listed under "Revisions" (goal-revisions.ts) and marked on the picture, which also says on
+ * each waiting node why it waits (graph-marks.ts).
  */
 import { Router } from 'express';
 import type { TaskRecord } from '../../entities/task-model';
@@ -20,7 +22,7 @@ import type { ApiContext } from '../routes/context';
 import { loadGoal } from '../routes/goal-tasks';
 import { DETAILS_STYLE, detailsDialog, detailsScript } from './goal-details';
 import { liveScript } from './goal-live';
-import { goalPicture, TABLE_HEAD, taskRows } from './goal-table';
+import { goalParts, TABLE_HEAD } from './goal-table';
 import { renderTimeline } from './goal-timeline';
 import { escapeHtml, page, scriptJson } from './layout';
 
@@ -118,7 +120,7 @@ export function goalPageRouter(ctx: ApiContext): Router {
     const after = await ctx.store.lastSeq();
     const { goal, tasks } = await loadGoal(ctx.store, req.params.id);
     const budget = await goalBudgetView(ctx.coordinator, goal);
-    const rows = taskRows(tasks, await ctx.coordinator.getAllAgents());
+    const parts = goalParts(goal, tasks, await ctx.coordinator.getAllAgents());
     // Only a caller who may change things (the full token) gets the Approve / Reject buttons,
     // and Cancel / Retry in the task details.
     const canDecide = callerOf(res).canMutate;
@@ -134,9 +136,10 @@ export function goalPageRouter(ctx: ApiContext): Router {
             `<p>Goal <code>${escapeHtml(goal.id)}</code> · state <span id="goal-state" class="state">${budget?.state ?? goal.state}</span>` +
             ` · <span id="task-count">${goal.taskCount}</span> tasks · <a href="/api/goals/${encodeURIComponent(goal.id)}/graph.svg">SVG</a></p>` +
             budgetParagraph(budget) +
-            `<div id="goal-picture">${goalPicture(tasks)}</div>` +
+            `<div id="goal-picture">${parts.picture}</div>` +
             `<p id="live-status" role="status"></p>` +
-            `<h3>Tasks</h3><table id="tasks">${TABLE_HEAD}<tbody id="task-rows">${rows}</tbody></table>` +
+            `<div id="goal-revisions">${parts.revisions}</div>` +
+            `<h3>Tasks</h3><table id="tasks">${TABLE_HEAD}<tbody id="task-rows">${parts.rows}</tbody></table>` +
             approvalSection(approvals) +
             `<h3>Timeline</h3>${renderTimeline(tasks, new Date())}` +
             DETAILS_STYLE +
@@ -151,8 +154,8 @@ export function goalPageRouter(ctx: ApiContext): Router {
   router.get('/goals/:id/parts', async (req, res) => {
     const seq = await ctx.store.lastSeq();
     const { goal, tasks } = await loadGoal(ctx.store, req.params.id);
-    const rows = taskRows(tasks, await ctx.coordinator.getAllAgents());
-    res.json({ seq, taskCount: goal.taskCount, picture: goalPicture(tasks), rows });
+    const parts = goalParts(goal, tasks, await ctx.coordinator.getAllAgents());
+    res.json({ seq, taskCount: goal.taskCount, ...parts });
   });
   return router;
 }

@@ -15,6 +15,7 @@ header a{color:#cde;text-decoration:none}header h1{font-size:18px;margin:0}
 main{padding:16px 20px}table{border-collapse:collapse;background:#fff}
 td,th{border:1px solid #dde;padding:4px 8px;text-align:left;font-size:14px}
 .state{font-weight:600}.graph{overflow:auto;background:#fff;border:1px solid #dde;padding:8px}
+.graph-legend{font-size:13px;color:#445;margin:4px 0 0}
 .error{color:#a22}form.login{background:#fff;padding:20px;border:1px solid #dde;max-width:360px}
 `;
 
