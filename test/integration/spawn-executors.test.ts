@@ -5,6 +5,7 @@
  * shell command spawns with its last stdout line `{ "spawn": [ … ] }`.
  */
 import { mkdtempSync } from 'node:fs';
+import { Redis } from 'ioredis';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Json, TaskSpec } from '../../src/entities/task-model';
@@ -169,6 +170,11 @@ describe('ctx.spawn from in-process, sandboxed and shell handlers', () => {
   });
 
   it('spawns from a sandboxed handler through its child process', async () => {
+    // tasks:new on the raw channel (the agents' mirror runs the bridge; channel prefix '').
+    const subscriber = new Redis(REDIS_URL);
+    const news: Array<{ goalId: string; key: string; spawnedBy?: string }> = [];
+    subscriber.on('message', (_channel: string, raw: string) => news.push(JSON.parse(raw)));
+    await subscriber.subscribe('tasks:new');
     const { goalId } = await supervisor.submitPlan({
       goal: 'sandboxed spawn',
       tasks: [
@@ -201,6 +207,17 @@ describe('ctx.spawn from in-process, sandboxed and shell handlers', () => {
     expect(seen.s1).toEqual({ base: { from: 'base' } });
     expect(seen.use).toMatchObject({ s1: { from: 's1' }, s2: { from: 's2' } });
     expect(goal.tasks.find((x) => x.key === 's2')!.spawnedBy).toBe(`${goalId}.gen`);
+    const spawnedNews = await waitFor('tasks:new for the spawned tasks', () => {
+      const mine = new Map(
+        news.filter((n) => n.goalId === goalId && n.spawnedBy).map((n) => [n.key, n.spawnedBy]),
+      );
+      return mine.size === 2 ? mine : null;
+    });
+    await subscriber.quit();
+    expect([...spawnedNews].sort()).toEqual([
+      ['s1', `${goalId}.gen`],
+      ['s2', `${goalId}.gen`],
+    ]);
   });
 
   it('spawns from a shell command’s last JSON line', async () => {
